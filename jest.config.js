@@ -1,0 +1,10 @@
+/** Unit tests: *.spec.ts beside the code, no database. */
+export default {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/src'],
+  testRegex: '.*\\.spec\\.ts$',
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: { '^.+\\.ts$': '@swc/jest' },
+};

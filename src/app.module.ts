@@ -1,0 +1,41 @@
+import { BullModule } from '@nestjs/bullmq';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+
+import { CommonModule } from './common/common.module.js';
+import type { AppConfig } from './config/app-config.js';
+import { ConfigModule } from './config/config.module.js';
+import { dataSourceOptions } from './database/data-source.js';
+import { ApiKeysModule } from './modules/api-keys/api-keys.module.js';
+import { HealthModule } from './modules/health/health.module.js';
+import { RunsModule } from './modules/runs/runs.module.js';
+import { SecretsModule } from './modules/secrets/secrets.module.js';
+import { WebhooksModule } from './modules/webhooks/webhooks.module.js';
+import { WorkflowsModule } from './modules/workflows/workflows.module.js';
+
+export interface AppModuleOptions {
+  /** Run BullMQ workers in this process. */
+  worker: boolean;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, options: AppModuleOptions): DynamicModule {
+    const runs = RunsModule.forRoot({ worker: options.worker });
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        CommonModule,
+        TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl)),
+        BullModule.forRoot({ connection: { url: config.redisUrl }, prefix: config.queuePrefix }),
+        ApiKeysModule,
+        WorkflowsModule,
+        SecretsModule,
+        runs,
+        WebhooksModule.forRoot(runs),
+        HealthModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,18 @@
+import { Injectable, type PipeTransform } from '@nestjs/common';
+
+import { NotFoundError } from './errors.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** An id that is not a UUID names nothing: it answers `404 <resource>_not_found`, like an unknown one. */
+@Injectable()
+export class IdParamPipe implements PipeTransform<string, string> {
+  constructor(private readonly resource: string) {}
+
+  transform(value: string): string {
+    if (!UUID.test(value)) throw new NotFoundError(this.resource);
+    return value.toLowerCase();
+  }
+}
+
+export const idOf = (resource: string): IdParamPipe => new IdParamPipe(resource);

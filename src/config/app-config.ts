@@ -1,0 +1,109 @@
+import { parseKeyring } from '../modules/secrets/secret-cipher.js';
+
+/**
+ * The one place that reads process.env: the environment is parsed and checked once at boot into a
+ * typed, frozen AppConfig. Everything else receives AppConfig through injection.
+ */
+export type HookrunRole = 'all' | 'api' | 'worker';
+
+export interface AppConfig {
+  nodeEnv: string;
+  role: HookrunRole;
+  host: string;
+  port: number;
+  publicBaseUrl: string;
+  databaseUrl: string;
+  redisUrl: string;
+  secretsEncryptionKey: string;
+  bootstrapApiKey: string | null;
+  webhookMaxBodyBytes: number;
+  workerConcurrency: number;
+  expressionTimeoutMs: number;
+  triggerCacheTtlMs: number;
+  logLevel: string;
+  /** Key prefix of the queue's data, so that several hookrun installations can share one Redis. */
+  queuePrefix: string;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  const problems: string[] = [];
+  const port = int(env, 'PORT', 3000, 0, 65535, problems);
+  const role = oneOf(env, 'HOOKRUN_ROLE', ['all', 'api', 'worker'] as const, 'all', problems);
+  const databaseUrl = required(env, 'DATABASE_URL', problems, /^postgres(ql)?:\/\//, 'a postgres:// URL');
+  const redisUrl = required(env, 'REDIS_URL', problems, /^rediss?:\/\//, 'a redis:// URL');
+  const secretsEncryptionKey = required(env, 'SECRETS_ENCRYPTION_KEY', problems);
+  if (secretsEncryptionKey) {
+    try {
+      parseKeyring(secretsEncryptionKey);
+    } catch (error) {
+      problems.push(`SECRETS_ENCRYPTION_KEY: ${(error as Error).message}`);
+    }
+  }
+  const bootstrapApiKey = env.BOOTSTRAP_API_KEY?.trim() || null;
+  if (bootstrapApiKey !== null && !/^hr_[A-Za-z0-9_-]{16,}$/.test(bootstrapApiKey)) {
+    problems.push('BOOTSTRAP_API_KEY must be "hr_" followed by at least 16 base64url characters');
+  }
+  const config: AppConfig = {
+    nodeEnv: env.NODE_ENV ?? 'development',
+    role,
+    host: env.HOST ?? '0.0.0.0',
+    port,
+    publicBaseUrl: (env.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    databaseUrl,
+    redisUrl,
+    secretsEncryptionKey,
+    bootstrapApiKey,
+    webhookMaxBodyBytes: int(env, 'WEBHOOK_MAX_BODY_BYTES', 1024 * 1024, 1, 64 * 1024 * 1024, problems),
+    workerConcurrency: int(env, 'WORKER_CONCURRENCY', 10, 1, 1000, problems),
+    expressionTimeoutMs: int(env, 'EXPRESSION_TIMEOUT_MS', 1000, 1, 60_000, problems),
+    triggerCacheTtlMs: int(env, 'TRIGGER_CACHE_TTL_MS', 5000, 0, 3_600_000, problems),
+    logLevel: oneOf(
+      env,
+      'LOG_LEVEL',
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
+      'info',
+      problems,
+    ),
+    queuePrefix: env.QUEUE_PREFIX?.trim() || 'hookrun',
+  };
+  if (problems.length > 0) {
+    throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+  return Object.freeze(config);
+}
+
+function required(env: Env, name: string, problems: string[], pattern?: RegExp, shape?: string): string {
+  const value = env[name]?.trim();
+  if (!value) {
+    problems.push(`${name} is required`);
+    return '';
+  }
+  if (pattern && !pattern.test(value)) problems.push(`${name} must be ${shape}`);
+  return value;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number, problems: string[]): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    problems.push(`${name} must be an integer from ${min} to ${max}`);
+    return fallback;
+  }
+  return Number(raw);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T, problems: string[]): T {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    problems.push(`${name} must be one of ${allowed.join(', ')}`);
+    return fallback;
+  }
+  return raw as T;
+}

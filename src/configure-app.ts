@@ -1,0 +1,51 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import express, { type NextFunction, type Request, type Response } from 'express';
+
+import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
+import { requestIdMiddleware } from './common/request-id.middleware.js';
+import { createValidationPipe } from './common/validation.pipe.js';
+import type { AppConfig } from './config/app-config.js';
+
+const WEBHOOK_PATH = '/webhooks/';
+const API_BODY_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * Everything main.ts does to an application before it listens, shared with the e2e tests so that they
+ * test what runs in production: request ids, body parsing, the error envelope, validation, Swagger.
+ */
+export function configureApp(app: NestExpressApplication, config: AppConfig): void {
+  app.disable('x-powered-by');
+  app.use(requestIdMiddleware);
+
+  // Webhooks are verified over the exact bytes received, so their bodies stay raw (and compressed
+  // bodies are refused: a signature covers what was sent). Everything else is JSON.
+  const rawWebhookBody = express.raw({ type: () => true, limit: config.webhookMaxBodyBytes, inflate: false });
+  const jsonBody = express.json({ limit: API_BODY_LIMIT_BYTES });
+  app.use((req: Request, res: Response, next: NextFunction) =>
+    req.path.startsWith(WEBHOOK_PATH) ? rawWebhookBody(req, res, next) : jsonBody(req, res, next),
+  );
+
+  app.useGlobalFilters(new AllExceptionsFilter());
+  app.useGlobalPipes(createValidationPipe());
+  app.enableShutdownHooks();
+  setupSwagger(app, config);
+}
+
+function setupSwagger(app: NestExpressApplication, config: AppConfig): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('hookrun')
+      .setDescription(
+        'Signed webhooks start workflow runs. Management endpoints (`/v1/*`) take `Authorization: Bearer <api key>`; ' +
+          'webhooks (`/webhooks/workflows/{slug}`) are verified by their Standard Webhooks signature. Every answer ' +
+          'carries `x-request-id`; errors are `{ error: { status, code, message, requestId } }`.',
+      )
+      .setVersion('1')
+      .addServer(config.publicBaseUrl)
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key: hr_...' })
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', customSiteTitle: 'hookrun API' });
+}

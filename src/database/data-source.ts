@@ -1,0 +1,59 @@
+import { DataSource, type DataSourceOptions } from 'typeorm';
+
+import { ApiKey } from '../modules/api-keys/api-key.entity.js';
+import { WorkflowRunStep } from '../modules/runs/workflow-run-step.entity.js';
+import { WorkflowRun } from '../modules/runs/workflow-run.entity.js';
+import { TriggerSecret } from '../modules/secrets/trigger-secret.entity.js';
+import { WebhookTrigger } from '../modules/webhooks/webhook-trigger.entity.js';
+import { WorkflowVersion } from '../modules/workflows/workflow-version.entity.js';
+import { Workflow } from '../modules/workflows/workflow.entity.js';
+import { InitialSchema1764216000000 } from './migrations/1764216000000-initial-schema.js';
+
+export const ENTITIES = [
+  ApiKey,
+  Workflow,
+  WorkflowVersion,
+  WebhookTrigger,
+  TriggerSecret,
+  WorkflowRun,
+  WorkflowRunStep,
+];
+export const MIGRATIONS = [InitialSchema1764216000000];
+
+/** Shared by the app and the migration command, so both see the same schema. */
+export function dataSourceOptions(databaseUrl: string, poolSize = 20): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: databaseUrl,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    synchronize: false,
+    migrationsRun: false,
+    extra: { max: poolSize, connectionTimeoutMillis: 5000, application_name: 'hookrun' },
+  };
+}
+
+/** Arbitrary but fixed: one process at a time applies migrations. */
+const MIGRATION_LOCK_ID = 7_201_552_817;
+
+/** Applies pending migrations under an advisory lock, so that several processes may start at once. */
+export async function runMigrations(databaseUrl: string): Promise<string[]> {
+  const dataSource = new DataSource(dataSourceOptions(databaseUrl, 2));
+  await dataSource.initialize();
+  // The lock is held by one session, so it takes and releases through its own query runner.
+  const lock = dataSource.createQueryRunner();
+  try {
+    await lock.connect();
+    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
+    try {
+      const applied = await dataSource.runMigrations({ transaction: 'each' });
+      return applied.map((m) => m.name);
+    } finally {
+      await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]);
+    }
+  } finally {
+    await lock.release();
+    await dataSource.destroy();
+  }
+}

@@ -1,0 +1,28 @@
+export * from './definition.js';
+export { DefinitionError } from './definition-error.js';
+export { validateDefinition } from './validate-definition.js';
+export {
+  DEFAULT_EXPRESSION_CACHE_SIZE,
+  DEFAULT_EXPRESSION_MAX_DEPTH,
+  DEFAULT_EXPRESSION_TIMEOUT_MS,
+  ExpressionError,
+  ExpressionEvaluator,
+  validateExpression,
+  validateTemplate,
+  type CompiledExpression,
+  type ExpressionErrorCode,
+  type ExpressionEvaluatorOptions,
+} from './expression.js';
+export { StepFailure } from './step-failure.js';
+export { type ExpressionContext } from './step-executors.js';
+export {
+  WorkflowEngine,
+  type Checkpoint,
+  type EngineHooks,
+  type RunInfo,
+  type RunOutcome,
+  type RunParams,
+  type StepError,
+  type StepResult,
+  type WorkflowEngineOptions,
+} from './run-workflow.js';

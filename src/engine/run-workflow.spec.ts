@@ -1,0 +1,484 @@
+import { describe, expect, it } from '@jest/globals';
+
+import type { StepDefinition, WorkflowDefinition } from './definition.js';
+import { ExpressionEvaluator } from './expression.js';
+import { WorkflowEngine, type EngineHooks, type RunInfo, type StepResult } from './run-workflow.js';
+import { validateDefinition } from './validate-definition.js';
+
+const RUN: RunInfo = { id: 'run-1', workflowId: 'wf-1', trigger: { type: 'api' } };
+const START = Date.UTC(2030, 0, 1);
+const RUNAWAY = '( $f := function($n){ $n > 0 ? $f($n-1) + $f($n-1) : 0 }; $f(40) )';
+
+/** An engine on a fake clock, with hooks that record what they are told. */
+function setup(options: { evaluator?: ExpressionEvaluator; stopAfter?: string; stepMs?: number } = {}) {
+  let clock = START;
+  const sleeps: number[] = [];
+  const events: string[] = [];
+  const results: StepResult[] = [];
+  const engine = new WorkflowEngine(options.evaluator ?? new ExpressionEvaluator(), {
+    now: () => clock,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+    random: () => 0.5,
+  });
+  const hooks: EngineHooks = {
+    onStepStarted: async (step, startedAt, attempt) => {
+      events.push(`started ${step.id} #${attempt} at ${startedAt.getTime() - START}`);
+      clock += options.stepMs ?? 0;
+    },
+    onStepFinished: async (result) => {
+      results.push(result);
+      events.push(`${result.status} ${result.stepId}`);
+    },
+    shouldStop: async () => options.stopAfter !== undefined && results.some((r) => r.stepId === options.stopAfter),
+  };
+  return {
+    engine,
+    hooks,
+    events,
+    results,
+    sleeps,
+    advance: (ms: number) => {
+      clock += ms;
+    },
+  };
+}
+
+function definition(raw: unknown): WorkflowDefinition {
+  return validateDefinition(raw);
+}
+
+const dealFlow = definition({
+  steps: [
+    { id: 'score', type: 'transform', expression: '$count(input.deals)' },
+    { id: 'gate', type: 'condition', expression: 'steps.score.output > 2', then: 'notify', else: 'done' },
+    { id: 'notify', type: 'transform', expression: "'notify ' & input.companyId" },
+    { id: 'done', type: 'transform', expression: "{ 'ok': true, 'score': steps.score.output }" },
+  ],
+  output: 'steps.done.output',
+});
+
+const manyDeals = { companyId: 'c1', deals: [1, 2, 3] };
+const fewDeals = { companyId: 'c1', deals: [1] };
+
+describe('WorkflowEngine.run', () => {
+  it('runs the steps in order and completes with the output expression', async () => {
+    const { engine, hooks, events, results } = setup({ stepMs: 5 });
+
+    const outcome = await engine.run(dealFlow, { input: manyDeals, run: RUN }, hooks);
+
+    expect(outcome).toEqual({ status: 'completed', output: { ok: true, score: 3 } });
+    expect(events).toEqual([
+      'started score #1 at 0',
+      'completed score',
+      'started gate #1 at 5',
+      'completed gate',
+      'started notify #1 at 10',
+      'completed notify',
+      'started done #1 at 15',
+      'completed done',
+    ]);
+    expect(results[0]).toEqual({
+      stepId: 'score',
+      type: 'transform',
+      status: 'completed',
+      output: 3,
+      attempts: 1,
+      startedAt: new Date(START),
+      finishedAt: new Date(START + 5),
+    });
+    expect(results[1]).toMatchObject({ stepId: 'gate', output: { result: true, next: 'notify' }, next: 'notify' });
+    expect(results[2]).toMatchObject({ stepId: 'notify', output: 'notify c1' });
+  });
+
+  it('without an output expression, completes with the output of the last completed step', async () => {
+    const { engine } = setup();
+    const flow = definition({ steps: dealFlow.steps });
+
+    await expect(engine.run(flow, { input: manyDeals, run: RUN })).resolves.toEqual({
+      status: 'completed',
+      output: { ok: true, score: 3 },
+    });
+  });
+
+  it('gives expressions the run: id, workflow id and trigger', async () => {
+    const { engine } = setup();
+    const flow = definition({
+      steps: [{ id: 'who', type: 'transform', expression: "run.id & ' ' & run.workflowId & ' ' & run.trigger.type" }],
+    });
+
+    await expect(engine.run(flow, { input: {}, run: RUN })).resolves.toEqual({
+      status: 'completed',
+      output: 'run-1 wf-1 api',
+    });
+  });
+
+  describe('condition', () => {
+    it('goes on at else when false, reporting the steps jumped over as skipped', async () => {
+      const { engine, hooks, events, results } = setup();
+
+      const outcome = await engine.run(dealFlow, { input: fewDeals, run: RUN }, hooks);
+
+      expect(outcome).toEqual({ status: 'completed', output: { ok: true, score: 1 } });
+      expect(events).toEqual([
+        'started score #1 at 0',
+        'completed score',
+        'started gate #1 at 0',
+        'completed gate',
+        'skipped notify',
+        'started done #1 at 0',
+        'completed done',
+      ]);
+      expect(results[1]).toMatchObject({ status: 'completed', output: { result: false, next: 'done' }, next: 'done' });
+      expect(results[2]).toEqual({ stepId: 'notify', type: 'transform', status: 'skipped' });
+    });
+
+    it('jumps over several steps, which the expressions then do not see', async () => {
+      const { engine, hooks, events } = setup();
+      const flow = definition({
+        steps: [
+          { id: 'gate', type: 'condition', expression: 'true', then: 'last', else: null },
+          { id: 'a', type: 'transform', expression: '1' },
+          { id: 'b', type: 'transform', expression: '2' },
+          { id: 'last', type: 'transform', expression: "$exists(steps.a) or $exists(steps.b) ? 'seen' : 'unseen'" },
+        ],
+      });
+
+      const outcome = await engine.run(flow, { input: {}, run: RUN }, hooks);
+
+      expect(outcome).toEqual({ status: 'completed', output: 'unseen' });
+      expect(events.filter((event) => !event.startsWith('started'))).toEqual([
+        'completed gate',
+        'skipped a',
+        'skipped b',
+        'completed last',
+      ]);
+    });
+
+    it('ends the run at a null target, skipping all remaining steps', async () => {
+      const { engine, hooks, events } = setup();
+      const flow = definition({
+        steps: [
+          { id: 'score', type: 'transform', expression: '$count(input.deals)' },
+          { id: 'gate', type: 'condition', expression: 'steps.score.output > 2', then: 'notify', else: null },
+          { id: 'notify', type: 'transform', expression: "'notify'" },
+          { id: 'done', type: 'transform', expression: "'done'" },
+        ],
+      });
+
+      const outcome = await engine.run(flow, { input: fewDeals, run: RUN }, hooks);
+
+      expect(outcome).toEqual({ status: 'completed', output: { result: false, next: null } });
+      expect(events.slice(-3)).toEqual(['completed gate', 'skipped notify', 'skipped done']);
+    });
+
+    it('evaluates the output expression after an early end, without the skipped steps', async () => {
+      const { engine } = setup();
+      const flow = definition({
+        ...dealFlow,
+        steps: dealFlow.steps.map((s) => (s.id === 'gate' ? { ...s, else: null } : s)),
+      });
+
+      await expect(engine.run(flow, { input: fewDeals, run: RUN })).resolves.toEqual({
+        status: 'completed',
+        output: null,
+      });
+    });
+
+    it('decides by plain truthiness of the value', async () => {
+      const cases: [unknown, boolean][] = [
+        [0, false],
+        ['', false],
+        [null, false],
+        [1, true],
+        ['no', true],
+        [{}, true],
+        [[0], true],
+      ];
+      for (const [value, expected] of cases) {
+        const { engine } = setup();
+        const flow = definition({
+          steps: [{ id: 'gate', type: 'condition', expression: 'input.value', then: null, else: null }],
+        });
+
+        const outcome = await engine.run(flow, { input: { value }, run: RUN });
+
+        expect(outcome).toEqual({ status: 'completed', output: { result: expected, next: null } });
+      }
+    });
+  });
+
+  describe('failures', () => {
+    it('fails the run at a fail step with its rendered message and default code', async () => {
+      const { engine, hooks, events, results } = setup();
+      const flow = definition({
+        steps: [
+          { id: 'score', type: 'transform', expression: '$count(input.deals)' },
+          { id: 'stop', type: 'fail', message: 'company {{ input.companyId }} has {{ steps.score.output }} deals' },
+          { id: 'after', type: 'transform', expression: "'never'" },
+        ],
+      });
+
+      const outcome = await engine.run(flow, { input: manyDeals, run: RUN }, hooks);
+
+      const error = { code: 'workflow_failed', message: 'company c1 has 3 deals' };
+      expect(outcome).toEqual({ status: 'failed', error: { ...error, stepId: 'stop' } });
+      expect(results[1]).toMatchObject({ stepId: 'stop', type: 'fail', status: 'failed', error, attempts: 1 });
+      expect(events).not.toContain('started after #1 at 0');
+    });
+
+    it('uses the code of the fail step when it has one', async () => {
+      const { engine } = setup();
+      const flow = definition({ steps: [{ id: 'stop', type: 'fail', message: 'no deals', code: 'no_deals' }] });
+
+      await expect(engine.run(flow, { input: {}, run: RUN })).resolves.toEqual({
+        status: 'failed',
+        error: { code: 'no_deals', message: 'no deals', stepId: 'stop' },
+      });
+    });
+
+    it('fails the run with expression_error and the step when an expression fails', async () => {
+      const { engine, hooks, results } = setup();
+      const flow = definition({
+        steps: [
+          { id: 'ok', type: 'transform', expression: '1' },
+          { id: 'broken', type: 'transform', expression: 'input.name * 2' },
+        ],
+      });
+
+      const outcome = await engine.run(flow, { input: { name: 'Ada' }, run: RUN }, hooks);
+
+      expect(outcome).toMatchObject({ status: 'failed', error: { code: 'expression_error', stepId: 'broken' } });
+      const message = outcome.status === 'failed' ? outcome.error.message : '';
+      expect(message).toMatch(/must evaluate to a number at position \d+/);
+      expect(message).not.toContain('Ada');
+      expect(results[1]).toMatchObject({ status: 'failed', error: { code: 'expression_error', message } });
+    });
+
+    it('fails with the expression error of a fail message that does not evaluate', async () => {
+      const { engine } = setup();
+      const flow = definition({ steps: [{ id: 'stop', type: 'fail', message: 'x {{ input.a * 2 }}' }] });
+
+      await expect(engine.run(flow, { input: { a: 'b' }, run: RUN })).resolves.toMatchObject({
+        status: 'failed',
+        error: { code: 'expression_error', stepId: 'stop' },
+      });
+    });
+
+    it("bounds a step's expression by the step's timeoutMs, which replaces the evaluator's limit", async () => {
+      const { engine } = setup({ evaluator: new ExpressionEvaluator({ timeoutMs: 1 }) });
+      const work = '$sum($map([1..20000], function($x){ $x * 2 }))';
+      const flow = (timeoutMs?: number) =>
+        definition({ steps: [{ id: 'sum', type: 'transform', expression: work, timeoutMs }] });
+
+      await expect(engine.run(flow(), { input: {}, run: RUN })).resolves.toMatchObject({
+        status: 'failed',
+        error: { code: 'expression_timeout', stepId: 'sum' },
+      });
+      await expect(engine.run(flow(10_000), { input: {}, run: RUN })).resolves.toEqual({
+        status: 'completed',
+        output: 400_020_000,
+      });
+      const runaway = definition({ steps: [{ id: 'loop', type: 'transform', expression: RUNAWAY, timeoutMs: 30 }] });
+      await expect(setup().engine.run(runaway, { input: {}, run: RUN })).resolves.toEqual({
+        status: 'failed',
+        error: { code: 'expression_timeout', message: 'the expression did not finish within 30 ms', stepId: 'loop' },
+      });
+    });
+
+    it('does not retry errors that retrying cannot fix', async () => {
+      const { engine, hooks, events, results, sleeps } = setup();
+      const flow = definition({
+        steps: [
+          { id: 'broken', type: 'transform', expression: '$error("nope")', retry: { maxAttempts: 5, backoffMs: 10 } },
+        ],
+      });
+
+      const outcome = await engine.run(flow, { input: {}, run: RUN }, hooks);
+
+      expect(outcome).toMatchObject({ status: 'failed', error: { code: 'expression_error', stepId: 'broken' } });
+      expect(events).toEqual(['started broken #1 at 0', 'failed broken']);
+      expect(results[0]).toMatchObject({ attempts: 1 });
+      expect(sleeps).toEqual([]);
+    });
+
+    it('fails the run with stepId null when the output expression fails', async () => {
+      const { engine } = setup();
+      const flow = definition({
+        steps: [{ id: 'a', type: 'transform', expression: "'text'" }],
+        output: 'steps.a.output + 1',
+      });
+
+      await expect(engine.run(flow, { input: {}, run: RUN })).resolves.toMatchObject({
+        status: 'failed',
+        error: { code: 'expression_error', stepId: null },
+      });
+    });
+
+    it('lets errors of the hooks propagate', async () => {
+      const { engine } = setup();
+      const hooks: EngineHooks = {
+        onStepFinished: async () => {
+          throw new Error('database down');
+        },
+      };
+
+      await expect(engine.run(dealFlow, { input: manyDeals, run: RUN }, hooks)).rejects.toThrow('database down');
+    });
+  });
+
+  describe('run timeout', () => {
+    const threeSteps = (timeoutMs?: number) =>
+      definition({
+        steps: ['first', 'second', 'third'].map((id) => ({ id, type: 'transform', expression: `'${id}'` })),
+        timeoutMs,
+      });
+
+    it('fails the run with run_timeout and the step that would have run next', async () => {
+      const { engine, hooks, events } = setup({ stepMs: 600 });
+
+      const outcome = await engine.run(threeSteps(1000), { input: {}, run: RUN }, hooks);
+
+      expect(outcome).toEqual({
+        status: 'failed',
+        error: { code: 'run_timeout', message: 'the run did not finish within 1000 ms', stepId: 'third' },
+      });
+      expect(events).toEqual([
+        'started first #1 at 0',
+        'completed first',
+        'started second #1 at 600',
+        'completed second',
+      ]);
+    });
+
+    it('counts 15 minutes by default from when the run first started', async () => {
+      const { engine, hooks, events } = setup();
+      const params = { input: {}, run: RUN };
+
+      await expect(
+        engine.run(threeSteps(), { ...params, startedAt: new Date(START - 15 * 60_000 - 1) }, hooks),
+      ).resolves.toMatchObject({ status: 'failed', error: { code: 'run_timeout', stepId: 'first' } });
+      expect(events).toEqual([]);
+      await expect(
+        engine.run(threeSteps(), { ...params, startedAt: new Date(START - 15 * 60_000) }, hooks),
+      ).resolves.toEqual({ status: 'completed', output: 'third' });
+    });
+  });
+
+  describe('checkpoints', () => {
+    const flow = definition({
+      steps: [
+        { id: 'fetch', type: 'transform', expression: '$error("fetch must not run again")' },
+        {
+          id: 'gate',
+          type: 'condition',
+          expression: '$error("gate must not run again")',
+          then: 'notify',
+          else: 'done',
+        },
+        { id: 'notify', type: 'transform', expression: "'notified'" },
+        { id: 'extra', type: 'transform', expression: "'extra'" },
+        { id: 'done', type: 'transform', expression: 'steps.fetch.output * 2' },
+      ],
+    });
+
+    it('reuses the output of completed steps without running them or calling hooks', async () => {
+      const { engine, hooks, events } = setup();
+      const checkpoints = {
+        fetch: { status: 'completed' as const, output: 21 },
+        gate: { status: 'completed' as const, output: { result: false, next: 'done' } },
+      };
+
+      const outcome = await engine.run(flow, { input: {}, run: RUN, checkpoints }, hooks);
+
+      expect(outcome).toEqual({ status: 'completed', output: 42 });
+      // The jump recorded by the gate is taken again; the steps it skips had no record yet.
+      expect(events).toEqual(['skipped notify', 'skipped extra', 'started done #1 at 0', 'completed done']);
+    });
+
+    it('leaves steps recorded as skipped alone', async () => {
+      const { engine, hooks, events } = setup();
+      const checkpoints = {
+        fetch: { status: 'completed' as const, output: 21 },
+        gate: { status: 'completed' as const, output: { result: false, next: 'done' } },
+        notify: { status: 'skipped' as const },
+        extra: { status: 'skipped' as const },
+      };
+
+      await expect(engine.run(flow, { input: {}, run: RUN, checkpoints }, hooks)).resolves.toEqual({
+        status: 'completed',
+        output: 42,
+      });
+      expect(events).toEqual(['started done #1 at 0', 'completed done']);
+    });
+
+    it('goes on from the first step without a checkpoint', async () => {
+      const { engine, hooks, events } = setup();
+      const checkpoints = {
+        fetch: { status: 'completed' as const, output: 1 },
+        gate: { status: 'completed' as const, output: { result: true, next: 'notify' } },
+      };
+
+      await expect(engine.run(flow, { input: {}, run: RUN, checkpoints }, hooks)).resolves.toEqual({
+        status: 'completed',
+        output: 2,
+      });
+      expect(events.filter((event) => event.startsWith('started'))).toEqual([
+        'started notify #1 at 0',
+        'started extra #1 at 0',
+        'started done #1 at 0',
+      ]);
+    });
+  });
+
+  describe('cancellation and hooks', () => {
+    it('ends as cancelled when shouldStop says so at a step boundary', async () => {
+      const { engine, hooks, events } = setup({ stopAfter: 'score' });
+
+      const outcome = await engine.run(dealFlow, { input: manyDeals, run: RUN }, hooks);
+
+      expect(outcome).toEqual({ status: 'cancelled' });
+      expect(events).toEqual(['started score #1 at 0', 'completed score']);
+    });
+
+    it('asks shouldStop before each step that runs and before the output, never for checkpoints', async () => {
+      const calls: string[] = [];
+      const engine = new WorkflowEngine(new ExpressionEvaluator());
+      const hooks: EngineHooks = {
+        onStepStarted: async (step: StepDefinition, _startedAt, attempt) => {
+          calls.push(`started ${step.id} #${attempt}`);
+        },
+        onStepFinished: async (result) => {
+          calls.push(`${result.status} ${result.stepId}`);
+        },
+        shouldStop: async () => {
+          calls.push('shouldStop');
+          return false;
+        },
+      };
+      const checkpoints = { score: { status: 'completed' as const, output: 1 } };
+
+      await engine.run(dealFlow, { input: fewDeals, run: RUN, checkpoints }, hooks);
+
+      expect(calls).toEqual([
+        'shouldStop',
+        'started gate #1',
+        'completed gate',
+        'skipped notify',
+        'shouldStop',
+        'started done #1',
+        'completed done',
+        'shouldStop',
+      ]);
+    });
+
+    it('can be cancelled after the last step, before the output', async () => {
+      const { engine, hooks } = setup({ stopAfter: 'done' });
+
+      await expect(engine.run(dealFlow, { input: manyDeals, run: RUN }, hooks)).resolves.toEqual({
+        status: 'cancelled',
+      });
+    });
+  });
+});

@@ -1,0 +1,234 @@
+import {
+  ERROR_CODE_PATTERN,
+  MAX_BACKOFF_MS,
+  MAX_RETRY_ATTEMPTS,
+  MAX_RUN_TIMEOUT_MS,
+  MAX_STEP_TIMEOUT_MS,
+  MAX_STEPS,
+  STEP_ID_PATTERN,
+  STEP_TYPES,
+  type ConditionStep,
+  type FailStep,
+  type RetryPolicy,
+  type StepDefinition,
+  type StepType,
+  type TransformStep,
+  type WorkflowDefinition,
+} from './definition.js';
+import { DefinitionError } from './definition-error.js';
+import { ExpressionError, validateExpression, validateTemplate } from './expression.js';
+
+type JsonObject = Record<string, unknown>;
+
+const DEFINITION_KEYS = ['steps', 'output', 'timeoutMs'];
+const COMMON_STEP_KEYS = ['id', 'type', 'retry', 'timeoutMs'];
+const STEP_KEYS: Record<StepType, readonly string[]> = {
+  transform: ['expression'],
+  condition: ['expression', 'then', 'else'],
+  fail: ['message', 'code'],
+};
+const RETRY_KEYS = ['maxAttempts', 'backoffMs'];
+
+/**
+ * Checks a definition received as JSON and returns a clean copy of it. Anything it cannot use is refused, unknown
+ * properties included, with a `DefinitionError` naming the step and the problem.
+ */
+export function validateDefinition(raw: unknown): WorkflowDefinition {
+  if (!isObject(raw)) throw new DefinitionError('definition must be an object');
+  rejectUnknownKeys(raw, DEFINITION_KEYS, 'definition');
+  if (raw.steps === undefined) throw new DefinitionError('definition: missing steps');
+  if (!Array.isArray(raw.steps)) throw new DefinitionError('steps must be an array');
+  if (raw.steps.length === 0) throw new DefinitionError('steps must not be empty');
+  if (raw.steps.length > MAX_STEPS) {
+    throw new DefinitionError(`steps: at most ${MAX_STEPS} steps are allowed, got ${raw.steps.length}`);
+  }
+
+  const positions = new Map<string, number>();
+  const steps = raw.steps.map((rawStep: unknown, index) => {
+    const step = validateStep(rawStep, index, positions);
+    positions.set(step.id, index);
+    return step;
+  });
+  steps.forEach((step, index) => {
+    if (step.type === 'condition') {
+      checkJump(step, 'then', index, positions);
+      checkJump(step, 'else', index, positions);
+    }
+  });
+
+  const definition: WorkflowDefinition = { steps };
+  const output = optional(raw.output);
+  if (output !== undefined) {
+    if (typeof output !== 'string') throw new DefinitionError('output must be a string (a JSONata expression)');
+    compiles(output, 'output: expression');
+    definition.output = output;
+  }
+  const timeoutMs = optional(raw.timeoutMs);
+  if (timeoutMs !== undefined) {
+    definition.timeoutMs = integerIn(timeoutMs, 1, MAX_RUN_TIMEOUT_MS, 'timeoutMs', '(7 days)');
+  }
+  return definition;
+}
+
+function validateStep(raw: unknown, index: number, positions: Map<string, number>): StepDefinition {
+  const at = `steps[${index}]`;
+  if (!isObject(raw)) throw new DefinitionError(`${at}: must be an object`);
+  const id = validateId(raw.id, at);
+  const earlier = positions.get(id);
+  if (earlier !== undefined) throw new DefinitionError(`step "${id}": duplicate id (also steps[${earlier}])`);
+
+  const label = `step "${id}"`;
+  if (raw.type === undefined) throw new DefinitionError(`${label}: missing type`);
+  if (typeof raw.type !== 'string' || !isStepType(raw.type)) {
+    throw new DefinitionError(
+      `${label}: unknown type ${JSON.stringify(raw.type)} (known types: ${STEP_TYPES.join(', ')})`,
+    );
+  }
+  const type = raw.type;
+  rejectUnknownKeys(raw, [...COMMON_STEP_KEYS, ...STEP_KEYS[type]], label, `a ${type} step`);
+
+  const step = buildStep(type, id, raw, label);
+  const retry = optional(raw.retry);
+  if (retry !== undefined) step.retry = validateRetry(retry, label);
+  const timeoutMs = optional(raw.timeoutMs);
+  if (timeoutMs !== undefined) {
+    step.timeoutMs = integerIn(timeoutMs, 1, MAX_STEP_TIMEOUT_MS, `${label}: timeoutMs`);
+  }
+  return step;
+}
+
+function buildStep(type: StepType, id: string, raw: JsonObject, label: string): StepDefinition {
+  switch (type) {
+    case 'transform': {
+      const step: TransformStep = { id, type, expression: requiredExpression(raw, label) };
+      return step;
+    }
+    case 'condition': {
+      const step: ConditionStep = {
+        id,
+        type,
+        expression: requiredExpression(raw, label),
+        then: jumpTarget(raw, 'then', label),
+        else: jumpTarget(raw, 'else', label),
+      };
+      return step;
+    }
+    case 'fail': {
+      const message = requiredString(raw, 'message', label);
+      if (message.trim() === '') throw new DefinitionError(`${label}: message must not be empty`);
+      compiles(message, `${label}: message`, true);
+      const step: FailStep = { id, type, message };
+      const code = optional(raw.code);
+      if (code !== undefined) {
+        if (typeof code !== 'string' || !ERROR_CODE_PATTERN.test(code)) {
+          throw new DefinitionError(
+            `${label}: code ${JSON.stringify(code)} must be snake_case (${String(ERROR_CODE_PATTERN)})`,
+          );
+        }
+        step.code = code;
+      }
+      return step;
+    }
+  }
+}
+
+function validateId(id: unknown, at: string): string {
+  if (id === undefined || id === null) throw new DefinitionError(`${at}: missing id`);
+  if (typeof id !== 'string') throw new DefinitionError(`${at}: id must be a string`);
+  if (!STEP_ID_PATTERN.test(id)) {
+    throw new DefinitionError(
+      `${at}: id ${JSON.stringify(id)} is not valid: use 1 to 64 letters, digits, "_" or "-", starting with a letter or "_"`,
+    );
+  }
+  // Ids become keys of plain objects (the JSONata context, checkpoints) where this one would set the prototype.
+  if (id === '__proto__') throw new DefinitionError(`${at}: id "__proto__" is reserved`);
+  return id;
+}
+
+function requiredString(raw: JsonObject, key: string, label: string): string {
+  const value = raw[key];
+  if (value === undefined || value === null) throw new DefinitionError(`${label}: missing ${key}`);
+  if (typeof value !== 'string') throw new DefinitionError(`${label}: ${key} must be a string`);
+  return value;
+}
+
+function requiredExpression(raw: JsonObject, label: string): string {
+  const expression = requiredString(raw, 'expression', label);
+  compiles(expression, `${label}: expression`);
+  return expression;
+}
+
+function compiles(source: string, what: string, template = false): void {
+  try {
+    if (template) validateTemplate(source);
+    else validateExpression(source);
+  } catch (err) {
+    if (err instanceof ExpressionError) throw new DefinitionError(`${what} does not compile: ${err.message}`);
+    throw err;
+  }
+}
+
+function jumpTarget(raw: JsonObject, key: 'then' | 'else', label: string): string | null {
+  if (raw[key] === undefined)
+    throw new DefinitionError(`${label}: missing ${key} (a later step's id, or null to end the run)`);
+  const target = raw[key];
+  if (target !== null && typeof target !== 'string') {
+    throw new DefinitionError(`${label}: ${key} must be a step id or null`);
+  }
+  return target;
+}
+
+function checkJump(step: ConditionStep, key: 'then' | 'else', index: number, positions: Map<string, number>): void {
+  const target = step[key];
+  if (target === null) return;
+  const label = `step "${step.id}"`;
+  const position = positions.get(target);
+  if (position === undefined) throw new DefinitionError(`${label}: ${key} refers to unknown step "${target}"`);
+  if (position === index) throw new DefinitionError(`${label}: ${key} refers to the step itself`);
+  if (position < index) {
+    throw new DefinitionError(
+      `${label}: ${key} refers to earlier step "${target}" (only a later step or null is allowed)`,
+    );
+  }
+}
+
+function validateRetry(retry: unknown, label: string): RetryPolicy {
+  if (!isObject(retry)) throw new DefinitionError(`${label}: retry must be an object { maxAttempts, backoffMs }`);
+  rejectUnknownKeys(retry, RETRY_KEYS, `${label}: retry`);
+  for (const key of RETRY_KEYS) {
+    if (retry[key] === undefined || retry[key] === null) throw new DefinitionError(`${label}: missing retry.${key}`);
+  }
+  return {
+    maxAttempts: integerIn(retry.maxAttempts, 1, MAX_RETRY_ATTEMPTS, `${label}: retry.maxAttempts`),
+    backoffMs: integerIn(retry.backoffMs, 0, MAX_BACKOFF_MS, `${label}: retry.backoffMs`),
+  };
+}
+
+function integerIn(value: unknown, min: number, max: number, what: string, note?: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    const range = `an integer from ${min} to ${max}${note ? ` ${note}` : ''}`;
+    throw new DefinitionError(`${what} must be ${range}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function rejectUnknownKeys(raw: JsonObject, known: readonly string[], label: string, kind?: string): void {
+  const unknown = Object.keys(raw).filter((key) => !known.includes(key));
+  if (unknown.length === 0) return;
+  const names = unknown.map((key) => JSON.stringify(key)).join(', ');
+  const noun = unknown.length === 1 ? 'property' : 'properties';
+  throw new DefinitionError(`${label}: unknown ${noun} ${names}${kind ? ` for ${kind}` : ''}`);
+}
+
+/** `null` stands for "not set" in optional fields, as clients often send it. */
+function optional(value: unknown): unknown {
+  return value === null ? undefined : value;
+}
+
+function isStepType(type: string): type is StepType {
+  return (STEP_TYPES as readonly string[]).includes(type);
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,6 @@
+export class HealthResponse {
+  /** @example "ok" */
+  status: 'ok';
+  /** @example {"database":"ok","queue":"ok"} */
+  checks: Record<string, 'ok'>;
+}

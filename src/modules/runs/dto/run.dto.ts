@@ -1,0 +1,150 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsDefined, IsIn, IsOptional, IsUUID } from 'class-validator';
+
+import { ListQueryDto } from '../../../common/pagination.js';
+import { RUN_STATUSES, STEP_STATUSES, type RunStatus, type StepStatus, type TriggerType } from '../run-status.js';
+import type { WorkflowRunStep } from '../workflow-run-step.entity.js';
+import type { WorkflowRun } from '../workflow-run.entity.js';
+
+export class StartRunDto {
+  /**
+   * The run's input: any JSON value, available to expressions as `input`.
+   * @example {"companyId":"acme","deals":[{"id":1},{"id":2},{"id":3}]}
+   */
+  @IsDefined()
+  input: unknown;
+}
+
+export class RunListQueryDto extends ListQueryDto {
+  /** Only runs with this status. */
+  @IsOptional()
+  @IsIn(RUN_STATUSES)
+  @ApiProperty({ enum: RUN_STATUSES, required: false })
+  status?: RunStatus;
+}
+
+export class AllRunsQueryDto extends RunListQueryDto {
+  /** Only runs of this workflow. */
+  @IsOptional()
+  @IsUUID()
+  workflowId?: string;
+}
+
+export class RunTriggerResponse {
+  /** @example "webhook" */
+  @ApiProperty({ enum: ['webhook', 'api', 'rerun'] })
+  type: TriggerType;
+  /**
+   * The sender's `webhook-id`, for runs started by a webhook.
+   * @example "msg_2b8Yz0ZQ3xQy7q"
+   */
+  webhookId?: string;
+  /** The `Idempotency-Key` sent with `POST /v1/workflows/{id}/runs`. */
+  idempotencyKey?: string;
+}
+
+export class RunErrorResponse {
+  /** @example "workflow_failed" */
+  code: string;
+  /** @example "Deal score too low" */
+  message: string;
+  /** @example "reject" */
+  stepId: string | null;
+}
+
+export class StepErrorResponse {
+  /** @example "expression_error" */
+  code: string;
+  /** @example "Expression failed: The right side of the \"+\" operator must evaluate to a number" */
+  message: string;
+}
+
+export class RunStepResponse {
+  /** @example "score" */
+  id: string;
+  /** @example "transform" */
+  type: string;
+  /** @example "completed" */
+  @ApiProperty({ enum: STEP_STATUSES })
+  status: StepStatus;
+  /** @example 1 */
+  attempts: number;
+  /** @example "2026-11-27T10:00:00.012Z" */
+  startedAt: string | null;
+  /** @example "2026-11-27T10:00:00.015Z" */
+  finishedAt: string | null;
+  /** @example 3 */
+  output: unknown;
+  error: StepErrorResponse | null;
+}
+
+export class RunResponse {
+  /** @example "0193a8f2-6c1d-7e55-8b2a-3c4d5e6f7a8b" */
+  id: string;
+  /** @example "0193a8f2-5b7e-7c3d-9a61-2f4e8d0c1b2a" */
+  workflowId: string;
+  /** @example 1 */
+  workflowVersion: number;
+  /** @example "completed" */
+  @ApiProperty({ enum: RUN_STATUSES })
+  status: RunStatus;
+  trigger: RunTriggerResponse;
+  /** The run this one re-runs, if any. */
+  rerunOf: string | null;
+  /** @example {"companyId":"acme","deals":[{"id":1},{"id":2},{"id":3}]} */
+  input: unknown;
+  /** @example {"company":"acme","score":3} */
+  output: unknown;
+  error: RunErrorResponse | null;
+  steps: RunStepResponse[];
+  /** @example "2026-11-27T10:00:00.000Z" */
+  createdAt: string;
+  /** @example "2026-11-27T10:00:00.010Z" */
+  startedAt: string | null;
+  /** @example "2026-11-27T10:00:00.020Z" */
+  completedAt: string | null;
+}
+
+export class AcceptedWebhookResponse {
+  /** @example "0193a8f2-6c1d-7e55-8b2a-3c4d5e6f7a8b" */
+  runId: string;
+  /** @example "0193a8f2-5b7e-7c3d-9a61-2f4e8d0c1b2a" */
+  workflowId: string;
+  /** @example "queued" */
+  @ApiProperty({ enum: RUN_STATUSES })
+  status: RunStatus;
+}
+
+export function toRunResponse(run: WorkflowRun): RunResponse {
+  const trigger: RunTriggerResponse = { type: run.triggerType };
+  if (run.webhookId !== null) trigger.webhookId = run.webhookId;
+  if (run.idempotencyKey !== null) trigger.idempotencyKey = run.idempotencyKey;
+  return {
+    id: run.id,
+    workflowId: run.workflowId,
+    workflowVersion: run.workflowVersion,
+    status: run.status,
+    trigger,
+    rerunOf: run.rerunOf,
+    input: run.input ?? null,
+    output: run.output ?? null,
+    error: run.error,
+    steps: (run.steps ?? []).map(toRunStepResponse),
+    createdAt: run.createdAt.toISOString(),
+    startedAt: run.startedAt?.toISOString() ?? null,
+    completedAt: run.completedAt?.toISOString() ?? null,
+  };
+}
+
+function toRunStepResponse(step: WorkflowRunStep): RunStepResponse {
+  return {
+    id: step.stepId,
+    type: step.type,
+    status: step.status,
+    attempts: step.attempts,
+    startedAt: step.startedAt?.toISOString() ?? null,
+    finishedAt: step.finishedAt?.toISOString() ?? null,
+    output: step.output ?? null,
+    error: step.error,
+  };
+}

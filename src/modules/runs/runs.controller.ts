@@ -1,0 +1,107 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+
+import { ValidationError } from '../../common/errors.js';
+import { idOf } from '../../common/id-param.pipe.js';
+import { ApiData, ApiErrors } from '../../common/openapi.js';
+import type { Page } from '../../common/pagination.js';
+import { ApiKeyGuard } from '../api-keys/api-key.guard.js';
+import { AllRunsQueryDto, RunListQueryDto, RunResponse, StartRunDto } from './dto/run.dto.js';
+import { RunsService } from './runs.service.js';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+@ApiTags('Runs')
+@ApiBearerAuth()
+@ApiErrors('unauthorized')
+@UseGuards(ApiKeyGuard)
+@Controller('v1')
+export class RunsController {
+  constructor(private readonly runs: RunsService) {}
+
+  @Post('workflows/:id/runs')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Start a run of a workflow with an input' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'The same key for the same workflow returns the first run (header `idempotent-replayed: true`)',
+  })
+  @ApiData(202, RunResponse)
+  @ApiErrors('workflow_not_found', 'workflow_disabled', 'validation_failed', 'invalid_json')
+  async start(
+    @Param('id', idOf('workflow')) id: string,
+    @Body() body: StartRunDto,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<{ data: RunResponse }> {
+    const { run, replayed } = await this.runs.startFromApi(id, body.input, checkIdempotencyKey(idempotencyKey));
+    res.setHeader('Location', `/v1/workflow-runs/${run.id}`);
+    if (replayed) res.setHeader('idempotent-replayed', 'true');
+    return { data: run };
+  }
+
+  @Get('workflows/:id/runs')
+  @ApiOperation({ summary: "List a workflow's runs, newest first" })
+  @ApiData(200, RunResponse, { list: true })
+  @ApiErrors('workflow_not_found', 'validation_failed')
+  listForWorkflow(
+    @Param('id', idOf('workflow')) id: string,
+    @Query() query: RunListQueryDto,
+  ): Promise<Page<RunResponse>> {
+    return this.runs.listForWorkflow(id, query.status, query.limit ?? 20, query.cursor);
+  }
+
+  @Get('workflow-runs')
+  @ApiOperation({ summary: 'List runs, newest first' })
+  @ApiData(200, RunResponse, { list: true })
+  @ApiErrors('validation_failed')
+  list(@Query() query: AllRunsQueryDto): Promise<Page<RunResponse>> {
+    return this.runs.list({ workflowId: query.workflowId, status: query.status }, query.limit ?? 20, query.cursor);
+  }
+
+  @Get('workflow-runs/:id')
+  @ApiOperation({ summary: 'Get a run with its steps' })
+  @ApiData(200, RunResponse)
+  @ApiErrors('run_not_found')
+  async get(@Param('id', idOf('run')) id: string): Promise<{ data: RunResponse }> {
+    return { data: await this.runs.get(id) };
+  }
+
+  @Post('workflow-runs/:id/cancel')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Cancel a run that has not finished' })
+  @ApiData(200, RunResponse)
+  @ApiErrors('run_not_found', 'run_finished')
+  async cancel(@Param('id', idOf('run')) id: string): Promise<{ data: RunResponse }> {
+    return { data: await this.runs.cancel(id) };
+  }
+
+  @Post('workflow-runs/:id/retry')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Go on with a failed run from its failed step' })
+  @ApiData(202, RunResponse)
+  @ApiErrors('run_not_found', 'run_not_failed')
+  async retry(@Param('id', idOf('run')) id: string): Promise<{ data: RunResponse }> {
+    return { data: await this.runs.retry(id) };
+  }
+
+  @Post('workflow-runs/:id/rerun')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Start a new run with the same input and workflow version' })
+  @ApiData(202, RunResponse)
+  @ApiErrors('run_not_found', 'workflow_not_found', 'workflow_disabled')
+  async rerun(@Param('id', idOf('run')) id: string): Promise<{ data: RunResponse }> {
+    return { data: await this.runs.rerun(id) };
+  }
+}
+
+function checkIdempotencyKey(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (!IDEMPOTENCY_KEY.test(value)) {
+    const message = 'must be 1 to 255 printable ASCII characters without spaces';
+    throw new ValidationError(`Idempotency-Key: ${message}`, [{ field: 'Idempotency-Key', message }]);
+  }
+  return value;
+}

@@ -1,0 +1,34 @@
+import { BullModule } from '@nestjs/bullmq';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+
+import { ApiKeysModule } from '../api-keys/api-keys.module.js';
+import { WorkflowsModule } from '../workflows/workflows.module.js';
+import { RunExecutor } from './run-executor.js';
+import { RunsController } from './runs.controller.js';
+import { RunsProcessor } from './runs.processor.js';
+import { RunsProducer } from './runs.producer.js';
+import { RUNS_QUEUE } from './runs.queue.js';
+import { RunsRepository } from './runs.repository.js';
+import { RunsService } from './runs.service.js';
+import { WorkflowRunStep } from './workflow-run-step.entity.js';
+import { WorkflowRun } from './workflow-run.entity.js';
+
+/** Runs and their queue. The processor (a BullMQ worker) is only there in processes that run workers. */
+@Module({})
+export class RunsModule {
+  static forRoot(options: { worker: boolean }): DynamicModule {
+    return {
+      module: RunsModule,
+      imports: [
+        TypeOrmModule.forFeature([WorkflowRun, WorkflowRunStep]),
+        BullModule.registerQueue({ name: RUNS_QUEUE }),
+        WorkflowsModule,
+        ApiKeysModule,
+      ],
+      controllers: [RunsController],
+      providers: [RunsRepository, RunsService, RunsProducer, RunExecutor, ...(options.worker ? [RunsProcessor] : [])],
+      exports: [RunsService],
+    };
+  }
+}

@@ -1,0 +1,120 @@
+import { Injectable } from '@nestjs/common';
+import { v7 as uuidv7 } from 'uuid';
+
+import { ConflictError, NotFoundError } from '../../common/errors.js';
+import { decodeCursor, toPage, type Page } from '../../common/pagination.js';
+import { WorkflowsService } from '../workflows/workflows.service.js';
+import { toRunResponse, type RunResponse } from './dto/run.dto.js';
+import type { RunStatus } from './run-status.js';
+import { RunsProducer } from './runs.producer.js';
+import { RunsRepository, type InsertedRun, type RunFilter } from './runs.repository.js';
+
+export interface WebhookRunRequest {
+  workflowId: string;
+  triggerId: string;
+  webhookId: string;
+  inputJson: string;
+}
+
+@Injectable()
+export class RunsService {
+  constructor(
+    private readonly runs: RunsRepository,
+    private readonly producer: RunsProducer,
+    private readonly workflows: WorkflowsService,
+  ) {}
+
+  /** The ingest path: one insert (deduplicated on the webhook id), then one enqueue for a new run. */
+  async startFromWebhook(request: WebhookRunRequest): Promise<InsertedRun> {
+    const run = await this.runs.insertUnlessDuplicate({
+      id: uuidv7(),
+      workflowId: request.workflowId,
+      workflowVersion: null,
+      triggerType: 'webhook',
+      triggerId: request.triggerId,
+      webhookId: request.webhookId,
+      idempotencyKey: null,
+      rerunOf: null,
+      inputJson: request.inputJson,
+    });
+    if (run.created) await this.producer.enqueue(run.id);
+    return run;
+  }
+
+  async startFromApi(
+    workflowId: string,
+    input: unknown,
+    idempotencyKey: string | null,
+  ): Promise<{ run: RunResponse; replayed: boolean }> {
+    const workflow = await this.workflows.findRunnable(workflowId);
+    const inserted = await this.runs.insertUnlessDuplicate({
+      id: uuidv7(),
+      workflowId: workflow.id,
+      workflowVersion: workflow.version,
+      triggerType: 'api',
+      triggerId: null,
+      webhookId: null,
+      idempotencyKey,
+      rerunOf: null,
+      inputJson: JSON.stringify(input),
+    });
+    if (inserted.created) await this.producer.enqueue(inserted.id);
+    return { run: await this.get(inserted.id), replayed: !inserted.created };
+  }
+
+  async get(id: string): Promise<RunResponse> {
+    const run = await this.runs.findWithSteps(id);
+    if (!run) throw new NotFoundError('run', id);
+    return toRunResponse(run);
+  }
+
+  async list(filter: RunFilter, limit: number, cursor?: string): Promise<Page<RunResponse>> {
+    const rows = await this.runs.list(filter, limit, decodeCursor(cursor));
+    return toPage(rows, limit, toRunResponse);
+  }
+
+  async listForWorkflow(workflowId: string, status: RunStatus | undefined, limit: number, cursor?: string) {
+    await this.workflows.assertExists(workflowId);
+    return this.list({ workflowId, status }, limit, cursor);
+  }
+
+  /** Stops a run: at once when it waits in the queue, at the next step boundary when it is running. */
+  async cancel(id: string): Promise<RunResponse> {
+    if (!(await this.runs.cancel(id, new Date()))) {
+      await this.get(id);
+      throw new ConflictError('run_finished', 'Run has already finished');
+    }
+    await this.producer.discard(id);
+    return this.get(id);
+  }
+
+  /** A failed run goes on from its failed step; the outputs of completed steps are kept. */
+  async retry(id: string): Promise<RunResponse> {
+    if (!(await this.runs.reopenFailed(id))) {
+      await this.get(id);
+      throw new ConflictError('run_not_failed', 'Only failed runs can be retried');
+    }
+    await this.producer.enqueue(id);
+    return this.get(id);
+  }
+
+  /** A new run with the same input and workflow version. */
+  async rerun(id: string): Promise<RunResponse> {
+    const original = await this.runs.findById(id);
+    if (!original) throw new NotFoundError('run', id);
+    await this.workflows.findRunnable(original.workflowId);
+    const inserted = await this.runs.insertUnlessDuplicate({
+      id: uuidv7(),
+      workflowId: original.workflowId,
+      workflowVersion: original.workflowVersion,
+      triggerType: 'rerun',
+      triggerId: null,
+      webhookId: null,
+      idempotencyKey: null,
+      rerunOf: original.id,
+      inputJson: JSON.stringify(original.input ?? null),
+    });
+    await this.producer.enqueue(inserted.id);
+    return this.get(inserted.id);
+  }
+}

@@ -1,0 +1,59 @@
+import { Column, Entity, OneToMany, PrimaryColumn, type Relation } from 'typeorm';
+
+import type { RunError, RunStatus, TriggerType } from './run-status.js';
+import { WorkflowRunStep } from './workflow-run-step.entity.js';
+
+@Entity({ name: 'workflow_runs' })
+export class WorkflowRun {
+  @PrimaryColumn('uuid')
+  id: string;
+
+  @Column('uuid', { name: 'workflow_id' })
+  workflowId: string;
+
+  @Column('int', { name: 'workflow_version' })
+  workflowVersion: number;
+
+  @Column('text')
+  status: RunStatus;
+
+  @Column('text', { name: 'trigger_type' })
+  triggerType: TriggerType;
+
+  @Column('uuid', { name: 'trigger_id', nullable: true })
+  triggerId: string | null;
+
+  @Column('text', { name: 'webhook_id', nullable: true })
+  webhookId: string | null;
+
+  @Column('text', { name: 'idempotency_key', nullable: true })
+  idempotencyKey: string | null;
+
+  @Column('uuid', { name: 'rerun_of', nullable: true })
+  rerunOf: string | null;
+
+  @Column('jsonb', { nullable: true })
+  input: unknown;
+
+  @Column('jsonb', { nullable: true })
+  output: unknown;
+
+  @Column('jsonb', { nullable: true })
+  error: RunError | null;
+
+  /** Bumped by every claim of the run; fences writes from a stale worker. */
+  @Column('int', { default: 0 })
+  attempt: number;
+
+  @Column('timestamptz', { name: 'created_at' })
+  createdAt: Date;
+
+  @Column('timestamptz', { name: 'started_at', nullable: true })
+  startedAt: Date | null;
+
+  @Column('timestamptz', { name: 'completed_at', nullable: true })
+  completedAt: Date | null;
+
+  @OneToMany(() => WorkflowRunStep, (step) => step.run)
+  steps?: Relation<WorkflowRunStep>[];
+}

@@ -1,0 +1,165 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+
+/**
+ * AES-256-GCM for secrets at rest. A token reads
+ *
+ *   v1:<keyId>:<iv>:<ciphertext>:<tag>
+ *
+ * with iv (12 bytes), ciphertext (as long as the UTF-8 plaintext) and tag (16 bytes) in unpadded
+ * base64url. The key id names the keyring entry that encrypted it, so keys can rotate: new tokens use
+ * the newest key, old ones still decrypt while their key stays in the ring, and needsReencryption
+ * finds the ones to rewrite before an old key is dropped. The associated data (the trigger id) is
+ * authenticated but not stored, so a token copied to another row does not decrypt there.
+ */
+export interface CipherKey {
+  id: string;
+  key: Buffer;
+}
+
+/** Thrown on anything that is not a token this keyring can open; says why, never what. */
+export class SecretDecryptionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SecretDecryptionError';
+  }
+}
+
+/**
+ * Reads SECRETS_ENCRYPTION_KEY: one key, or `id:key,id2:key2` with the newest (encrypting) key first.
+ * A key is 32 bytes as 64 hex characters or base64/base64url (43 characters, or 44 with `=`).
+ */
+export function parseKeyring(value: string): CipherKey[] {
+  const trimmed = value.trim();
+  if (trimmed === '') {
+    throw new Error('SECRETS_ENCRYPTION_KEY is empty; generate a key with generateEncryptionKey()');
+  }
+  if (!trimmed.includes(':') && !trimmed.includes(',')) {
+    return [{ id: DEFAULT_KEY_ID, key: decodeKey(trimmed, 'SECRETS_ENCRYPTION_KEY') }];
+  }
+
+  const keyring: CipherKey[] = [];
+  trimmed.split(',').forEach((rawEntry, index) => {
+    const where = `SECRETS_ENCRYPTION_KEY entry ${index + 1}`;
+    const entry = rawEntry.trim();
+    const colon = entry.indexOf(':');
+    if (colon === -1) {
+      throw new Error(`${where} must be "id:key" when several keys are listed`);
+    }
+    const id = entry.slice(0, colon);
+    // Errors name the entry by position only: a mangled value can put key material where the id goes.
+    if (!KEY_ID.test(id)) {
+      throw new Error(`${where} has an invalid id: use 1 to 32 characters from A-Z a-z 0-9 _ -`);
+    }
+    if (keyring.some((existing) => existing.id === id)) {
+      throw new Error(`${where} repeats the id of an earlier entry`);
+    }
+    keyring.push({ id, key: decodeKey(entry.slice(colon + 1), where) });
+  });
+  return keyring;
+}
+
+export class SecretCipher {
+  private readonly newest: CipherKey;
+  private readonly keys: ReadonlyMap<string, Buffer>;
+
+  constructor(keyring: CipherKey[]) {
+    if (keyring.length === 0) {
+      throw new Error('The secrets keyring is empty');
+    }
+    const keys = new Map<string, Buffer>();
+    for (const { id, key } of keyring) {
+      if (!KEY_ID.test(id) || keys.has(id) || key.length !== KEY_BYTES) {
+        throw new Error(`The secrets keyring needs unique ids and ${KEY_BYTES}-byte keys`);
+      }
+      // A private copy: the caller's buffer may be reused or zeroed later.
+      keys.set(id, Buffer.from(key));
+    }
+    this.keys = keys;
+    this.newest = { id: keyring[0].id, key: keys.get(keyring[0].id) as Buffer };
+  }
+
+  encrypt(plaintext: string, associatedData: string): string {
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv(ALGORITHM, this.newest.key, iv, { authTagLength: TAG_BYTES });
+    cipher.setAAD(Buffer.from(associatedData, 'utf8'));
+    const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    const tag = cipher.getAuthTag();
+    return [VERSION, this.newest.id, iv, ciphertext, tag]
+      .map((part) => (typeof part === 'string' ? part : part.toString('base64url')))
+      .join(':');
+  }
+
+  decrypt(token: string, associatedData: string): string {
+    const { keyId, iv, ciphertext, tag } = parseToken(token);
+    const key = this.keys.get(keyId);
+    if (key === undefined) {
+      throw new SecretDecryptionError(`Encrypted secret uses key id "${keyId}", which is not in the keyring`);
+    }
+    try {
+      const decipher = createDecipheriv(ALGORITHM, key, iv, { authTagLength: TAG_BYTES });
+      decipher.setAAD(Buffer.from(associatedData, 'utf8'));
+      decipher.setAuthTag(tag);
+      return Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
+    } catch {
+      // Node's message adds nothing and the cause is deliberately indistinguishable.
+      throw new SecretDecryptionError(
+        'Encrypted secret failed authentication: tampered, or stored for another record, or another key',
+      );
+    }
+  }
+
+  /** Whether the token was made under an older key; throws SecretDecryptionError if it is not a token. */
+  needsReencryption(token: string): boolean {
+    return parseToken(token).keyId !== this.newest.id;
+  }
+}
+
+/** A new SECRETS_ENCRYPTION_KEY value: base64url of 32 random bytes. */
+export function generateEncryptionKey(): string {
+  return randomBytes(KEY_BYTES).toString('base64url');
+}
+
+const ALGORITHM = 'aes-256-gcm';
+const VERSION = 'v1';
+const KEY_BYTES = 32;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const DEFAULT_KEY_ID = 'k1';
+const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
+const HEX_KEY = /^[0-9a-fA-F]{64}$/;
+const BASE64_KEY = /^[A-Za-z0-9+/]{43}=?$/;
+const BASE64URL_KEY = /^[A-Za-z0-9_-]{43}=?$/;
+const TOKEN = /^v1:([A-Za-z0-9_-]{1,32}):([A-Za-z0-9_-]{16}):([A-Za-z0-9_-]*):([A-Za-z0-9_-]{22})$/;
+
+function decodeKey(text: string, where: string): Buffer {
+  let key: Buffer | null = null;
+  if (HEX_KEY.test(text)) {
+    key = Buffer.from(text, 'hex');
+  } else if (BASE64_KEY.test(text) || BASE64URL_KEY.test(text)) {
+    key = decodeCanonical(text.replace(/=$/, ''));
+  }
+  if (key === null || key.length !== KEY_BYTES) {
+    throw new Error(
+      `${where} must be ${KEY_BYTES} bytes as 64 hex characters or base64/base64url (43 characters, or 44 with "=")`,
+    );
+  }
+  return key;
+}
+
+/** base64url decoding that refuses a second spelling of the same bytes (non-zero trailing bits). */
+function decodeCanonical(unpadded: string): Buffer | null {
+  const decoded = Buffer.from(unpadded, 'base64url');
+  const standard = decoded.toString('base64').replace(/=+$/, '');
+  return decoded.toString('base64url') === unpadded || standard === unpadded ? decoded : null;
+}
+
+function parseToken(token: string): { keyId: string; iv: Buffer; ciphertext: Buffer; tag: Buffer } {
+  const match = typeof token === 'string' ? TOKEN.exec(token) : null;
+  const parts = match && [match[2], match[3], match[4]].map(decodeCanonical);
+  if (match === null || parts === null || parts.some((part) => part === null)) {
+    throw new SecretDecryptionError('Encrypted secret is not in the v1:<keyId>:<iv>:<ciphertext>:<tag> format');
+  }
+  // The pattern's fixed lengths plus canonical decoding already pin the iv to 12 bytes and the tag to 16.
+  const [iv, ciphertext, tag] = parts as Buffer[];
+  return { keyId: match[1], iv, ciphertext, tag };
+}

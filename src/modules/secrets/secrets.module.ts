@@ -1,0 +1,23 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { parseKeyring, SecretCipher } from './secret-cipher.js';
+import { TriggerSecret } from './trigger-secret.entity.js';
+import { TriggerSecretsRepository } from './trigger-secrets.repository.js';
+import { TriggerSecretsService } from './trigger-secrets.service.js';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([TriggerSecret])],
+  providers: [
+    {
+      provide: SecretCipher,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => new SecretCipher(parseKeyring(config.secretsEncryptionKey)),
+    },
+    TriggerSecretsRepository,
+    TriggerSecretsService,
+  ],
+  exports: [SecretCipher, TriggerSecretsService, TriggerSecretsRepository],
+})
+export class SecretsModule {}

@@ -1,0 +1,49 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+
+import { TriggerSecret } from './trigger-secret.entity.js';
+
+/** Rotated-out secrets kept verifying at once, at most (the oldest go first). */
+export const MAX_PREVIOUS_SECRETS = 10;
+
+@Injectable()
+export class TriggerSecretsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async insert(secret: TriggerSecret, manager: EntityManager = this.dataSource.manager): Promise<void> {
+    await manager.insert(TriggerSecret, secret);
+  }
+
+  /** Secrets that still verify: the current one and those in their grace period. */
+  findUnexpired(triggerId: string, now: Date): Promise<TriggerSecret[]> {
+    return this.dataSource.manager
+      .createQueryBuilder(TriggerSecret, 's')
+      .where('s.trigger_id = :triggerId AND (s.expires_at IS NULL OR s.expires_at > :now)', { triggerId, now })
+      .orderBy('s.created_at', 'DESC')
+      .getMany();
+  }
+
+  /**
+   * Replaces the current secret. Earlier secrets expire at `previousExpiresAt` at the latest (now when
+   * there is no grace period); expired ones and those beyond the cap are deleted. The trigger row is
+   * locked so that two rotations at once cannot leave two current secrets.
+   */
+  async rotate(next: TriggerSecret, previousExpiresAt: Date, now: Date): Promise<void> {
+    await this.dataSource.transaction(async (tx) => {
+      await tx.query('SELECT 1 FROM webhook_triggers WHERE id = $1 FOR UPDATE', [next.triggerId]);
+      await tx.query(
+        `UPDATE webhook_trigger_secrets SET expires_at = LEAST(COALESCE(expires_at, $2), $2)
+          WHERE trigger_id = $1`,
+        [next.triggerId, previousExpiresAt],
+      );
+      await tx.query(
+        `DELETE FROM webhook_trigger_secrets WHERE trigger_id = $1 AND (expires_at <= $2 OR id IN (
+           SELECT id FROM webhook_trigger_secrets WHERE trigger_id = $1
+            ORDER BY created_at DESC OFFSET $3))`,
+        [next.triggerId, now, MAX_PREVIOUS_SECRETS],
+      );
+      await tx.insert(TriggerSecret, next);
+    });
+  }
+}

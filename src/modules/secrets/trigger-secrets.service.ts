@@ -1,0 +1,64 @@
+import { Injectable } from '@nestjs/common';
+import { v7 as uuidv7 } from 'uuid';
+
+import { SecretCipher } from './secret-cipher.js';
+import { generateWebhookSecret } from './secret-generator.js';
+import type { TriggerSecret } from './trigger-secret.entity.js';
+import { TriggerSecretsRepository } from './trigger-secrets.repository.js';
+
+export const DEFAULT_GRACE_PERIOD_SECONDS = 86_400;
+export const MAX_GRACE_PERIOD_SECONDS = 604_800;
+
+export interface OpenSecret {
+  secret: string;
+  expiresAt: Date | null;
+}
+
+/** Trigger secrets: generated here, encrypted at rest, decrypted only to verify, rotated with a grace period. */
+@Injectable()
+export class TriggerSecretsService {
+  constructor(
+    private readonly repository: TriggerSecretsRepository,
+    private readonly cipher: SecretCipher,
+  ) {}
+
+  /** A new secret for a trigger, as the row to store (encrypted, bound to the trigger) and its clear text. */
+  generate(triggerId: string, now: Date): { row: TriggerSecret; secret: string } {
+    const secret = generateWebhookSecret();
+    return { secret, row: this.seal(triggerId, secret, now) };
+  }
+
+  /** Decrypted secrets that verify now, newest first. */
+  async openUnexpired(triggerId: string, now: Date): Promise<OpenSecret[]> {
+    const rows = await this.repository.findUnexpired(triggerId, now);
+    return this.open(rows);
+  }
+
+  open(rows: TriggerSecret[]): OpenSecret[] {
+    return rows.map((row) => ({
+      secret: this.cipher.decrypt(row.ciphertext, row.triggerId),
+      expiresAt: row.expiresAt,
+    }));
+  }
+
+  async rotate(
+    triggerId: string,
+    gracePeriodSeconds: number,
+    now: Date,
+  ): Promise<{ secret: string; previousSecretExpiresAt: Date }> {
+    const { row, secret } = this.generate(triggerId, now);
+    const previousSecretExpiresAt = new Date(now.getTime() + gracePeriodSeconds * 1000);
+    await this.repository.rotate(row, previousSecretExpiresAt, now);
+    return { secret, previousSecretExpiresAt };
+  }
+
+  private seal(triggerId: string, secret: string, now: Date): TriggerSecret {
+    return {
+      id: uuidv7(),
+      triggerId,
+      ciphertext: this.cipher.encrypt(secret, triggerId),
+      createdAt: now,
+      expiresAt: null,
+    };
+  }
+}

@@ -1,0 +1,104 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+
+import { ChangeFeed } from '../../common/change-feed.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import type { TriggerSecret } from '../secrets/trigger-secret.entity.js';
+import { TriggerSecretsService } from '../secrets/trigger-secrets.service.js';
+import { WEBHOOK_SCHEME_REGISTRY } from './verification/webhook-schemes.js';
+import type { WebhookScheme } from './verification/webhook-scheme.js';
+import { WebhookTriggersRepository } from './webhook-triggers.repository.js';
+
+export interface VerificationKey {
+  key: Buffer;
+  /** Epoch ms after which this key stops verifying; null for the current secret. */
+  expiresAt: number | null;
+}
+
+/** A trigger as the ingest path uses it: secrets decrypted and turned into keys once, not per request. */
+export interface ResolvedTrigger {
+  id: string;
+  workflowId: string;
+  scheme: WebhookScheme;
+  toleranceSeconds: number;
+  active: boolean;
+  keys: VerificationKey[];
+}
+
+const MAX_ENTRIES = 10_000;
+
+/**
+ * Slug → resolved trigger, for a few seconds (TRIGGER_CACHE_TTL_MS), unknown slugs included so that
+ * guessing slugs does not reach the database each time. Entries are dropped at once when this process
+ * changes the workflow, the trigger or its secrets; concurrent misses for one slug share one query.
+ */
+@Injectable()
+export class TriggerCache implements OnModuleDestroy {
+  private readonly logger = new Logger(TriggerCache.name);
+  private readonly entries = new Map<string, { value: ResolvedTrigger | null; until: number }>();
+  private readonly slugsByWorkflow = new Map<string, string>();
+  private readonly loading = new Map<string, Promise<ResolvedTrigger | null>>();
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly triggers: WebhookTriggersRepository,
+    private readonly secrets: TriggerSecretsService,
+    changes: ChangeFeed,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.unsubscribe = changes.subscribe((change) => {
+      if (change.slug) this.entries.delete(change.slug);
+      const slug = this.slugsByWorkflow.get(change.workflowId);
+      if (slug) this.entries.delete(slug);
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe();
+  }
+
+  async get(slug: string): Promise<ResolvedTrigger | null> {
+    const now = Date.now();
+    const hit = this.entries.get(slug);
+    if (hit && hit.until > now) return hit.value;
+    const pending = this.loading.get(slug);
+    if (pending) return pending;
+    const load = this.load(slug).finally(() => this.loading.delete(slug));
+    this.loading.set(slug, load);
+    return load;
+  }
+
+  private async load(slug: string): Promise<ResolvedTrigger | null> {
+    const now = new Date();
+    const found = await this.triggers.findForIngest(slug, now);
+    const scheme = found ? WEBHOOK_SCHEME_REGISTRY.get(found.scheme) : undefined;
+    const value: ResolvedTrigger | null =
+      found && scheme
+        ? {
+            id: found.id,
+            workflowId: found.workflowId,
+            scheme,
+            toleranceSeconds: found.toleranceSeconds,
+            active: found.active,
+            keys: this.keysOf(found.id, found.secrets, scheme),
+          }
+        : null;
+    if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(slug, { value, until: now.getTime() + this.config.triggerCacheTtlMs });
+    if (value) this.slugsByWorkflow.set(value.workflowId, slug);
+    return value;
+  }
+
+  /** A secret that does not decrypt (a wrong key, a row tampered with) verifies nothing; the others still do. */
+  private keysOf(triggerId: string, rows: TriggerSecret[], scheme: WebhookScheme): VerificationKey[] {
+    const keys: VerificationKey[] = [];
+    for (const row of rows) {
+      try {
+        const [open] = this.secrets.open([row]);
+        keys.push({ key: scheme.prepareKey(open.secret), expiresAt: open.expiresAt?.getTime() ?? null });
+      } catch (error) {
+        this.logger.error(`Secret ${row.id} of trigger ${triggerId} is unusable: ${(error as Error).name}`);
+      }
+    }
+    return keys;
+  }
+}

@@ -1,0 +1,34 @@
+import { Column, Entity, JoinColumn, OneToOne, PrimaryColumn, type Relation } from 'typeorm';
+
+import { Workflow } from '../workflows/workflow.entity.js';
+
+@Entity({ name: 'webhook_triggers' })
+export class WebhookTrigger {
+  @PrimaryColumn('uuid')
+  id: string;
+
+  @Column('uuid', { name: 'workflow_id', unique: true })
+  workflowId: string;
+
+  @OneToOne(() => Workflow, (workflow) => workflow.webhookTrigger)
+  @JoinColumn({ name: 'workflow_id' })
+  workflow?: Relation<Workflow>;
+
+  @Column('text', { unique: true })
+  slug: string;
+
+  @Column('text')
+  scheme: string;
+
+  @Column('boolean', { default: true })
+  enabled: boolean;
+
+  @Column('int', { name: 'tolerance_seconds' })
+  toleranceSeconds: number;
+
+  @Column('timestamptz', { name: 'created_at' })
+  createdAt: Date;
+
+  @Column('timestamptz', { name: 'updated_at' })
+  updatedAt: Date;
+}

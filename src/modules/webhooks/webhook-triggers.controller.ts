@@ -1,0 +1,74 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+
+import { idOf } from '../../common/id-param.pipe.js';
+import { ApiData, ApiErrors } from '../../common/openapi.js';
+import { ApiKeyGuard } from '../api-keys/api-key.guard.js';
+import {
+  CreatedWebhookTriggerResponse,
+  CreateWebhookTriggerDto,
+  RotatedSecretResponse,
+  RotateSecretDto,
+  UpdateWebhookTriggerDto,
+  WebhookTriggerResponse,
+} from './dto/webhook-trigger.dto.js';
+import { WebhookTriggersService } from './webhook-triggers.service.js';
+
+@ApiTags('Webhook triggers')
+@ApiBearerAuth()
+@ApiErrors('unauthorized')
+@UseGuards(ApiKeyGuard)
+@Controller('v1/workflows/:id/trigger')
+export class WebhookTriggersController {
+  constructor(private readonly triggers: WebhookTriggersService) {}
+
+  @Post('webhook')
+  @ApiOperation({ summary: 'Give a workflow a webhook trigger; the secret is shown only in this response' })
+  @ApiData(201, CreatedWebhookTriggerResponse)
+  @ApiErrors('workflow_not_found', 'trigger_exists', 'validation_failed', 'invalid_json')
+  async create(
+    @Param('id', idOf('workflow')) id: string,
+    @Body() body: CreateWebhookTriggerDto,
+  ): Promise<{ data: CreatedWebhookTriggerResponse }> {
+    return { data: await this.triggers.create(id, body) };
+  }
+
+  @Get('webhook')
+  @ApiOperation({ summary: "Get a workflow's webhook trigger (without its secret)" })
+  @ApiData(200, WebhookTriggerResponse)
+  @ApiErrors('workflow_not_found', 'trigger_not_found')
+  async get(@Param('id', idOf('workflow')) id: string): Promise<{ data: WebhookTriggerResponse }> {
+    return { data: await this.triggers.get(id) };
+  }
+
+  @Patch('webhook')
+  @ApiOperation({ summary: 'Enable or disable the trigger, or change its tolerance or scheme' })
+  @ApiData(200, WebhookTriggerResponse)
+  @ApiErrors('workflow_not_found', 'trigger_not_found', 'validation_failed', 'invalid_json')
+  async update(
+    @Param('id', idOf('workflow')) id: string,
+    @Body() body: UpdateWebhookTriggerDto,
+  ): Promise<{ data: WebhookTriggerResponse }> {
+    return { data: await this.triggers.update(id, body) };
+  }
+
+  @Delete('webhook')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete the trigger; its URL answers 404 from now on' })
+  @ApiErrors('workflow_not_found', 'trigger_not_found')
+  delete(@Param('id', idOf('workflow')) id: string): Promise<void> {
+    return this.triggers.delete(id);
+  }
+
+  @Post('webhook-secret/rotate')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Replace the signing secret; the old one verifies until the grace period ends' })
+  @ApiData(200, RotatedSecretResponse)
+  @ApiErrors('workflow_not_found', 'trigger_not_found', 'validation_failed', 'invalid_json')
+  async rotate(
+    @Param('id', idOf('workflow')) id: string,
+    @Body() body: RotateSecretDto,
+  ): Promise<{ data: RotatedSecretResponse }> {
+    return { data: await this.triggers.rotateSecret(id, body.gracePeriodSeconds) };
+  }
+}

@@ -1,0 +1,98 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+
+import { TriggerSecret } from '../secrets/trigger-secret.entity.js';
+import { WebhookTrigger } from './webhook-trigger.entity.js';
+
+/** What the ingest path needs about a slug, in one round trip. */
+export interface TriggerForIngest {
+  id: string;
+  workflowId: string;
+  scheme: string;
+  toleranceSeconds: number;
+  /** The trigger and its workflow are enabled and the workflow is not deleted. */
+  active: boolean;
+  secrets: TriggerSecret[];
+}
+
+@Injectable()
+export class WebhookTriggersRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** The trigger and its first secret, together or not at all. False when the workflow already has one. */
+  async insertWithSecret(trigger: WebhookTrigger, secret: TriggerSecret): Promise<boolean> {
+    return this.dataSource.transaction(async (tx) => {
+      const inserted: unknown[] = await tx.query(
+        `INSERT INTO webhook_triggers (id, workflow_id, slug, scheme, enabled, tolerance_seconds, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+         ON CONFLICT (workflow_id) DO NOTHING RETURNING id`,
+        [
+          trigger.id,
+          trigger.workflowId,
+          trigger.slug,
+          trigger.scheme,
+          trigger.enabled,
+          trigger.toleranceSeconds,
+          trigger.createdAt,
+        ],
+      );
+      if (inserted.length === 0) return false;
+      await tx.insert(TriggerSecret, secret);
+      return true;
+    });
+  }
+
+  findByWorkflow(workflowId: string): Promise<WebhookTrigger | null> {
+    return this.dataSource.manager.findOneBy(WebhookTrigger, { workflowId });
+  }
+
+  async update(
+    id: string,
+    changes: Partial<Pick<WebhookTrigger, 'enabled' | 'toleranceSeconds' | 'scheme'>>,
+    now: Date,
+  ): Promise<void> {
+    await this.dataSource.manager.update(WebhookTrigger, { id }, { ...changes, updatedAt: now });
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.dataSource.manager.delete(WebhookTrigger, { id });
+  }
+
+  async findForIngest(slug: string, now: Date): Promise<TriggerForIngest | null> {
+    const rows: {
+      id: string;
+      workflow_id: string;
+      scheme: string;
+      tolerance_seconds: number;
+      active: boolean;
+      secrets: { id: string; ciphertext: string; created_at: string; expires_at: string | null }[];
+    }[] = await this.dataSource.query(
+      `SELECT t.id, t.workflow_id, t.scheme, t.tolerance_seconds,
+              (t.enabled AND w.enabled AND w.deleted_at IS NULL) AS active,
+              COALESCE((SELECT json_agg(json_build_object('id', s.id, 'ciphertext', s.ciphertext,
+                                 'created_at', s.created_at, 'expires_at', s.expires_at) ORDER BY s.created_at DESC)
+                          FROM webhook_trigger_secrets s
+                         WHERE s.trigger_id = t.id AND (s.expires_at IS NULL OR s.expires_at > $2)), '[]') AS secrets
+         FROM webhook_triggers t JOIN workflows w ON w.id = t.workflow_id
+        WHERE t.slug = $1`,
+      [slug, now],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      id: row.id,
+      workflowId: row.workflow_id,
+      scheme: row.scheme,
+      toleranceSeconds: row.tolerance_seconds,
+      active: row.active,
+      secrets: row.secrets.map((s) => ({
+        id: s.id,
+        triggerId: row.id,
+        ciphertext: s.ciphertext,
+        createdAt: new Date(s.created_at),
+        expiresAt: s.expires_at === null ? null : new Date(s.expires_at),
+      })),
+    };
+  }
+}

@@ -1,0 +1,34 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+
+import { ApiKeysModule } from '../api-keys/api-keys.module.js';
+import { SecretsModule } from '../secrets/secrets.module.js';
+import { WorkflowsModule } from '../workflows/workflows.module.js';
+import { TriggerCache } from './trigger-cache.js';
+import { WebhookSignatureGuard } from './webhook-signature.guard.js';
+import { WebhookTrigger } from './webhook-trigger.entity.js';
+import { WebhookTriggersController } from './webhook-triggers.controller.js';
+import { WebhookTriggersRepository } from './webhook-triggers.repository.js';
+import { WebhookTriggersService } from './webhook-triggers.service.js';
+import { WebhookVerificationService } from './webhook-verification.service.js';
+import { WebhooksController } from './webhooks.controller.js';
+import { WebhooksService } from './webhooks.service.js';
+
+@Module({})
+export class WebhooksModule {
+  static forRoot(runs: DynamicModule): DynamicModule {
+    return {
+      module: WebhooksModule,
+      imports: [TypeOrmModule.forFeature([WebhookTrigger]), ApiKeysModule, WorkflowsModule, SecretsModule, runs],
+      controllers: [WebhooksController, WebhookTriggersController],
+      providers: [
+        WebhookTriggersRepository,
+        WebhookTriggersService,
+        TriggerCache,
+        WebhookVerificationService,
+        WebhookSignatureGuard,
+        WebhooksService,
+      ],
+    };
+  }
+}

@@ -1,0 +1,156 @@
+import { Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsInt,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  MaxLength,
+  Min,
+  ValidateIf,
+} from 'class-validator';
+
+import type { WorkflowVersion } from '../workflow-version.entity.js';
+import type { Workflow } from '../workflow.entity.js';
+
+const EXAMPLE_DEFINITION = {
+  steps: [
+    { id: 'score', type: 'transform', expression: '$count(input.deals)' },
+    { id: 'gate', type: 'condition', expression: 'steps.score.output > 2', then: 'big', else: null },
+    { id: 'big', type: 'transform', expression: "{ 'company': input.companyId, 'score': steps.score.output }" },
+  ],
+  output: 'steps.big.output',
+};
+
+export class CreateWorkflowDto {
+  /** @example "Score new deals" */
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name: string;
+
+  /** @example "Scores the deals a CRM sends and keeps the big ones" */
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  description?: string;
+
+  /**
+   * The steps to run, in order, and the run's output (JSONata). See API.md "Workflow definitions".
+   * @example {"steps":[{"id":"score","type":"transform","expression":"$count(input.deals)"}],"output":"steps.score.output"}
+   */
+  @IsObject()
+  definition: Record<string, unknown>;
+}
+
+export class UpdateWorkflowDto {
+  /** @example "Score new deals" */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name?: string;
+
+  /** `null` clears it. */
+  @IsOptional()
+  @ValidateIf((_o, value) => value !== null)
+  @IsString()
+  @MaxLength(2000)
+  description?: string | null;
+
+  /** A new definition makes a new version. */
+  @IsOptional()
+  @IsObject()
+  definition?: Record<string, unknown>;
+
+  /** A disabled workflow starts no runs. */
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+}
+
+export class RestoreVersionDto {
+  /** @example 1 */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  version: number;
+}
+
+export class WebhookTriggerSummary {
+  /** @example "q3Xv0m2N8pL1cYt5RkWb9eZa" */
+  slug: string;
+  /** @example "http://localhost:3000/webhooks/workflows/q3Xv0m2N8pL1cYt5RkWb9eZa" */
+  url: string;
+  /** @example "standard-webhooks" */
+  scheme: string;
+  /** @example true */
+  enabled: boolean;
+}
+
+export class WorkflowResponse {
+  /** @example "0193a8f2-5b7e-7c3d-9a61-2f4e8d0c1b2a" */
+  id: string;
+  /** @example "Score new deals" */
+  name: string;
+  /** @example null */
+  description: string | null;
+  /** @example true */
+  enabled: boolean;
+  /** @example 1 */
+  version: number;
+  /** @example {"steps":[{"id":"score","type":"transform","expression":"$count(input.deals)"}],"output":"steps.score.output"} */
+  definition: Record<string, unknown>;
+  /** `null` until a webhook trigger is created. */
+  webhookTrigger: WebhookTriggerSummary | null;
+  /** @example "2026-11-27T10:00:00.000Z" */
+  createdAt: string;
+  /** @example "2026-11-27T10:00:00.000Z" */
+  updatedAt: string;
+}
+
+export class WorkflowVersionResponse {
+  /** @example 2 */
+  version: number;
+  /** @example {"steps":[{"id":"score","type":"transform","expression":"$count(input.deals)"}]} */
+  definition: Record<string, unknown>;
+  /** @example "2026-11-27T10:00:00.000Z" */
+  createdAt: string;
+}
+
+export function webhookUrl(publicBaseUrl: string, slug: string): string {
+  return `${publicBaseUrl}/webhooks/workflows/${slug}`;
+}
+
+export function toWorkflowResponse(entity: Workflow, publicBaseUrl: string): WorkflowResponse {
+  const trigger = entity.webhookTrigger;
+  return {
+    id: entity.id,
+    name: entity.name,
+    description: entity.description,
+    enabled: entity.enabled,
+    version: entity.version,
+    definition: entity.definition as unknown as Record<string, unknown>,
+    webhookTrigger: trigger
+      ? {
+          slug: trigger.slug,
+          url: webhookUrl(publicBaseUrl, trigger.slug),
+          scheme: trigger.scheme,
+          enabled: trigger.enabled,
+        }
+      : null,
+    createdAt: entity.createdAt.toISOString(),
+    updatedAt: entity.updatedAt.toISOString(),
+  };
+}
+
+export function toWorkflowVersionResponse(entity: WorkflowVersion): WorkflowVersionResponse {
+  return {
+    version: entity.version,
+    definition: entity.definition as unknown as Record<string, unknown>,
+    createdAt: entity.createdAt.toISOString(),
+  };
+}
+
+export { EXAMPLE_DEFINITION };

@@ -1,0 +1,38 @@
+import { Column, Entity, OneToOne, PrimaryColumn, type Relation } from 'typeorm';
+
+import type { WorkflowDefinition } from '../../engine/index.js';
+import { WebhookTrigger } from '../webhooks/webhook-trigger.entity.js';
+
+@Entity({ name: 'workflows' })
+export class Workflow {
+  @PrimaryColumn('uuid')
+  id: string;
+
+  @Column('text')
+  name: string;
+
+  @Column('text', { nullable: true })
+  description: string | null;
+
+  @Column('boolean', { default: true })
+  enabled: boolean;
+
+  @Column('int')
+  version: number;
+
+  @Column('jsonb')
+  definition: WorkflowDefinition;
+
+  @Column('timestamptz', { name: 'created_at' })
+  createdAt: Date;
+
+  @Column('timestamptz', { name: 'updated_at' })
+  updatedAt: Date;
+
+  /** Soft delete: runs keep pointing at their workflow and version after it is gone. */
+  @Column('timestamptz', { name: 'deleted_at', nullable: true })
+  deletedAt: Date | null;
+
+  @OneToOne(() => WebhookTrigger, (trigger) => trigger.workflow)
+  webhookTrigger?: Relation<WebhookTrigger> | null;
+}

@@ -1,0 +1,158 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { isDeepStrictEqual } from 'node:util';
+import { v7 as uuidv7 } from 'uuid';
+
+import { ChangeFeed } from '../../common/change-feed.js';
+import { ConflictError, InvalidInputError, NotFoundError, ValidationError } from '../../common/errors.js';
+import { decodeCursor, toPage, type Page } from '../../common/pagination.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { DefinitionError, validateDefinition, type WorkflowDefinition } from '../../engine/index.js';
+import {
+  toWorkflowResponse,
+  toWorkflowVersionResponse,
+  type CreateWorkflowDto,
+  type UpdateWorkflowDto,
+  type WorkflowResponse,
+  type WorkflowVersionResponse,
+} from './dto/workflow.dto.js';
+import type { WorkflowVersion } from './workflow-version.entity.js';
+import type { Workflow } from './workflow.entity.js';
+import { WorkflowsRepository, type WorkflowChanges } from './workflows.repository.js';
+
+/** What starting a run needs to know about a workflow. */
+export interface RunnableWorkflow {
+  id: string;
+  version: number;
+}
+
+@Injectable()
+export class WorkflowsService {
+  constructor(
+    private readonly repository: WorkflowsRepository,
+    private readonly changes: ChangeFeed,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async create(dto: CreateWorkflowDto): Promise<WorkflowResponse> {
+    const now = new Date();
+    const workflow: Workflow = {
+      id: uuidv7(),
+      name: dto.name,
+      description: dto.description ?? null,
+      enabled: true,
+      version: 1,
+      definition: parseDefinition(dto.definition),
+      createdAt: now,
+      updatedAt: now,
+      deletedAt: null,
+      webhookTrigger: null,
+    };
+    await this.repository.insertWithFirstVersion(workflow);
+    return this.toResponse(workflow);
+  }
+
+  async get(id: string): Promise<WorkflowResponse> {
+    return this.toResponse(await this.findLive(id));
+  }
+
+  async list(limit: number, cursor?: string): Promise<Page<WorkflowResponse>> {
+    const rows = await this.repository.listLive(limit, decodeCursor(cursor));
+    return toPage(rows, limit, (row) => this.toResponse(row));
+  }
+
+  async update(id: string, dto: UpdateWorkflowDto): Promise<WorkflowResponse> {
+    const changes: WorkflowChanges = { name: dto.name, description: dto.description, enabled: dto.enabled };
+    if (dto.definition !== undefined) {
+      const definition = parseDefinition(dto.definition);
+      const current = await this.findLive(id);
+      if (!isDeepStrictEqual(current.definition, definition)) changes.definition = definition;
+    }
+    const updated = await this.repository.update(id, changes, new Date());
+    if (!updated) throw new NotFoundError('workflow', id);
+    this.changes.publish({ workflowId: id });
+    return this.toResponse(updated);
+  }
+
+  async delete(id: string): Promise<void> {
+    if (!(await this.repository.softDelete(id, new Date()))) throw new NotFoundError('workflow', id);
+    this.changes.publish({ workflowId: id });
+  }
+
+  async listVersions(id: string, limit: number, cursor?: string): Promise<Page<WorkflowVersionResponse>> {
+    await this.findLive(id);
+    const before = decodeVersionCursor(cursor);
+    const rows = await this.repository.listVersions(id, limit, before);
+    const more = rows.length > limit;
+    const items = more ? rows.slice(0, limit) : rows;
+    return {
+      data: items.map(toWorkflowVersionResponse),
+      nextCursor: more ? encodeVersionCursor(items[items.length - 1].version) : null,
+    };
+  }
+
+  /** Makes an old definition current again, as a new version. */
+  async restoreVersion(id: string, version: number): Promise<WorkflowResponse> {
+    const old = await this.repository.findVersion(id, version);
+    if (!old) {
+      await this.findLive(id);
+      throw new NotFoundError('version', String(version));
+    }
+    const updated = await this.repository.update(id, { definition: old.definition }, new Date());
+    if (!updated) throw new NotFoundError('workflow', id);
+    this.changes.publish({ workflowId: id });
+    return this.toResponse(updated);
+  }
+
+  /** The current version of a workflow that may start runs now. */
+  async findRunnable(id: string): Promise<RunnableWorkflow> {
+    const workflow = await this.findLive(id);
+    if (!workflow.enabled)
+      throw new ConflictError('workflow_disabled', 'Workflow is disabled: enable it to start runs');
+    return { id: workflow.id, version: workflow.version };
+  }
+
+  /** The definition a run executes: the version it started with, even if the workflow changed since. */
+  async definitionOf(workflowId: string, version: number): Promise<WorkflowDefinition> {
+    const found: WorkflowVersion | null = await this.repository.findVersion(workflowId, version);
+    if (!found) throw new NotFoundError('version', `${workflowId}@${version}`);
+    return found.definition;
+  }
+
+  async assertExists(id: string): Promise<void> {
+    await this.findLive(id);
+  }
+
+  private async findLive(id: string): Promise<Workflow> {
+    const workflow = await this.repository.findLive(id);
+    if (!workflow) throw new NotFoundError('workflow', id);
+    return workflow;
+  }
+
+  private toResponse(workflow: Workflow): WorkflowResponse {
+    return toWorkflowResponse(workflow, this.config.publicBaseUrl);
+  }
+}
+
+function parseDefinition(raw: unknown): WorkflowDefinition {
+  try {
+    return validateDefinition(raw);
+  } catch (error) {
+    if (error instanceof DefinitionError) throw new InvalidInputError('invalid_definition', error.message);
+    throw error;
+  }
+}
+
+function encodeVersionCursor(version: number): string {
+  return Buffer.from(`v${version}`).toString('base64url');
+}
+
+function decodeVersionCursor(cursor: string | undefined): number | null {
+  if (!cursor) return null;
+  const match = /^v(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!match) {
+    throw new ValidationError('cursor: not a cursor returned by this API', [
+      { field: 'cursor', message: 'not a cursor returned by this API' },
+    ]);
+  }
+  return Number(match[1]);
+}
