@@ -14,15 +14,6 @@ import {
 import type { WorkflowVersion } from '../workflow-version.entity.js';
 import type { Workflow } from '../workflow.entity.js';
 
-const EXAMPLE_DEFINITION = {
-  steps: [
-    { id: 'score', type: 'transform', expression: '$count(input.deals)' },
-    { id: 'gate', type: 'condition', expression: 'steps.score.output > 2', then: 'big', else: null },
-    { id: 'big', type: 'transform', expression: "{ 'company': input.companyId, 'score': steps.score.output }" },
-  ],
-  output: 'steps.big.output',
-};
-
 export class CreateWorkflowDto {
   /** @example "Score new deals" */
   @IsString()
@@ -152,5 +143,3 @@ export function toWorkflowVersionResponse(entity: WorkflowVersion): WorkflowVers
     createdAt: entity.createdAt.toISOString(),
   };
 }
-
-export { EXAMPLE_DEFINITION };
