@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 
@@ -6,6 +7,7 @@ import { createRootLogger, PinoNestLogger } from './common/logger.js';
 import type { AppConfig } from './config/app-config.js';
 import { configureApp } from './configure-app.js';
 import { runMigrations } from './database/data-source.js';
+import { RunsProcessor } from './modules/runs/runs.processor.js';
 
 /** Migrates the database, then builds and configures the application; main.ts and the e2e tests share it. */
 export async function createApp(
@@ -19,4 +21,36 @@ export async function createApp(
   });
   configureApp(app, config);
   return app;
+}
+
+/**
+ * Graceful shutdown, in order: stop taking HTTP requests and answer those in flight; let workers finish
+ * their runs or hand them back (bounded); then close connections. The caller stops anything it started
+ * before (an embedded database) after this returns.
+ */
+export async function stopApp(app: NestExpressApplication, config: AppConfig): Promise<void> {
+  const logger = new Logger('Shutdown');
+  const server = app.getHttpServer();
+  if (server.listening) {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
+    await closed;
+    clearTimeout(timer);
+    logger.log('HTTP server closed');
+  }
+  const processor = findProcessor(app);
+  if (processor) {
+    await processor.drain(config.shutdownTimeoutMs);
+    logger.log('Workers stopped');
+  }
+  await app.close();
+}
+
+function findProcessor(app: NestExpressApplication): RunsProcessor | null {
+  try {
+    return app.get(RunsProcessor, { strict: false });
+  } catch {
+    return null;
+  }
 }

@@ -1,3 +1,4 @@
+import { NotFoundException } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -26,10 +27,16 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
     req.path.startsWith(WEBHOOK_PATH) ? rawWebhookBody(req, res, next) : jsonBody(req, res, next),
   );
 
+  if (config.role === 'worker') {
+    // A worker process serves only its health checks.
+    app.use((req: Request, _res: Response, next: NextFunction) =>
+      req.path.startsWith('/health/') ? next() : next(new NotFoundException(`Cannot ${req.method} ${req.path}`)),
+    );
+  }
+
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalPipes(createValidationPipe());
-  app.enableShutdownHooks();
-  setupSwagger(app, config);
+  if (config.role !== 'worker') setupSwagger(app, config);
 }
 
 function setupSwagger(app: NestExpressApplication, config: AppConfig): void {

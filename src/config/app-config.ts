@@ -17,7 +17,13 @@ export interface AppConfig {
   secretsEncryptionKey: string;
   bootstrapApiKey: string | null;
   webhookMaxBodyBytes: number;
+  /** Verified deliveries a second per trigger and process (bursts of twice that); 0 turns the limit off. */
+  webhookRateLimitPerSecond: number;
   workerConcurrency: number;
+  /** How often each process looks for unfinished runs that have no job in the queue; 0 turns it off. */
+  reconcileIntervalMs: number;
+  /** How long a stopping worker lets its runs go on before it hands them back. */
+  shutdownTimeoutMs: number;
   expressionTimeoutMs: number;
   triggerCacheTtlMs: number;
   logLevel: string;
@@ -31,10 +37,15 @@ export class ConfigError extends Error {}
 
 type Env = Record<string, string | undefined>;
 
-export function loadConfig(env: Env = process.env): AppConfig {
+export function loadConfig(env: Env = process.env, roleArgument?: string): AppConfig {
   const problems: string[] = [];
+  if (roleArgument !== undefined && !['all', 'api', 'worker'].includes(roleArgument)) {
+    problems.push(`Unknown role "${roleArgument}": use api, worker or all`);
+  }
   const port = int(env, 'PORT', 3000, 0, 65535, problems);
-  const role = oneOf(env, 'HOOKRUN_ROLE', ['all', 'api', 'worker'] as const, 'all', problems);
+  const role =
+    (roleArgument as HookrunRole | undefined) ??
+    oneOf(env, 'HOOKRUN_ROLE', ['all', 'api', 'worker'] as const, 'all', problems);
   const databaseUrl = required(env, 'DATABASE_URL', problems, /^postgres(ql)?:\/\//, 'a postgres:// URL');
   const redisUrl = required(env, 'REDIS_URL', problems, /^rediss?:\/\//, 'a redis:// URL');
   const secretsEncryptionKey = required(env, 'SECRETS_ENCRYPTION_KEY', problems);
@@ -60,7 +71,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     secretsEncryptionKey,
     bootstrapApiKey,
     webhookMaxBodyBytes: int(env, 'WEBHOOK_MAX_BODY_BYTES', 1024 * 1024, 1, 64 * 1024 * 1024, problems),
+    webhookRateLimitPerSecond: int(env, 'WEBHOOK_RATE_LIMIT_PER_SECOND', 1000, 0, 1_000_000, problems),
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', 10, 1, 1000, problems),
+    reconcileIntervalMs: int(env, 'RECONCILE_INTERVAL_MS', 5000, 0, 3_600_000, problems),
+    shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 5000, 0, 600_000, problems),
     expressionTimeoutMs: int(env, 'EXPRESSION_TIMEOUT_MS', 1000, 1, 60_000, problems),
     triggerCacheTtlMs: int(env, 'TRIGGER_CACHE_TTL_MS', 5000, 0, 3_600_000, problems),
     logLevel: oneOf(

@@ -8,6 +8,7 @@ import { WebhookTrigger } from '../modules/webhooks/webhook-trigger.entity.js';
 import { WorkflowVersion } from '../modules/workflows/workflow-version.entity.js';
 import { Workflow } from '../modules/workflows/workflow.entity.js';
 import { InitialSchema1764216000000 } from './migrations/1764216000000-initial-schema.js';
+import { RunScheduling1764216100000 } from './migrations/1764216100000-run-scheduling.js';
 
 export const ENTITIES = [
   ApiKey,
@@ -18,7 +19,7 @@ export const ENTITIES = [
   WorkflowRun,
   WorkflowRunStep,
 ];
-export const MIGRATIONS = [InitialSchema1764216000000];
+export const MIGRATIONS = [InitialSchema1764216000000, RunScheduling1764216100000];
 
 /** Shared by the app and the migration command, so both see the same schema. */
 export function dataSourceOptions(databaseUrl: string, poolSize = 20): DataSourceOptions {

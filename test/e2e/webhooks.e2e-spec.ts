@@ -291,3 +291,35 @@ describe('POST /webhooks/workflows/{slug}', () => {
     });
   });
 });
+
+describe('rate limit per trigger', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({ worker: false, env: { WEBHOOK_RATE_LIMIT_PER_SECOND: '1' } });
+  });
+
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('answers 429 rate_limited with Retry-After past the burst, counting only verified deliveries', async () => {
+    const { trigger } = await createWebhookWorkflow(t);
+    const send = (key = trigger.secret) => {
+      const body = JSON.stringify({ n: 1 });
+      return t
+        .http()
+        .post(trigger.path)
+        .set('content-type', 'application/json')
+        .set(signedHeaders(key, body))
+        .send(body);
+    };
+    const forged = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
+    for (let i = 0; i < 5; i++) expectError(await send(forged), 401, 'invalid_signature');
+    expect((await send()).status).toBe(202);
+    expect((await send()).status).toBe(202);
+    const limited = await send();
+    expectError(limited, 429, 'rate_limited');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+  });
+});

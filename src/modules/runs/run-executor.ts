@@ -80,6 +80,15 @@ export class RunExecutor {
     }
   }
 
+  /** A run whose job failed every attempt (a bug, not a step) ends failed rather than looping forever. */
+  async giveUp(runId: string, attempts: number): Promise<void> {
+    await this.runs.failUnfinished(
+      runId,
+      { code: 'internal_error', message: `The run could not be executed (${attempts} attempts)`, stepId: null },
+      new Date(),
+    );
+  }
+
   private async definitionOf(workflowId: string, version: number): Promise<WorkflowDefinition> {
     const key = `${workflowId}@${version}`;
     const cached = this.definitions.get(key);

@@ -9,6 +9,7 @@ import { RunsController } from './runs.controller.js';
 import { RunsProcessor } from './runs.processor.js';
 import { RunsProducer } from './runs.producer.js';
 import { RUNS_QUEUE } from './runs.queue.js';
+import { RunsReconciler } from './runs.reconciler.js';
 import { RunsRepository } from './runs.repository.js';
 import { RunsService } from './runs.service.js';
 import { WorkflowRunStep } from './workflow-run-step.entity.js';
@@ -27,8 +28,15 @@ export class RunsModule {
         ApiKeysModule,
       ],
       controllers: [RunsController],
-      providers: [RunsRepository, RunsService, RunsProducer, RunExecutor, ...(options.worker ? [RunsProcessor] : [])],
-      exports: [RunsService],
+      providers: [
+        RunsRepository,
+        RunsService,
+        RunsProducer,
+        RunExecutor,
+        RunsReconciler,
+        ...(options.worker ? [RunsProcessor] : []),
+      ],
+      exports: [RunsService, RunsReconciler],
     };
   }
 }

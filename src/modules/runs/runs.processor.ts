@@ -1,5 +1,5 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { Inject, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job } from 'bullmq';
 
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
@@ -9,6 +9,8 @@ import { RUNS_QUEUE, type RunJobData } from './runs.queue.js';
 /** The worker side of the runs queue: a job is only a wake-up call for the run it names. */
 @Processor(RUNS_QUEUE)
 export class RunsProcessor extends WorkerHost implements OnApplicationBootstrap {
+  private readonly logger = new Logger(RunsProcessor.name);
+
   constructor(
     private readonly executor: RunExecutor,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -21,6 +23,33 @@ export class RunsProcessor extends WorkerHost implements OnApplicationBootstrap 
   }
 
   async process(job: Job<RunJobData>): Promise<void> {
-    await this.executor.execute(job.data.runId);
+    try {
+      await this.executor.execute(job.data.runId);
+    } catch (error) {
+      const attempts = job.opts.attempts ?? 1;
+      this.logger.error(`Run ${job.data.runId} attempt ${job.attemptsMade + 1}/${attempts} failed: ${String(error)}`);
+      if (job.attemptsMade + 1 >= attempts) await this.executor.giveUp(job.data.runId, attempts);
+      throw error;
+    }
+  }
+
+  /**
+   * Stops taking jobs and lets running ones finish for at most `timeoutMs`; after that the worker lets
+   * go of them, and their runs (still `running` in PostgreSQL, with their checkpoints) are picked up
+   * again by another worker.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      this.worker.close().then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!finished) {
+      this.logger.warn(`Runs still active after ${timeoutMs} ms: handing them back to the queue`);
+      await this.worker.close(true);
+    }
   }
 }

@@ -14,9 +14,9 @@ export class RunsProducer {
    * Wakes a worker for a run that is already stored. A failure is logged, not thrown: the run's row is
    * the promise, and the reconciler enqueues runs that have no job.
    */
-  async enqueue(runId: string): Promise<boolean> {
+  async enqueue(runId: string, delayMs = 0): Promise<boolean> {
     try {
-      await this.queue.add('run', { runId }, { ...RUN_JOB_OPTIONS, jobId: runId });
+      await this.queue.add('run', { runId }, { ...RUN_JOB_OPTIONS, jobId: runId, delay: delayMs });
       return true;
     } catch (error) {
       this.logger.warn(`Run ${runId} is stored but could not be enqueued: ${String(error)}`);

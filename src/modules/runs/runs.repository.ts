@@ -252,6 +252,44 @@ export class RunsRepository {
     return rowsOf(raw).length > 0;
   }
 
+  /**
+   * Takes a batch of unfinished runs that nobody checked recently and marks them checked, in one
+   * statement; SKIP LOCKED lets several processes reconcile at once without taking the same runs.
+   * Runs younger than `createdBefore` are left alone: their first enqueue may still be under way.
+   */
+  async takeUnfinishedForCheck(
+    createdBefore: Date,
+    checkedBefore: Date,
+    limit: number,
+  ): Promise<{ id: string; wakeAt: Date | null }[]> {
+    const rows = rowsOf<{ id: string; wake_at: Date | null }>(
+      await this.dataSource.query(
+        `UPDATE workflow_runs SET checked_at = now()
+          WHERE id IN (SELECT id FROM workflow_runs
+                        WHERE status IN ('queued', 'running') AND created_at < $1
+                          AND (checked_at IS NULL OR checked_at < $2)
+                        ORDER BY checked_at NULLS FIRST, id
+                        LIMIT $3
+                        FOR UPDATE SKIP LOCKED)
+          RETURNING id, wake_at`,
+        [createdBefore, checkedBefore, limit],
+      ),
+    );
+    return rows.map((r) => ({ id: r.id, wakeAt: r.wake_at }));
+  }
+
+  /** Ends a run that cannot be executed (its job failed for good), unless it already finished. */
+  async failUnfinished(runId: string, error: RunError, now: Date): Promise<boolean> {
+    const rows = rowsOf(
+      await this.dataSource.query(
+        `UPDATE workflow_runs SET status = 'failed', error = $2::jsonb, completed_at = $3
+          WHERE id = $1 AND status IN ('queued', 'running') RETURNING id`,
+        [runId, JSON.stringify(error), now],
+      ),
+    );
+    return rows.length > 0;
+  }
+
   async statusOf(runId: string): Promise<RunStatus | null> {
     const rows: { status: RunStatus }[] = await this.dataSource.query(
       'SELECT status FROM workflow_runs WHERE id = $1',

@@ -45,6 +45,14 @@ export class WorkflowRun {
   @Column('int', { default: 0 })
   attempt: number;
 
+  /** When a waiting run (a delay step) is due; null when it can run now. */
+  @Column('timestamptz', { name: 'wake_at', nullable: true })
+  wakeAt: Date | null;
+
+  /** When the reconciler last made sure this unfinished run has a job in the queue. */
+  @Column('timestamptz', { name: 'checked_at', nullable: true })
+  checkedAt: Date | null;
+
   @Column('timestamptz', { name: 'created_at' })
   createdAt: Date;
 

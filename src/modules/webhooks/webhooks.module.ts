@@ -5,6 +5,7 @@ import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { SecretsModule } from '../secrets/secrets.module.js';
 import { WorkflowsModule } from '../workflows/workflows.module.js';
 import { TriggerCache } from './trigger-cache.js';
+import { TriggerRateLimiter } from './trigger-rate-limiter.js';
 import { WebhookSignatureGuard } from './webhook-signature.guard.js';
 import { WebhookTrigger } from './webhook-trigger.entity.js';
 import { WebhookTriggersController } from './webhook-triggers.controller.js';
@@ -25,6 +26,7 @@ export class WebhooksModule {
         WebhookTriggersRepository,
         WebhookTriggersService,
         TriggerCache,
+        TriggerRateLimiter,
         WebhookVerificationService,
         WebhookSignatureGuard,
         WebhooksService,

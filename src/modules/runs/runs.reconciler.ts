@@ -1,0 +1,75 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { RunsProducer } from './runs.producer.js';
+import { RUNS_QUEUE, type RunJobData } from './runs.queue.js';
+import { RunsRepository } from './runs.repository.js';
+
+const BATCH = 200;
+
+/**
+ * PostgreSQL is the source of truth; the queue only wakes workers. Every few seconds this finds
+ * unfinished runs whose job is gone (the queue's server restarted empty, an enqueue failed after the
+ * insert, a job failed for good) and enqueues them again, so that every accepted run finishes.
+ */
+@Injectable()
+export class RunsReconciler implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(RunsReconciler.name);
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<number> | undefined;
+
+  constructor(
+    private readonly runs: RunsRepository,
+    private readonly producer: RunsProducer,
+    @InjectQueue(RUNS_QUEUE) private readonly queue: Queue<RunJobData>,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.reconcileIntervalMs > 0) this.schedule();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running?.catch(() => undefined);
+  }
+
+  /** One pass; returns how many runs were enqueued again. */
+  async reconcileOnce(): Promise<number> {
+    const now = Date.now();
+    const interval = this.config.reconcileIntervalMs || 5000;
+    // Runs younger than two intervals may still have their first enqueue under way; a run is checked
+    // again after six intervals at the soonest.
+    const due = await this.runs.takeUnfinishedForCheck(
+      new Date(now - 2 * interval),
+      new Date(now - 6 * interval),
+      BATCH,
+    );
+    let requeued = 0;
+    for (const run of due) {
+      const state = await this.queue.getJobState(run.id);
+      if (state !== 'unknown' && state !== 'completed' && state !== 'failed') continue;
+      if (state !== 'unknown') await this.producer.discard(run.id);
+      const delayMs = run.wakeAt ? Math.max(0, run.wakeAt.getTime() - Date.now()) : 0;
+      if (await this.producer.enqueue(run.id, delayMs)) requeued++;
+    }
+    if (requeued > 0) this.logger.warn(`Enqueued ${requeued} unfinished run(s) that had no job in the queue`);
+    return requeued;
+  }
+
+  private schedule(): void {
+    this.timer = setTimeout(() => {
+      this.running = this.reconcileOnce().catch((error: unknown) => {
+        this.logger.warn(`Reconciliation pass failed: ${String(error)}`);
+        return 0;
+      });
+      void this.running.finally(() => {
+        if (this.timer !== undefined) this.schedule();
+      });
+    }, this.config.reconcileIntervalMs);
+    this.timer.unref();
+  }
+}
