@@ -28,7 +28,8 @@ export class AppModule {
         ConfigModule.forRoot(config),
         CommonModule,
         TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl)),
-        BullModule.forRoot({ connection: { url: config.redisUrl }, prefix: config.queuePrefix }),
+        // On the PostgreSQL backend the connection is the database's, set process-wide (src/local).
+        BullModule.forRoot({ connection: { url: config.redisUrl ?? config.databaseUrl }, prefix: config.queuePrefix }),
         ApiKeysModule,
         WorkflowsModule,
         SecretsModule,

@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Logger, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 
@@ -7,17 +7,20 @@ import { createRootLogger, PinoNestLogger } from './common/logger.js';
 import type { AppConfig } from './config/app-config.js';
 import { configureApp } from './configure-app.js';
 import { runMigrations } from './database/data-source.js';
-import { RunsProcessor } from './modules/runs/runs.processor.js';
+import { RunsWorkers } from './modules/runs/runs-workers.js';
 
 /** Migrates the database, then builds and configures the application; main.ts and the e2e tests share it. */
 export async function createApp(
   config: AppConfig,
   options: AppModuleOptions = { worker: true },
+  logger: LoggerService = new PinoNestLogger(createRootLogger(config.logLevel)),
 ): Promise<NestExpressApplication> {
   await runMigrations(config.databaseUrl);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, options), {
     bodyParser: false,
-    logger: new PinoNestLogger(createRootLogger(config.logLevel)),
+    // Errors reach the caller (which stops what it started) instead of ending the process on the spot.
+    abortOnError: false,
+    logger,
   });
   configureApp(app, config);
   return app;
@@ -39,18 +42,10 @@ export async function stopApp(app: NestExpressApplication, config: AppConfig): P
     clearTimeout(timer);
     logger.log('HTTP server closed');
   }
-  const processor = findProcessor(app);
-  if (processor) {
-    await processor.drain(config.shutdownTimeoutMs);
+  const workers = app.get(RunsWorkers, { strict: false });
+  if (workers.running) {
+    await workers.drain(config.shutdownTimeoutMs);
     logger.log('Workers stopped');
   }
   await app.close();
-}
-
-function findProcessor(app: NestExpressApplication): RunsProcessor | null {
-  try {
-    return app.get(RunsProcessor, { strict: false });
-  } catch {
-    return null;
-  }
 }

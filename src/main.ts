@@ -1,19 +1,51 @@
+#!/usr/bin/env node
 import { Logger } from '@nestjs/common';
 
 import { createApp, stopApp } from './bootstrap.js';
-import { ConfigError, loadConfig } from './config/app-config.js';
+import { createRootLogger, flushLogs, PinoNestLogger } from './common/logger.js';
+import { ConfigError, loadConfig, type AppConfig } from './config/app-config.js';
+import { EmbeddedPostgresError } from './local/embedded-postgres.js';
+import { isLocalMode, startLocalMode, type LocalMode } from './local/local-mode.js';
+import { LocalSecretsError } from './local/local-secrets.js';
 
-/** `node dist/main.js [api|worker|all]` (or HOOKRUN_ROLE): the API, the workers, or both (default). */
+/**
+ * `node dist/main.js [api|worker|all]` (or HOOKRUN_ROLE): the API, the workers, or both (default).
+ * With neither DATABASE_URL nor REDIS_URL, hookrun brings its own PostgreSQL and queues on it.
+ */
 async function main(): Promise<void> {
-  const config = loadConfig(process.env, process.argv[2]);
+  const rootLogger = new PinoNestLogger(createRootLogger(process.env.LOG_LEVEL?.trim() || 'info'));
+  Logger.overrideLogger(rootLogger);
   const logger = new Logger('hookrun');
-  const app = await createApp(config, { worker: config.role !== 'api' });
+  const role = process.argv[2];
+  let local: LocalMode | null = null;
+  if (isLocalMode(process.env)) {
+    if (role === 'api' || role === 'worker' || ['api', 'worker'].includes(process.env.HOOKRUN_ROLE ?? '')) {
+      throw new ConfigError('Separate api and worker processes need DATABASE_URL and REDIS_URL (shared services)');
+    }
+    const postgresLogger = new Logger('EmbeddedPostgres');
+    local = await startLocalMode(process.env, (line) => postgresLogger.debug(line));
+  } else if (!process.env.DATABASE_URL?.trim() || !process.env.REDIS_URL?.trim()) {
+    throw new ConfigError('Set both DATABASE_URL and REDIS_URL, or neither to run with an embedded PostgreSQL');
+  }
+
+  let config: AppConfig;
+  try {
+    config = loadConfig(local?.env ?? process.env, { role, queueBackend: local ? 'postgres' : 'redis' });
+  } catch (error) {
+    await local?.stop();
+    throw error;
+  }
+  const app = await createApp(config, { worker: config.role !== 'api' }, rootLogger).catch(async (error: unknown) => {
+    await local?.stop();
+    throw error;
+  });
   await app.listen(config.port, config.host);
   logger.log(
     config.role === 'worker'
       ? `Worker running (health on ${config.publicBaseUrl}/health/ready)`
       : `Listening on ${config.publicBaseUrl} (API docs: ${config.publicBaseUrl}/docs), role ${config.role}`,
   );
+  if (local) announceLocalMode(local, config);
 
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
@@ -21,20 +53,51 @@ async function main(): Promise<void> {
     stopping = true;
     logger.log(`${signal} received: shutting down`);
     // Whatever hangs, the process ends: a supervisor restarts it and the runs resume from PostgreSQL.
-    setTimeout(() => process.exit(1), config.shutdownTimeoutMs * 2 + 5000).unref();
-    stopApp(app, config).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error(`Shutdown failed: ${String(error)}`);
-        process.exit(1);
-      },
-    );
+    setTimeout(() => exit(1), config.shutdownTimeoutMs * 2 + 5000).unref();
+    stopApp(app, config)
+      // The embedded database goes last, once nothing uses it.
+      .then(() => local?.stop())
+      .then(
+        () => {
+          logger.log('hookrun stopped');
+          exit(0);
+        },
+        (error: unknown) => {
+          logger.error(`Shutdown failed: ${String(error)}`);
+          exit(1);
+        },
+      );
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
 }
 
+/** The one-command start prints what the README's walk-through needs. */
+function announceLocalMode(local: LocalMode, config: AppConfig): void {
+  const lines = [
+    '',
+    `  hookrun is running with an embedded PostgreSQL (data in ${local.dataDir})`,
+    `  API docs:  ${config.publicBaseUrl}/docs`,
+  ];
+  if (local.apiKeySource === 'data directory') {
+    lines.push(
+      `  API key:   ${config.bootstrapApiKey}`,
+      `             (${local.generatedKeys ? 'generated now and kept' : 'kept'} in ${local.dataDir}/local/secrets.json)`,
+    );
+  }
+  // Straight to the terminal, not to the JSON logs: this is for the person who typed the command.
+  process.stdout.write(`${lines.join('\n')}\n\n`);
+}
+
+function exit(code: number): never {
+  flushLogs();
+  process.exit(code);
+}
+
 main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
+  // Errors that explain themselves are printed as one line; anything else with its stack.
+  const known = [ConfigError, EmbeddedPostgresError, LocalSecretsError].some((kind) => error instanceof kind);
+  flushLogs();
+  console.error(known ? `hookrun cannot start: ${(error as Error).message}` : error);
   process.exit(1);
 });

@@ -15,12 +15,27 @@ export const REDACTED_PATHS = [
   '*.key',
 ];
 
+const destinations: { flushSync(): void }[] = [];
+
 export function createRootLogger(level: string): Logger {
+  // Asynchronous writes keep logging off the request path; flushLogs() empties the buffer before exit.
+  const destination = pino.destination({ sync: false });
+  destinations.push(destination);
   return pino(
     { level, base: { service: 'hookrun' }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
-    // Asynchronous writes keep logging off the request path.
-    pino.destination({ sync: false }),
+    destination,
   );
+}
+
+/** Writes out buffered log lines; call it before process.exit. */
+export function flushLogs(): void {
+  for (const destination of destinations) {
+    try {
+      destination.flushSync();
+    } catch {
+      // Nothing was buffered, or the stream is closed.
+    }
+  }
 }
 
 /** Lets Nest's own logging (boot, route table, uncaught errors) go through pino. */
@@ -31,7 +46,10 @@ export class PinoNestLogger implements LoggerService {
     this.logger.info({ context }, stringify(message));
   }
   error(message: unknown, trace?: string, context?: string): void {
-    this.logger.error({ context, trace }, stringify(message));
+    this.logger.error(
+      { context, trace: trace ?? (message instanceof Error ? message.stack : undefined) },
+      stringify(message),
+    );
   }
   warn(message: unknown, context?: string): void {
     this.logger.warn({ context }, stringify(message));
@@ -45,7 +63,9 @@ export class PinoNestLogger implements LoggerService {
 }
 
 function stringify(message: unknown): string {
-  return typeof message === 'string' ? message : JSON.stringify(message);
+  if (typeof message === 'string') return message;
+  if (message instanceof Error) return `${message.name}: ${message.message}`;
+  return JSON.stringify(message);
 }
 
 export const ROOT_LOGGER = Symbol('ROOT_LOGGER');

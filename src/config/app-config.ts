@@ -5,6 +5,8 @@ import { parseKeyring } from '../modules/secrets/secret-cipher.js';
  * typed, frozen AppConfig. Everything else receives AppConfig through injection.
  */
 export type HookrunRole = 'all' | 'api' | 'worker';
+/** Redis in production; BullMQ's PostgreSQL backend in the embedded mode (no DATABASE_URL, no REDIS_URL). */
+export type QueueBackend = 'redis' | 'postgres';
 
 export interface AppConfig {
   nodeEnv: string;
@@ -13,7 +15,9 @@ export interface AppConfig {
   port: number;
   publicBaseUrl: string;
   databaseUrl: string;
-  redisUrl: string;
+  /** Null when the queue runs on PostgreSQL. */
+  redisUrl: string | null;
+  queueBackend: QueueBackend;
   secretsEncryptionKey: string;
   bootstrapApiKey: string | null;
   webhookMaxBodyBytes: number;
@@ -25,6 +29,8 @@ export interface AppConfig {
   /** How long a stopping worker lets its runs go on before it hands them back. */
   shutdownTimeoutMs: number;
   expressionTimeoutMs: number;
+  /** Hosts that `http` steps may call although they resolve to private or loopback addresses. */
+  httpStepAllowedHosts: string[];
   triggerCacheTtlMs: number;
   logLevel: string;
   /** Key prefix of the queue's data, so that several hookrun installations can share one Redis. */
@@ -37,8 +43,16 @@ export class ConfigError extends Error {}
 
 type Env = Record<string, string | undefined>;
 
-export function loadConfig(env: Env = process.env, roleArgument?: string): AppConfig {
+export interface ConfigOverrides {
+  /** The role named on the command line, which wins over HOOKRUN_ROLE. */
+  role?: string;
+  queueBackend?: QueueBackend;
+}
+
+export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = {}): AppConfig {
   const problems: string[] = [];
+  const roleArgument = overrides.role;
+  const queueBackend = overrides.queueBackend ?? 'redis';
   if (roleArgument !== undefined && !['all', 'api', 'worker'].includes(roleArgument)) {
     problems.push(`Unknown role "${roleArgument}": use api, worker or all`);
   }
@@ -47,7 +61,8 @@ export function loadConfig(env: Env = process.env, roleArgument?: string): AppCo
     (roleArgument as HookrunRole | undefined) ??
     oneOf(env, 'HOOKRUN_ROLE', ['all', 'api', 'worker'] as const, 'all', problems);
   const databaseUrl = required(env, 'DATABASE_URL', problems, /^postgres(ql)?:\/\//, 'a postgres:// URL');
-  const redisUrl = required(env, 'REDIS_URL', problems, /^rediss?:\/\//, 'a redis:// URL');
+  const redisUrl =
+    queueBackend === 'redis' ? required(env, 'REDIS_URL', problems, /^rediss?:\/\//, 'a redis:// URL') : null;
   const secretsEncryptionKey = required(env, 'SECRETS_ENCRYPTION_KEY', problems);
   if (secretsEncryptionKey) {
     try {
@@ -68,6 +83,7 @@ export function loadConfig(env: Env = process.env, roleArgument?: string): AppCo
     publicBaseUrl: (env.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     databaseUrl,
     redisUrl,
+    queueBackend,
     secretsEncryptionKey,
     bootstrapApiKey,
     webhookMaxBodyBytes: int(env, 'WEBHOOK_MAX_BODY_BYTES', 1024 * 1024, 1, 64 * 1024 * 1024, problems),
@@ -76,6 +92,10 @@ export function loadConfig(env: Env = process.env, roleArgument?: string): AppCo
     reconcileIntervalMs: int(env, 'RECONCILE_INTERVAL_MS', 5000, 0, 3_600_000, problems),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 5000, 0, 600_000, problems),
     expressionTimeoutMs: int(env, 'EXPRESSION_TIMEOUT_MS', 1000, 1, 60_000, problems),
+    httpStepAllowedHosts: (env.HTTP_STEP_ALLOWED_HOSTS ?? '')
+      .split(',')
+      .map((host) => host.trim().toLowerCase())
+      .filter(Boolean),
     triggerCacheTtlMs: int(env, 'TRIGGER_CACHE_TTL_MS', 5000, 0, 3_600_000, problems),
     logLevel: oneOf(
       env,

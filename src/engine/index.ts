@@ -16,6 +16,22 @@ export {
 export { StepFailure } from './step-failure.js';
 export { type ExpressionContext } from './step-executors.js';
 export {
+  DEFAULT_HTTP_TIMEOUT_MS,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  HTTP_USER_AGENT,
+  type HttpStepOptions,
+  type HttpStepOutput,
+} from './http/http-step.js';
+export {
+  SsrfGuard,
+  systemResolver,
+  type HostResolver,
+  type ResolvedAddress,
+  type SsrfGuardOptions,
+  type VettedTarget,
+} from './http/ssrf-guard.js';
+export { addressRestriction, type AddressRestriction } from './http/ip-address.js';
+export {
   WorkflowEngine,
   type Checkpoint,
   type EngineHooks,
@@ -24,5 +40,6 @@ export {
   type RunParams,
   type StepError,
   type StepResult,
+  type WaitingStepResult,
   type WorkflowEngineOptions,
 } from './run-workflow.js';

@@ -2,7 +2,14 @@ import { describe, expect, it } from '@jest/globals';
 
 import type { StepDefinition, WorkflowDefinition } from './definition.js';
 import { ExpressionEvaluator } from './expression.js';
-import { WorkflowEngine, type EngineHooks, type RunInfo, type StepResult } from './run-workflow.js';
+import {
+  WorkflowEngine,
+  type Checkpoint,
+  type EngineHooks,
+  type RunInfo,
+  type StepResult,
+  type WaitingStepResult,
+} from './run-workflow.js';
 import { validateDefinition } from './validate-definition.js';
 
 const RUN: RunInfo = { id: 'run-1', workflowId: 'wf-1', trigger: { type: 'api' } };
@@ -15,6 +22,7 @@ function setup(options: { evaluator?: ExpressionEvaluator; stopAfter?: string; s
   const sleeps: number[] = [];
   const events: string[] = [];
   const results: StepResult[] = [];
+  const waiting: WaitingStepResult[] = [];
   const engine = new WorkflowEngine(options.evaluator ?? new ExpressionEvaluator(), {
     now: () => clock,
     sleep: async (ms) => {
@@ -31,6 +39,10 @@ function setup(options: { evaluator?: ExpressionEvaluator; stopAfter?: string; s
       results.push(result);
       events.push(`${result.status} ${result.stepId}`);
     },
+    onStepWaiting: async (result) => {
+      waiting.push(result);
+      events.push(`waiting ${result.stepId} until ${result.until.getTime() - START}`);
+    },
     shouldStop: async () => options.stopAfter !== undefined && results.some((r) => r.stepId === options.stopAfter),
   };
   return {
@@ -38,7 +50,9 @@ function setup(options: { evaluator?: ExpressionEvaluator; stopAfter?: string; s
     hooks,
     events,
     results,
+    waiting,
     sleeps,
+    now: () => clock,
     advance: (ms: number) => {
       clock += ms;
     },
@@ -479,6 +493,257 @@ describe('WorkflowEngine.run', () => {
       await expect(engine.run(dealFlow, { input: manyDeals, run: RUN }, hooks)).resolves.toEqual({
         status: 'cancelled',
       });
+    });
+  });
+
+  describe('delay', () => {
+    const delayed = (timeoutMs?: number) =>
+      definition({
+        steps: [
+          { id: 'before', type: 'transform', expression: "'before'" },
+          { id: 'pause', type: 'delay', durationMs: 5000 },
+          { id: 'after', type: 'transform', expression: 'steps.pause.output' },
+        ],
+        timeoutMs,
+      });
+
+    it('reports the delay started and waiting, and returns waiting without sleeping or going on', async () => {
+      const { engine, hooks, events, waiting, results, sleeps } = setup({ stepMs: 10 });
+
+      const outcome = await engine.run(delayed(), { input: {}, run: RUN }, hooks);
+
+      expect(outcome).toEqual({ status: 'waiting', stepId: 'pause', until: new Date(START + 5010) });
+      expect(events).toEqual([
+        'started before #1 at 0',
+        'completed before',
+        'started pause #1 at 10',
+        'waiting pause until 5010',
+      ]);
+      expect(waiting).toEqual([
+        {
+          stepId: 'pause',
+          type: 'delay',
+          status: 'waiting',
+          attempts: 1,
+          startedAt: new Date(START + 10),
+          until: new Date(START + 5010),
+        },
+      ]);
+      expect(results.map((result) => result.stepId)).toEqual(['before']);
+      expect(sleeps).toEqual([]);
+    });
+
+    it('returns waiting again with the same until, reporting nothing, while until has not come', async () => {
+      const { engine, hooks, events, advance } = setup();
+      const checkpoints: Record<string, Checkpoint> = {
+        before: { status: 'completed', output: 'before' },
+        pause: { status: 'waiting', until: new Date(START + 5000), startedAt: new Date(START) },
+      };
+      advance(4999);
+
+      const outcome = await engine.run(
+        delayed(),
+        { input: {}, run: RUN, checkpoints, startedAt: new Date(START) },
+        hooks,
+      );
+
+      expect(outcome).toEqual({ status: 'waiting', stepId: 'pause', until: new Date(START + 5000) });
+      expect(events).toEqual([]);
+    });
+
+    it('completes the delay once until has passed, with the time waited as output, and goes on', async () => {
+      const { engine, hooks, events, results, advance } = setup();
+      const checkpoints: Record<string, Checkpoint> = {
+        before: { status: 'completed', output: 'before' },
+        pause: { status: 'waiting', until: new Date(START + 5000), startedAt: new Date(START) },
+      };
+      advance(5200);
+
+      const outcome = await engine.run(
+        delayed(),
+        { input: {}, run: RUN, checkpoints, startedAt: new Date(START) },
+        hooks,
+      );
+
+      expect(outcome).toEqual({ status: 'completed', output: { waitedMs: 5200 } });
+      expect(events).toEqual(['completed pause', 'started after #1 at 5200', 'completed after']);
+      expect(results[0]).toEqual({
+        stepId: 'pause',
+        type: 'delay',
+        status: 'completed',
+        output: { waitedMs: 5200 },
+        attempts: 1,
+        startedAt: new Date(START),
+        finishedAt: new Date(START + 5200),
+      });
+    });
+
+    it('takes the start of a waiting checkpoint without startedAt as until minus the duration', async () => {
+      const { engine, hooks, results, advance } = setup();
+      advance(8000);
+      const checkpoints: Record<string, Checkpoint> = {
+        before: { status: 'completed', output: 'before' },
+        pause: { status: 'waiting', until: new Date(START + 8000) },
+      };
+
+      await expect(
+        engine.run(delayed(), { input: {}, run: RUN, checkpoints, startedAt: new Date(START) }, hooks),
+      ).resolves.toEqual({ status: 'completed', output: { waitedMs: 5000 } });
+      expect(results[0]).toMatchObject({ stepId: 'pause', startedAt: new Date(START + 3000) });
+    });
+
+    it('goes through wait and resume as a caller would, recording checkpoints from the hooks', async () => {
+      const { engine, events, advance, now } = setup();
+      const checkpoints: Record<string, Checkpoint> = {};
+      const hooks: EngineHooks = {
+        onStepFinished: async (result) => {
+          events.push(`${result.status} ${result.stepId}`);
+          if (result.status === 'completed')
+            checkpoints[result.stepId] = { status: 'completed', output: result.output };
+        },
+        onStepWaiting: async ({ stepId, until, startedAt }) => {
+          checkpoints[stepId] = { status: 'waiting', until, startedAt };
+        },
+      };
+      const params = { input: {}, run: RUN, checkpoints, startedAt: new Date(START) };
+
+      const first = await engine.run(delayed(), params, hooks);
+      expect(first).toEqual({ status: 'waiting', stepId: 'pause', until: new Date(START + 5000) });
+      advance(1000);
+      await expect(engine.run(delayed(), params, hooks)).resolves.toEqual(first);
+      if (first.status === 'waiting') advance(first.until.getTime() - now());
+
+      await expect(engine.run(delayed(), params, hooks)).resolves.toEqual({
+        status: 'completed',
+        output: { waitedMs: 5000 },
+      });
+      expect(events).toEqual(['completed before', 'completed pause', 'completed after']);
+    });
+
+    it('reuses a delay recorded as completed', async () => {
+      const { engine, hooks, events } = setup();
+      const checkpoints: Record<string, Checkpoint> = {
+        before: { status: 'completed', output: 'before' },
+        pause: { status: 'completed', output: { waitedMs: 5001 } },
+      };
+
+      await expect(engine.run(delayed(), { input: {}, run: RUN, checkpoints }, hooks)).resolves.toEqual({
+        status: 'completed',
+        output: { waitedMs: 5001 },
+      });
+      expect(events).toEqual(['started after #1 at 0', 'completed after']);
+    });
+
+    it('ends as cancelled at a waiting delay when shouldStop says so or the signal has fired', async () => {
+      const checkpoints: Record<string, Checkpoint> = {
+        before: { status: 'completed', output: 'before' },
+        pause: { status: 'waiting', until: new Date(START) },
+      };
+      const { engine, hooks, events } = setup();
+      const params = { input: {}, run: RUN, checkpoints };
+
+      await expect(engine.run(delayed(), params, { ...hooks, shouldStop: async () => true })).resolves.toEqual({
+        status: 'cancelled',
+      });
+      await expect(engine.run(delayed(), { ...params, signal: AbortSignal.abort() }, hooks)).resolves.toEqual({
+        status: 'cancelled',
+      });
+      expect(events).toEqual([]);
+    });
+
+    it('fails with run_timeout, without starting, a delay that would end after the run deadline', async () => {
+      const { engine, hooks, events } = setup({ stepMs: 6000 });
+
+      const outcome = await engine.run(delayed(10_000), { input: {}, run: RUN }, hooks);
+
+      expect(outcome).toEqual({
+        status: 'failed',
+        error: {
+          code: 'run_timeout',
+          message: 'the run cannot finish within 10000 ms: the 5000 ms delay would end after it',
+          stepId: 'pause',
+        },
+      });
+      expect(events).toEqual(['started before #1 at 0', 'completed before']);
+    });
+
+    it('starts a delay that ends exactly at the deadline', async () => {
+      const { engine, hooks } = setup();
+      const startedAt = new Date(START - 1000);
+
+      await expect(engine.run(delayed(6000), { input: {}, run: RUN, startedAt }, hooks)).resolves.toEqual({
+        status: 'waiting',
+        stepId: 'pause',
+        until: new Date(START + 5000),
+      });
+    });
+
+    it('throws when a waiting checkpoint has no valid until: the caller recorded it wrong', async () => {
+      const { engine, hooks } = setup();
+      const checkpoints: Record<string, Checkpoint> = {
+        before: { status: 'completed', output: 'before' },
+        pause: { status: 'waiting' },
+      };
+
+      await expect(engine.run(delayed(), { input: {}, run: RUN, checkpoints }, hooks)).rejects.toThrow(
+        'the waiting checkpoint of step "pause" has no valid until (a Date)',
+      );
+    });
+  });
+
+  describe('signal', () => {
+    it('ends as cancelled at the next step boundary when the signal fires during a step', async () => {
+      const controller = new AbortController();
+      const { engine, events } = setup();
+      const hooks: EngineHooks = {
+        onStepFinished: async (result) => {
+          events.push(`${result.status} ${result.stepId}`);
+          if (result.stepId === 'score') controller.abort();
+        },
+      };
+
+      const outcome = await engine.run(dealFlow, { input: manyDeals, run: RUN, signal: controller.signal }, hooks);
+
+      expect(outcome).toEqual({ status: 'cancelled' });
+      expect(events).toEqual(['completed score']);
+    });
+
+    it('stops a retry backoff early, without another attempt', async () => {
+      const controller = new AbortController();
+      let attempts = 0;
+      const engine = new WorkflowEngine(new ExpressionEvaluator(), {
+        // A backoff that would never end by itself.
+        sleep: () => {
+          controller.abort();
+          return new Promise<void>(() => {});
+        },
+        // A retryable failure without a network.
+        http: {
+          resolver: async () => {
+            throw Object.assign(new Error('down'), { code: 'EAI_AGAIN' });
+          },
+        },
+      });
+      const flow = definition({
+        steps: [
+          {
+            id: 'call',
+            type: 'http',
+            request: { method: 'GET', url: 'https://hooks.example.com/' },
+            retry: { maxAttempts: 5, backoffMs: 60_000 },
+          },
+        ],
+      });
+      const hooks: EngineHooks = {
+        onStepStarted: async () => {
+          attempts++;
+        },
+      };
+
+      await expect(engine.run(flow, { input: {}, run: RUN, signal: controller.signal }, hooks)).resolves.toEqual({
+        status: 'cancelled',
+      });
+      expect(attempts).toBe(1);
     });
   });
 });

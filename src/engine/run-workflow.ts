@@ -1,11 +1,14 @@
+import { abortable } from './abort.js';
 import {
   DEFAULT_RUN_TIMEOUT_MS,
   type ConditionStep,
+  type DelayStep,
   type StepDefinition,
   type StepType,
   type WorkflowDefinition,
 } from './definition.js';
 import { ExpressionError, type ExpressionEvaluator } from './expression.js';
+import { HttpStepExecutor, type HttpStepOptions } from './http/http-step.js';
 import { withRetry } from './retry.js';
 import { executeStep, type ExpressionContext, type StepExecution } from './step-executors.js';
 
@@ -42,18 +45,41 @@ export type StepResult =
     }
   | { stepId: string; type: StepType; status: 'skipped' };
 
-/** What a previous execution of the run recorded for a step. */
+/** A delay step that has started and waits until `until`; reported through `onStepWaiting`. */
+export interface WaitingStepResult {
+  stepId: string;
+  type: 'delay';
+  status: 'waiting';
+  attempts: number;
+  startedAt: Date;
+  until: Date;
+}
+
+/**
+ * What a previous execution of the run recorded for a step. `waiting` is a delay step that has started: the
+ * caller records `until` (and `startedAt`) from the `WaitingStepResult` and runs the engine again once `until` has
+ * passed.
+ */
 export interface Checkpoint {
-  status: 'completed' | 'skipped';
+  status: 'completed' | 'skipped' | 'waiting';
   output?: unknown;
+  /** Required with `waiting`: when the wait ends. */
+  until?: Date;
+  /** With `waiting`: when the delay started. Defaults to `until` minus the step's `durationMs`. */
+  startedAt?: Date;
 }
 
 /** Called as the run goes; their errors (failed writes) propagate out of `run`. */
 export interface EngineHooks {
   /** Before each attempt; `startedAt` is when the step's first attempt started. */
   onStepStarted?(step: StepDefinition, startedAt: Date, attempt: number): Promise<void>;
-  /** For completed, failed and skipped steps; never for steps taken from checkpoints. */
+  /**
+   * For completed, failed and skipped steps; never for steps taken from `completed` or `skipped` checkpoints. A
+   * delay step resumed from a `waiting` checkpoint is reported here when its wait is over.
+   */
   onStepFinished?(result: StepResult): Promise<void>;
+  /** When a delay step starts waiting, after `onStepStarted`; the run then returns `waiting`. */
+  onStepWaiting?(result: WaitingStepResult): Promise<void>;
   /** Asked before each step that runs, before each retry and before the output: true ends the run as cancelled. */
   shouldStop?(): Promise<boolean>;
 }
@@ -61,7 +87,9 @@ export interface EngineHooks {
 export type RunOutcome =
   | { status: 'completed'; output: unknown }
   | { status: 'failed'; error: { code: string; message: string; stepId: string | null } }
-  | { status: 'cancelled' };
+  | { status: 'cancelled' }
+  /** At a delay step: record the step as waiting, keep the run running, and run it again once `until` has passed. */
+  | { status: 'waiting'; stepId: string; until: Date };
 
 export interface RunParams {
   input: unknown;
@@ -70,31 +98,46 @@ export interface RunParams {
   checkpoints?: Record<string, Checkpoint>;
   /** When the run first started; the run's time limit counts from it. Defaults to now. */
   startedAt?: Date;
+  /**
+   * Cancels the run from outside: an http request in flight is aborted, a retry's backoff ends early, and the run
+   * ends as `cancelled`, as when `shouldStop` says so.
+   */
+  signal?: AbortSignal;
 }
 
 export interface WorkflowEngineOptions {
   now?: () => number;
-  sleep?: (ms: number) => Promise<void>;
+  /** Backoff between attempts. It may ignore `signal`: the engine stops waiting for it when the signal aborts. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
+  /** Limits of http steps; by default private addresses are refused, no host is exempt. */
+  http?: HttpStepOptions;
 }
 
 type Interruption = 'cancelled' | 'run_timeout';
 
 type ExecutedStepResult = Exclude<StepResult, { status: 'skipped' }>;
 
+interface RunLimits {
+  deadline: number;
+  timeoutMs: number;
+}
+
 /** Runs workflow definitions returned by `validateDefinition`. Holds no state between runs. */
 export class WorkflowEngine {
   private readonly now: () => number;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly random: () => number;
+  private readonly http: HttpStepExecutor;
 
   constructor(
     private readonly evaluator: ExpressionEvaluator,
     options: WorkflowEngineOptions = {},
   ) {
     this.now = options.now ?? Date.now;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.sleep = options.sleep ?? sleep;
     this.random = options.random ?? Math.random;
+    this.http = new HttpStepExecutor(options.http);
   }
 
   async run(definition: WorkflowDefinition, params: RunParams, hooks: EngineHooks = {}): Promise<RunOutcome> {
@@ -105,11 +148,10 @@ export class WorkflowEngine {
       Object.hasOwn(checkpoints, id) ? checkpoints[id] : undefined;
     const timeoutMs = definition.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS;
     const deadline = (params.startedAt?.getTime() ?? this.now()) + timeoutMs;
-    const timedOut = (stepId: string): RunOutcome => ({
-      status: 'failed',
-      error: { code: 'run_timeout', message: `the run did not finish within ${timeoutMs} ms`, stepId },
-    });
-    const shouldStop = async (): Promise<boolean> => (hooks.shouldStop ? hooks.shouldStop() : false);
+    const limits: RunLimits = { deadline, timeoutMs };
+    const { signal } = params;
+    const shouldStop = async (): Promise<boolean> =>
+      signal?.aborted === true || (hooks.shouldStop ? hooks.shouldStop() : false);
 
     const context: ExpressionContext = {
       input: params.input,
@@ -132,18 +174,23 @@ export class WorkflowEngine {
       if (checkpoint?.status === 'completed') {
         execution = { output: checkpoint.output ?? null };
         if (step.type === 'condition') execution.next = recordedNext(step, execution.output);
+      } else if (step.type === 'delay') {
+        if (await shouldStop()) return { status: 'cancelled' };
+        const delay = await this.runDelay(step, checkpoint, limits, hooks);
+        if ('outcome' in delay) return delay.outcome;
+        execution = { output: delay.output };
       } else {
         if (await shouldStop()) return { status: 'cancelled' };
-        if (this.now() > deadline) return timedOut(step.id);
+        if (this.now() > deadline) return timedOut(step.id, limits);
         let interruption: Interruption | undefined;
-        const result = await this.runStep(step, context, hooks, async () => {
+        const result = await this.runStep(step, context, hooks, signal, async () => {
           if (await shouldStop()) interruption = 'cancelled';
           else if (this.now() > deadline) interruption = 'run_timeout';
           return interruption === undefined;
         });
         await hooks.onStepFinished?.(result);
-        if (interruption === 'cancelled') return { status: 'cancelled' };
-        if (interruption === 'run_timeout') return timedOut(step.id);
+        if (interruption === 'cancelled' || signal?.aborted) return { status: 'cancelled' };
+        if (interruption === 'run_timeout') return timedOut(step.id, limits);
         if (result.status === 'failed') return { status: 'failed', error: { ...result.error, stepId: step.id } };
         execution = { output: result.output, next: result.next };
       }
@@ -178,10 +225,63 @@ export class WorkflowEngine {
     }
   }
 
+  /**
+   * A delay never sleeps: the first time it is reached it reports the step started and waiting and ends this
+   * execution with `waiting`; from its `waiting` checkpoint it completes once `until` has passed.
+   */
+  private async runDelay(
+    step: DelayStep,
+    checkpoint: Checkpoint | undefined,
+    limits: RunLimits,
+    hooks: EngineHooks,
+  ): Promise<{ outcome: RunOutcome } | { output: unknown }> {
+    const now = this.now();
+    if (checkpoint?.status === 'waiting') {
+      const until = timeOf(checkpoint.until, step.id, 'until');
+      if (now < until) return { outcome: { status: 'waiting', stepId: step.id, until: new Date(until) } };
+      const startedAt = new Date(
+        checkpoint.startedAt === undefined
+          ? until - step.durationMs
+          : timeOf(checkpoint.startedAt, step.id, 'startedAt'),
+      );
+      const output = { waitedMs: now - startedAt.getTime() };
+      await hooks.onStepFinished?.({
+        stepId: step.id,
+        type: step.type,
+        status: 'completed',
+        output,
+        attempts: 1,
+        startedAt,
+        finishedAt: new Date(now),
+      });
+      return { output };
+    }
+
+    if (now > limits.deadline) return { outcome: timedOut(step.id, limits) };
+    const until = now + step.durationMs;
+    // Waiting for a run that will have timed out by then would only delay the failure.
+    if (until > limits.deadline) {
+      const message = `the run cannot finish within ${limits.timeoutMs} ms: the ${step.durationMs} ms delay would end after it`;
+      return { outcome: { status: 'failed', error: { code: 'run_timeout', message, stepId: step.id } } };
+    }
+    const startedAt = new Date(now);
+    await hooks.onStepStarted?.(step, startedAt, 1);
+    await hooks.onStepWaiting?.({
+      stepId: step.id,
+      type: step.type,
+      status: 'waiting',
+      attempts: 1,
+      startedAt,
+      until: new Date(until),
+    });
+    return { outcome: { status: 'waiting', stepId: step.id, until: new Date(until) } };
+  }
+
   private async runStep(
-    step: StepDefinition,
+    step: Exclude<StepDefinition, DelayStep>,
     context: ExpressionContext,
     hooks: EngineHooks,
+    signal: AbortSignal | undefined,
     beforeRetry: () => Promise<boolean>,
   ): Promise<ExecutedStepResult> {
     const startedAt = new Date(this.now());
@@ -189,9 +289,9 @@ export class WorkflowEngine {
       step.retry,
       async (attempt) => {
         await hooks.onStepStarted?.(step, startedAt, attempt);
-        return executeStep(step, { evaluator: this.evaluator, context });
+        return executeStep(step, { evaluator: this.evaluator, context, http: this.http, signal });
       },
-      { sleep: this.sleep, random: this.random, beforeRetry },
+      { sleep: (ms) => this.backoff(ms, signal), random: this.random, beforeRetry },
     );
     const finishedAt = new Date(this.now());
     const base = { stepId: step.id, type: step.type, attempts: outcome.attempts, startedAt, finishedAt };
@@ -204,6 +304,44 @@ export class WorkflowEngine {
       ? { ...base, status: 'completed', output }
       : { ...base, status: 'completed', output, next };
   }
+
+  /** Ends early when the run is cancelled; `beforeRetry` then sees the signal and gives up. */
+  private async backoff(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    try {
+      await abortable(this.sleep(ms, signal), signal);
+    } catch (err) {
+      if (signal?.aborted) return;
+      throw err;
+    }
+  }
+}
+
+function timedOut(stepId: string, limits: RunLimits): RunOutcome {
+  return {
+    status: 'failed',
+    error: { code: 'run_timeout', message: `the run did not finish within ${limits.timeoutMs} ms`, stepId },
+  };
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Checkpoints come from storage: a `waiting` one without a valid time is the caller's fault, not the workflow's. */
+function timeOf(value: Date | undefined, stepId: string, field: string): number {
+  const time = value instanceof Date ? value.getTime() : NaN;
+  if (Number.isNaN(time)) {
+    throw new Error(`the waiting checkpoint of step "${stepId}" has no valid ${field} (a Date)`);
+  }
+  return time;
 }
 
 function recordedNext(step: ConditionStep, output: unknown): string | null {

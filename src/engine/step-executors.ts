@@ -6,6 +6,7 @@ import {
   type TransformStep,
 } from './definition.js';
 import { ExpressionError, type ExpressionEvaluator } from './expression.js';
+import type { HttpStepExecutor } from './http/http-step.js';
 import { StepFailure } from './step-failure.js';
 
 /** What expressions see: `{ input, steps: { <id>: { output } }, run: { id, workflowId, trigger } }`. */
@@ -18,6 +19,10 @@ export interface ExpressionContext {
 export interface StepEnvironment {
   evaluator: ExpressionEvaluator;
   context: ExpressionContext;
+  /** Required by http steps. */
+  http?: HttpStepExecutor;
+  /** Aborts work in flight (an http request); the attempt then fails with `cancelled`. */
+  signal?: AbortSignal;
 }
 
 /** A completed attempt. `next` is set by steps that choose where the run goes on (`null`: it ends). */
@@ -39,6 +44,12 @@ export async function executeStep(step: StepDefinition, env: StepEnvironment): P
         return await executeCondition(step, env);
       case 'fail':
         return await executeFail(step, env);
+      case 'http':
+        if (!env.http) throw new Error('http steps need an HttpStepExecutor in the step environment');
+        return await env.http.execute(step, env);
+      case 'delay':
+        // A delay is a state of the run, not an attempt: there is nothing to retry.
+        throw new Error('delay steps are run by the engine, not by executeStep');
     }
   } catch (err) {
     if (err instanceof ExpressionError) throw new StepFailure(err.code, err.message);

@@ -3,19 +3,24 @@ import { describe, expect, it } from '@jest/globals';
 import { DefinitionError } from './definition-error.js';
 import { validateDefinition } from './validate-definition.js';
 
-/** The example of API.md, without its http and delay steps (they come with a later issue). */
+/** The example of API.md. */
 const apiExample = {
   steps: [
     { id: 'score', type: 'transform', expression: '$count(input.deals)' },
     { id: 'gate', type: 'condition', expression: 'steps.score.output > 2', then: 'notify', else: 'done' },
     {
       id: 'notify',
-      type: 'fail',
-      message: 'company {{ input.companyId }} scored {{ steps.score.output }}',
-      code: 'score_too_high',
+      type: 'http',
+      request: {
+        method: 'POST',
+        url: 'https://hooks.example.com/deals/{{ input.companyId }}',
+        headers: { 'x-source': 'hookrun' },
+        body: "{ 'company': input.companyId, 'score': steps.score.output }",
+      },
       retry: { maxAttempts: 3, backoffMs: 1000 },
       timeoutMs: 10000,
     },
+    { id: 'pause', type: 'delay', durationMs: 5000 },
     { id: 'done', type: 'transform', expression: "{ 'ok': true }" },
   ],
   output: 'steps.done.output',
@@ -55,9 +60,11 @@ describe('validateDefinition', () => {
 
     raw.steps[0].expression = 'changed';
     (raw.steps[2].retry as { maxAttempts: number }).maxAttempts = 9;
+    (raw.steps[2].request as { headers: Record<string, string> }).headers['x-source'] = 'changed';
 
     expect(definition.steps[0]).toEqual({ id: 'score', type: 'transform', expression: '$count(input.deals)' });
     expect(definition.steps[2].retry).toEqual({ maxAttempts: 3, backoffMs: 1000 });
+    expect(definition.steps[2]).toMatchObject({ request: { headers: { 'x-source': 'hookrun' } } });
   });
 
   it('accepts null jumps, a run timeout, and null for optional fields (left out of the copy)', () => {
@@ -141,11 +148,11 @@ describe('validateDefinition', () => {
 
     it('missing and unknown types', () => {
       expect(refusal(withSteps({ id: 'a', expression: 'x' }))).toBe('step "a": missing type');
-      expect(refusal(withSteps({ id: 'a', type: 'http', request: {} }))).toBe(
-        'step "a": unknown type "http" (known types: transform, condition, fail)',
+      expect(refusal(withSteps({ id: 'a', type: 'webhook', url: 'x' }))).toBe(
+        'step "a": unknown type "webhook" (known types: transform, condition, fail, http, delay)',
       );
       expect(refusal(withSteps({ id: 'a', type: 4 }))).toBe(
-        'step "a": unknown type 4 (known types: transform, condition, fail)',
+        'step "a": unknown type 4 (known types: transform, condition, fail, http, delay)',
       );
     });
 
@@ -273,6 +280,198 @@ describe('validateDefinition', () => {
           `timeoutMs must be an integer from 1 to 604800000 (7 days), got ${JSON.stringify(timeoutMs)}`,
         );
       }
+    });
+  });
+
+  describe('http steps', () => {
+    const http = (request: unknown, extra: Record<string, unknown> = {}) =>
+      withSteps({ id: 'call', type: 'http', request, ...extra });
+    const post = (extra: Record<string, unknown> = {}) => ({ method: 'POST', url: 'https://example.com/x', ...extra });
+
+    it('accepts every method, okStatuses, and null for optional fields (left out of the copy)', () => {
+      for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']) {
+        expect(validateDefinition(http({ method, url: 'http://example.com' })).steps[0]).toEqual({
+          id: 'call',
+          type: 'http',
+          request: { method, url: 'http://example.com' },
+        });
+      }
+      const definition = validateDefinition(
+        http(post({ headers: null, body: null }), { okStatuses: [404, 409, 100, 599], retry: null }),
+      );
+      expect(definition.steps[0]).toEqual({
+        id: 'call',
+        type: 'http',
+        request: { method: 'POST', url: 'https://example.com/x' },
+        okStatuses: [404, 409, 100, 599],
+      });
+    });
+
+    it('accepts 50 headers, templated values, and a header named "__proto__" as data', () => {
+      const headers: Record<string, string> = Object.fromEntries(
+        Array.from({ length: 49 }, (_, i) => [`x-h${i}`, `v{{ input.a }}${i}`]),
+      );
+      Object.defineProperty(headers, '__proto__', { value: 'p', enumerable: true });
+
+      const step = validateDefinition(http(post({ headers }))).steps[0];
+
+      expect(step.type === 'http' && Object.keys(step.request.headers ?? {})).toHaveLength(50);
+      expect(step.type === 'http' && Object.getPrototypeOf(step.request.headers)).toBe(Object.prototype);
+      expect(step.type === 'http' && Object.getOwnPropertyDescriptor(step.request.headers, '__proto__')?.value).toBe(
+        'p',
+      );
+    });
+
+    it('refuses a missing or malformed request, naming the step', () => {
+      expect(refusal(withSteps({ id: 'call', type: 'http' }))).toBe('step "call": missing request');
+      expect(refusal(http('https://example.com'))).toBe(
+        'step "call": request must be an object { method, url, headers?, body? }',
+      );
+      expect(refusal(http(post({ query: 'x' })))).toBe('step "call": request: unknown property "query"');
+      expect(refusal(http(post(), { expression: 'x' }))).toBe(
+        'step "call": unknown property "expression" for an http step',
+      );
+    });
+
+    it('refuses methods that are missing or not in the list', () => {
+      expect(refusal(http({ url: 'https://example.com' }))).toBe('step "call": missing request.method');
+      for (const method of ['post', 'OPTIONS', 'CONNECT', 'TRACE', 7]) {
+        expect(refusal(http({ method, url: 'https://example.com' }))).toBe(
+          `step "call": request.method must be one of GET, POST, PUT, PATCH, DELETE, HEAD, got ${JSON.stringify(method)}`,
+        );
+      }
+    });
+
+    it('refuses urls that are missing, empty, do not compile, or are not absolute http(s) URLs', () => {
+      const url = (value: unknown) => refusal(http({ method: 'GET', url: value }));
+
+      expect(refusal(http({ method: 'GET' }))).toBe('step "call": missing request.url');
+      expect(url(5)).toBe('step "call": request.url must be a string');
+      expect(url(' ')).toBe('step "call": request.url must not be empty');
+      expect(url('https://example.com/{{ input.id + }}')).toBe(
+        'step "call": request.url does not compile: Unexpected end of expression at position 34',
+      );
+      expect(url('https://example.com/{{ input.id')).toBe(
+        'step "call": request.url does not compile: "{{" at position 20 is not closed by "}}"',
+      );
+      expect(url('/relative/path')).toBe('step "call": request.url is not a valid absolute URL');
+      expect(url('ftp://example.com/file')).toBe('step "call": request.url must use http: or https:, not "ftp:"');
+      expect(url('file:///etc/passwd')).toBe('step "call": request.url must use http: or https:, not "file:"');
+      expect(url('gopher://example.com/{{ input.x }}')).toBe(
+        'step "call": request.url must use http: or https:, not "gopher:"',
+      );
+      expect(url('https://user:secret@example.com/')).toBe(
+        'step "call": request.url must not contain credentials (user:password@); send them in a header',
+      );
+    });
+
+    it('accepts a url whose host, or whole value, comes from an expression', () => {
+      for (const url of ['{{ input.callbackUrl }}', 'https://{{ input.tenant }}.example.com/hook']) {
+        expect(validateDefinition(http({ method: 'POST', url })).steps[0]).toMatchObject({ request: { url } });
+      }
+    });
+
+    it('refuses headers that are not an object of strings, or more than 50', () => {
+      const headers = (value: unknown) => refusal(http(post({ headers: value })));
+
+      expect(headers(['x-a'])).toBe('step "call": request.headers must be an object of header names to strings');
+      expect(headers({ 'x-a': 1 })).toBe('step "call": request.headers["x-a"] must be a string');
+      expect(headers(Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`x-${i}`, 'v'])))).toBe(
+        'step "call": request.headers: at most 50 headers are allowed, got 51',
+      );
+    });
+
+    it('refuses header names that are not tokens, reserved ones, and the same name twice', () => {
+      const headers = (value: unknown) => refusal(http(post({ headers: value })));
+
+      for (const name of ['', 'x a', 'x:a', 'x\na', 'ä', '(x)']) {
+        expect(headers({ [name]: 'v' })).toBe(
+          `step "call": request.headers: ${JSON.stringify(name)} is not a valid header name`,
+        );
+      }
+      for (const name of ['Idempotency-Key', 'host', 'Content-Length', 'transfer-encoding', 'Connection']) {
+        expect(headers({ [name]: 'v' })).toBe(
+          `step "call": request.headers: ${JSON.stringify(name)} is set by hookrun, not by a step`,
+        );
+      }
+      expect(headers({ 'X-Token': 'a', 'x-token': 'b' })).toBe(
+        'step "call": request.headers: "x-token" and "X-Token" are the same header (names are case-insensitive)',
+      );
+    });
+
+    it('refuses header values that do not compile or hold line breaks', () => {
+      const headers = (value: unknown) => refusal(http(post({ headers: value })));
+
+      expect(headers({ authorization: 'Bearer {{ $secret( }}' })).toMatch(
+        /^step "call": request.headers\["authorization"\] does not compile: /,
+      );
+      for (const value of ['a\r\nx-injected: 1', 'a\nb', 'nul\u0000', 'emoji 🙂']) {
+        expect(headers({ 'x-a': value })).toBe(
+          'step "call": request.headers["x-a"] has a character that HTTP does not allow (a line break, a control character or one beyond Latin-1)',
+        );
+      }
+    });
+
+    it('refuses a body that is not a compiling expression, or with GET and HEAD', () => {
+      expect(refusal(http(post({ body: { a: 1 } })))).toBe(
+        'step "call": request.body must be a string (a JSONata expression)',
+      );
+      expect(refusal(http(post({ body: '{ "a": ' })))).toMatch(/^step "call": request.body does not compile: /);
+      for (const method of ['GET', 'HEAD']) {
+        expect(refusal(http({ method, url: 'https://example.com', body: 'input' }))).toBe(
+          `step "call": request.body is not allowed with ${method}`,
+        );
+      }
+    });
+
+    it('refuses okStatuses that are not unique integers from 100 to 599, or more than 50', () => {
+      const okStatuses = (value: unknown) => refusal(http(post(), { okStatuses: value }));
+
+      expect(okStatuses(404)).toBe('step "call": okStatuses must be an array of HTTP status codes');
+      expect(okStatuses([404, 99])).toBe('step "call": okStatuses[1] must be an integer from 100 to 599, got 99');
+      expect(okStatuses([600])).toBe('step "call": okStatuses[0] must be an integer from 100 to 599, got 600');
+      expect(okStatuses([404.5])).toBe('step "call": okStatuses[0] must be an integer from 100 to 599, got 404.5');
+      expect(okStatuses(['404'])).toBe('step "call": okStatuses[0] must be an integer from 100 to 599, got "404"');
+      expect(okStatuses([404, 409, 404])).toBe('step "call": okStatuses: 404 is listed twice');
+      expect(okStatuses(Array.from({ length: 51 }, (_, i) => 400 + i))).toBe(
+        'step "call": okStatuses: at most 50 status codes are allowed, got 51',
+      );
+    });
+  });
+
+  describe('delay steps', () => {
+    const delay = (durationMs: unknown, timeoutMs?: number) => ({
+      steps: [{ id: 'pause', type: 'delay', durationMs }],
+      timeoutMs,
+    });
+
+    it('accepts durations from 1 ms up to 30 days, within the run timeout', () => {
+      expect(validateDefinition(delay(1)).steps[0]).toEqual({ id: 'pause', type: 'delay', durationMs: 1 });
+      expect(validateDefinition(delay(15 * 60_000 - 1)).steps[0]).toMatchObject({ durationMs: 899_999 });
+      expect(validateDefinition(delay(6 * 86_400_000, 7 * 86_400_000)).steps[0]).toMatchObject({
+        durationMs: 518_400_000,
+      });
+    });
+
+    it('refuses a missing duration and durations out of range', () => {
+      expect(refusal(withSteps({ id: 'pause', type: 'delay' }))).toBe('step "pause": missing durationMs');
+      for (const durationMs of [0, -1, 1.5, '5000', 30 * 86_400_000 + 1]) {
+        expect(refusal(delay(durationMs))).toBe(
+          `step "pause": durationMs must be an integer from 1 to 2592000000 (30 days), got ${JSON.stringify(durationMs)}`,
+        );
+      }
+      expect(refusal(withSteps({ id: 'pause', type: 'delay', durationMs: 5, until: 'x' }))).toBe(
+        'step "pause": unknown property "until" for a delay step',
+      );
+    });
+
+    it('refuses a delay that could never end within the run timeout', () => {
+      expect(refusal(delay(15 * 60_000))).toBe(
+        'step "pause": durationMs 900000 must be less than the default run timeoutMs (900000): raise the definition\'s timeoutMs',
+      );
+      expect(refusal(delay(30 * 86_400_000, 7 * 86_400_000))).toBe(
+        'step "pause": durationMs 2592000000 must be less than the run\'s timeoutMs (604800000): raise the definition\'s timeoutMs',
+      );
     });
   });
 });

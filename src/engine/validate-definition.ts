@@ -1,14 +1,25 @@
 import {
+  DEFAULT_RUN_TIMEOUT_MS,
   ERROR_CODE_PATTERN,
+  HTTP_HEADER_NAME_PATTERN,
+  HTTP_METHODS,
   MAX_BACKOFF_MS,
+  MAX_DELAY_MS,
+  MAX_HTTP_HEADERS,
+  MAX_OK_STATUSES,
   MAX_RETRY_ATTEMPTS,
   MAX_RUN_TIMEOUT_MS,
   MAX_STEP_TIMEOUT_MS,
   MAX_STEPS,
+  RESERVED_HTTP_HEADERS,
   STEP_ID_PATTERN,
   STEP_TYPES,
   type ConditionStep,
+  type DelayStep,
   type FailStep,
+  type HttpMethod,
+  type HttpRequestDefinition,
+  type HttpStep,
   type RetryPolicy,
   type StepDefinition,
   type StepType,
@@ -17,6 +28,7 @@ import {
 } from './definition.js';
 import { DefinitionError } from './definition-error.js';
 import { ExpressionError, validateExpression, validateTemplate } from './expression.js';
+import { parseTemplate } from './template.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -26,8 +38,13 @@ const STEP_KEYS: Record<StepType, readonly string[]> = {
   transform: ['expression'],
   condition: ['expression', 'then', 'else'],
   fail: ['message', 'code'],
+  http: ['request', 'okStatuses'],
+  delay: ['durationMs'],
 };
 const RETRY_KEYS = ['maxAttempts', 'backoffMs'];
+const REQUEST_KEYS = ['method', 'url', 'headers', 'body'];
+/** What Node refuses in a header value: control characters (line breaks above all) and beyond Latin-1. */
+const INVALID_HEADER_TEXT = /[^\t\x20-\x7e\x80-\xff]/;
 
 /**
  * Checks a definition received as JSON and returns a clean copy of it. Anything it cannot use is refused, unknown
@@ -67,6 +84,9 @@ export function validateDefinition(raw: unknown): WorkflowDefinition {
   if (timeoutMs !== undefined) {
     definition.timeoutMs = integerIn(timeoutMs, 1, MAX_RUN_TIMEOUT_MS, 'timeoutMs', '(7 days)');
   }
+  for (const step of steps) {
+    if (step.type === 'delay') checkDelayFitsRun(step, definition.timeoutMs);
+  }
   return definition;
 }
 
@@ -85,7 +105,12 @@ function validateStep(raw: unknown, index: number, positions: Map<string, number
     );
   }
   const type = raw.type;
-  rejectUnknownKeys(raw, [...COMMON_STEP_KEYS, ...STEP_KEYS[type]], label, `a ${type} step`);
+  rejectUnknownKeys(
+    raw,
+    [...COMMON_STEP_KEYS, ...STEP_KEYS[type]],
+    label,
+    `${type === 'http' ? 'an' : 'a'} ${type} step`,
+  );
 
   const step = buildStep(type, id, raw, label);
   const retry = optional(raw.retry);
@@ -129,7 +154,152 @@ function buildStep(type: StepType, id: string, raw: JsonObject, label: string): 
       }
       return step;
     }
+    case 'http': {
+      const step: HttpStep = { id, type, request: validateRequest(raw.request, label) };
+      const okStatuses = optional(raw.okStatuses);
+      if (okStatuses !== undefined) step.okStatuses = validateOkStatuses(okStatuses, label);
+      return step;
+    }
+    case 'delay': {
+      if (raw.durationMs === undefined || raw.durationMs === null) {
+        throw new DefinitionError(`${label}: missing durationMs`);
+      }
+      const step: DelayStep = {
+        id,
+        type,
+        durationMs: integerIn(raw.durationMs, 1, MAX_DELAY_MS, `${label}: durationMs`, '(30 days)'),
+      };
+      return step;
+    }
   }
+}
+
+function validateRequest(raw: unknown, label: string): HttpRequestDefinition {
+  if (raw === undefined || raw === null) throw new DefinitionError(`${label}: missing request`);
+  if (!isObject(raw)) {
+    throw new DefinitionError(`${label}: request must be an object { method, url, headers?, body? }`);
+  }
+  rejectUnknownKeys(raw, REQUEST_KEYS, `${label}: request`);
+
+  const method = raw.method;
+  if (method === undefined || method === null) throw new DefinitionError(`${label}: missing request.method`);
+  if (typeof method !== 'string' || !(HTTP_METHODS as readonly string[]).includes(method)) {
+    throw new DefinitionError(
+      `${label}: request.method must be one of ${HTTP_METHODS.join(', ')}, got ${JSON.stringify(method)}`,
+    );
+  }
+  const request: HttpRequestDefinition = { method: method as HttpMethod, url: validateUrl(raw.url, label) };
+
+  const headers = optional(raw.headers);
+  if (headers !== undefined) request.headers = validateHeaders(headers, label);
+  const body = optional(raw.body);
+  if (body !== undefined) {
+    if (typeof body !== 'string')
+      throw new DefinitionError(`${label}: request.body must be a string (a JSONata expression)`);
+    if (request.method === 'GET' || request.method === 'HEAD') {
+      throw new DefinitionError(`${label}: request.body is not allowed with ${request.method}`);
+    }
+    compiles(body, `${label}: request.body`);
+    request.body = body;
+  }
+  return request;
+}
+
+/** A template is checked as far as its fixed text goes: the scheme when it starts the URL, all of it when static. */
+function validateUrl(url: unknown, label: string): string {
+  const what = `${label}: request.url`;
+  if (url === undefined || url === null) throw new DefinitionError(`${label}: missing request.url`);
+  if (typeof url !== 'string') throw new DefinitionError(`${what} must be a string`);
+  if (url.trim() === '') throw new DefinitionError(`${what} must not be empty`);
+  compiles(url, what, true);
+  const parts = parseTemplate(url);
+  const [first] = parts;
+  const leading = 'text' in first ? first.text : '';
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(leading)?.[1].toLowerCase();
+  if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') {
+    throw new DefinitionError(`${what} must use http: or https:, not "${scheme}:"`);
+  }
+  if (parts.length === 1 && 'text' in first) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new DefinitionError(`${what} is not a valid absolute URL`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new DefinitionError(`${what} must use http: or https:, not ${JSON.stringify(parsed.protocol)}`);
+    }
+    if (parsed.username !== '' || parsed.password !== '') {
+      throw new DefinitionError(`${what} must not contain credentials (user:password@); send them in a header`);
+    }
+  }
+  return url;
+}
+
+function validateHeaders(raw: unknown, label: string): Record<string, string> {
+  if (!isObject(raw))
+    throw new DefinitionError(`${label}: request.headers must be an object of header names to strings`);
+  const entries = Object.entries(raw);
+  if (entries.length > MAX_HTTP_HEADERS) {
+    throw new DefinitionError(
+      `${label}: request.headers: at most ${MAX_HTTP_HEADERS} headers are allowed, got ${entries.length}`,
+    );
+  }
+  const seen = new Map<string, string>();
+  for (const [name, value] of entries) {
+    const what = `${label}: request.headers[${JSON.stringify(name)}]`;
+    if (!HTTP_HEADER_NAME_PATTERN.test(name)) {
+      throw new DefinitionError(`${label}: request.headers: ${JSON.stringify(name)} is not a valid header name`);
+    }
+    const lower = name.toLowerCase();
+    if (RESERVED_HTTP_HEADERS.includes(lower)) {
+      throw new DefinitionError(`${label}: request.headers: ${JSON.stringify(name)} is set by hookrun, not by a step`);
+    }
+    const earlier = seen.get(lower);
+    if (earlier !== undefined) {
+      throw new DefinitionError(
+        `${label}: request.headers: ${JSON.stringify(name)} and ${JSON.stringify(earlier)} are the same header (names are case-insensitive)`,
+      );
+    }
+    seen.set(lower, name);
+    if (typeof value !== 'string') throw new DefinitionError(`${what} must be a string`);
+    compiles(value, what, true);
+    for (const part of parseTemplate(value)) {
+      if ('text' in part && INVALID_HEADER_TEXT.test(part.text)) {
+        throw new DefinitionError(
+          `${what} has a character that HTTP does not allow (a line break, a control character or one beyond Latin-1)`,
+        );
+      }
+    }
+  }
+  // fromEntries defines keys as data: a header named "__proto__" must not become the copy's prototype.
+  return Object.fromEntries(entries as [string, string][]);
+}
+
+function validateOkStatuses(raw: unknown, label: string): number[] {
+  if (!Array.isArray(raw)) throw new DefinitionError(`${label}: okStatuses must be an array of HTTP status codes`);
+  if (raw.length > MAX_OK_STATUSES) {
+    throw new DefinitionError(
+      `${label}: okStatuses: at most ${MAX_OK_STATUSES} status codes are allowed, got ${raw.length}`,
+    );
+  }
+  const statuses: number[] = [];
+  raw.forEach((status: unknown, index) => {
+    const value = integerIn(status, 100, 599, `${label}: okStatuses[${index}]`);
+    if (statuses.includes(value)) throw new DefinitionError(`${label}: okStatuses: ${value} is listed twice`);
+    statuses.push(value);
+  });
+  return statuses;
+}
+
+/** A delay longer than the whole run could never end in a completed run. */
+function checkDelayFitsRun(step: DelayStep, runTimeoutMs: number | undefined): void {
+  const limit = runTimeoutMs ?? DEFAULT_RUN_TIMEOUT_MS;
+  if (step.durationMs < limit) return;
+  const which = runTimeoutMs === undefined ? `the default run timeoutMs (${limit})` : `the run's timeoutMs (${limit})`;
+  throw new DefinitionError(
+    `step "${step.id}": durationMs ${step.durationMs} must be less than ${which}: raise the definition's timeoutMs`,
+  );
 }
 
 function validateId(id: unknown, at: string): string {

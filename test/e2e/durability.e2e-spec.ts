@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 
+import { TEST_REDIS_URL } from '../support/env.js';
 import { createWebhookWorkflow } from '../support/factories.js';
 import { signedHeaders } from '../support/signing.js';
 import { resetDatabase, startTestApp, type TestApp } from '../support/test-app.js';
@@ -13,7 +14,7 @@ describe('a 202 is a promise: accepted runs finish even when the queue loses eve
   beforeAll(async () => {
     api = await startTestApp({ worker: false, env: { RECONCILE_INTERVAL_MS: '100' } });
     await resetDatabase(api.db);
-    redis = new Redis(api.config.redisUrl);
+    redis = new Redis(TEST_REDIS_URL);
   });
 
   afterAll(async () => {

@@ -65,7 +65,7 @@ export async function resetDatabase(db: DataSource): Promise<void> {
 }
 
 async function deleteQueueKeys(config: AppConfig): Promise<void> {
-  const redis = new Redis(config.redisUrl);
+  const redis = new Redis(TEST_REDIS_URL);
   try {
     let cursor = '0';
     do {

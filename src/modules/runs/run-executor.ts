@@ -10,15 +10,21 @@ import {
   type WorkflowDefinition,
 } from '../../engine/index.js';
 import { WorkflowsService } from '../workflows/workflows.service.js';
-import { RunsRepository } from './runs.repository.js';
+import { RunsRepository, type StepRecord } from './runs.repository.js';
 import type { WorkflowRun } from './workflow-run.entity.js';
 
 /** Versions never change once written, so their definitions are cached for as long as the process lives. */
 const DEFINITION_CACHE_SIZE = 500;
+/** How often a run in progress looks whether it was cancelled, to abort an http request in flight. */
+const CANCEL_POLL_MS = 500;
+
+/** What the processor does with the job once an execution returns. */
+export type ExecutionResult = { kind: 'done' } | { kind: 'waiting'; until: Date };
 
 /**
  * Executes one run: claims it, hands it to the engine with the checkpoints of steps that already
- * completed, and records what the engine reports. Every write is fenced by the claim's attempt number.
+ * completed, and records what the engine reports. Every write is fenced by the claim's attempt number,
+ * so a stale worker can never overwrite a newer result, and a terminal status never changes.
  */
 @Injectable()
 export class RunExecutor {
@@ -31,52 +37,72 @@ export class RunExecutor {
     private readonly workflows: WorkflowsService,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.engine = new WorkflowEngine(new ExpressionEvaluator({ timeoutMs: config.expressionTimeoutMs }));
+    this.engine = new WorkflowEngine(new ExpressionEvaluator({ timeoutMs: config.expressionTimeoutMs }), {
+      http: { allowedHosts: config.httpStepAllowedHosts },
+    });
   }
 
-  async execute(runId: string): Promise<void> {
+  async execute(runId: string): Promise<ExecutionResult> {
     const run = await this.runs.claim(runId, new Date());
-    if (!run) return;
+    if (!run) return { kind: 'done' };
     const attempt = run.attempt;
     const definition = await this.definitionOf(run.workflowId, run.workflowVersion);
     await this.runs.ensureSteps(run.id, definition.steps);
 
+    const cancelled = new AbortController();
+    const poll = setInterval(() => {
+      this.runs.statusOf(run.id).then(
+        (status) => status === 'cancelled' && cancelled.abort(),
+        () => undefined,
+      );
+    }, CANCEL_POLL_MS);
+    const record = (step: StepRecord) => this.runs.recordStep(run.id, attempt, step);
     const hooks: EngineHooks = {
       onStepStarted: async (step, startedAt, stepAttempt) => {
-        await this.runs.recordStep(run.id, attempt, {
-          stepId: step.id,
-          status: 'running',
-          attempts: stepAttempt,
-          startedAt,
-          finishedAt: null,
-        });
+        await record({ stepId: step.id, status: 'running', attempts: stepAttempt, startedAt, finishedAt: null });
       },
       onStepFinished: async (result) => {
-        await this.runs.recordStep(run.id, attempt, toStepRecord(result));
+        await record(toStepRecord(result));
+      },
+      onStepWaiting: async (result) => {
+        await record({
+          stepId: result.stepId,
+          status: 'waiting',
+          attempts: result.attempts,
+          startedAt: result.startedAt,
+        });
+        await this.runs.setWakeAt(run.id, attempt, result.until);
       },
       shouldStop: async () => (await this.runs.statusOf(run.id)) !== 'running',
     };
 
-    const outcome = await this.engine.run(
-      definition,
-      {
-        input: run.input,
-        run: { id: run.id, workflowId: run.workflowId, trigger: triggerOf(run) },
-        checkpoints: checkpointsOf(run),
-        startedAt: run.startedAt ?? undefined,
-      },
-      hooks,
-    );
-    switch (outcome.status) {
-      case 'completed':
-        await this.runs.finish(run.id, attempt, { status: 'completed', output: outcome.output }, new Date());
-        return;
-      case 'failed':
-        await this.runs.finish(run.id, attempt, { status: 'failed', error: outcome.error }, new Date());
-        return;
-      case 'cancelled':
-        this.logger.log(`Run ${run.id} stopped: it was cancelled`);
-        return;
+    try {
+      const outcome = await this.engine.run(
+        definition,
+        {
+          input: run.input,
+          run: { id: run.id, workflowId: run.workflowId, trigger: triggerOf(run) },
+          checkpoints: checkpointsOf(run),
+          startedAt: run.startedAt ?? undefined,
+          signal: cancelled.signal,
+        },
+        hooks,
+      );
+      switch (outcome.status) {
+        case 'completed':
+          await this.runs.finish(run.id, attempt, { status: 'completed', output: outcome.output }, new Date());
+          return { kind: 'done' };
+        case 'failed':
+          await this.runs.finish(run.id, attempt, { status: 'failed', error: outcome.error }, new Date());
+          return { kind: 'done' };
+        case 'waiting':
+          return { kind: 'waiting', until: outcome.until };
+        case 'cancelled':
+          this.logger.log(`Run ${run.id} stopped: it was cancelled`);
+          return { kind: 'done' };
+      }
+    } finally {
+      clearInterval(poll);
     }
   }
 
@@ -102,12 +128,12 @@ export class RunExecutor {
   }
 }
 
-function toStepRecord(result: StepResult) {
+function toStepRecord(result: StepResult): StepRecord {
   switch (result.status) {
     case 'completed':
       return {
         stepId: result.stepId,
-        status: 'completed' as const,
+        status: 'completed',
         attempts: result.attempts,
         startedAt: result.startedAt,
         finishedAt: result.finishedAt,
@@ -117,21 +143,25 @@ function toStepRecord(result: StepResult) {
     case 'failed':
       return {
         stepId: result.stepId,
-        status: 'failed' as const,
+        status: 'failed',
         attempts: result.attempts,
         startedAt: result.startedAt,
         finishedAt: result.finishedAt,
         error: result.error,
       };
     case 'skipped':
-      return { stepId: result.stepId, status: 'skipped' as const };
+      return { stepId: result.stepId, status: 'skipped' };
   }
 }
 
+/** Completed steps are not run again; a waiting delay goes on from when it started. */
 function checkpointsOf(run: WorkflowRun): Record<string, Checkpoint> {
   const checkpoints: Record<string, Checkpoint> = {};
   for (const step of run.steps ?? []) {
     if (step.status === 'completed') checkpoints[step.stepId] = { status: 'completed', output: step.output };
+    if (step.status === 'waiting' && run.wakeAt) {
+      checkpoints[step.stepId] = { status: 'waiting', until: run.wakeAt, startedAt: step.startedAt ?? undefined };
+    }
   }
   return checkpoints;
 }

@@ -10,6 +10,7 @@ import { RunsProcessor } from './runs.processor.js';
 import { RunsProducer } from './runs.producer.js';
 import { RUNS_QUEUE } from './runs.queue.js';
 import { RunsReconciler } from './runs.reconciler.js';
+import { RunsWorkers } from './runs-workers.js';
 import { RunsRepository } from './runs.repository.js';
 import { RunsService } from './runs.service.js';
 import { WorkflowRunStep } from './workflow-run-step.entity.js';
@@ -34,9 +35,10 @@ export class RunsModule {
         RunsProducer,
         RunExecutor,
         RunsReconciler,
+        RunsWorkers,
         ...(options.worker ? [RunsProcessor] : []),
       ],
-      exports: [RunsService, RunsReconciler],
+      exports: [RunsService, RunsReconciler, RunsWorkers],
     };
   }
 }

@@ -1,6 +1,6 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Job } from 'bullmq';
+import { DelayedError, type Job } from 'bullmq';
 
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { RunExecutor } from './run-executor.js';
@@ -22,14 +22,20 @@ export class RunsProcessor extends WorkerHost implements OnApplicationBootstrap 
     this.worker.concurrency = this.config.workerConcurrency;
   }
 
-  async process(job: Job<RunJobData>): Promise<void> {
+  async process(job: Job<RunJobData>, token?: string): Promise<void> {
+    let result;
     try {
-      await this.executor.execute(job.data.runId);
+      result = await this.executor.execute(job.data.runId);
     } catch (error) {
       const attempts = job.opts.attempts ?? 1;
       this.logger.error(`Run ${job.data.runId} attempt ${job.attemptsMade + 1}/${attempts} failed: ${String(error)}`);
       if (job.attemptsMade + 1 >= attempts) await this.executor.giveUp(job.data.runId, attempts);
       throw error;
+    }
+    if (result.kind === 'waiting') {
+      // A delay step: the job sleeps in the queue, not in this worker, and wakes the run at `until`.
+      await job.moveToDelayed(result.until.getTime(), token);
+      throw new DelayedError();
     }
   }
 

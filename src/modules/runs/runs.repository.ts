@@ -230,6 +230,14 @@ export class RunsRepository {
     return rowsOf(raw).length > 0;
   }
 
+  /** When a waiting run (a delay step) is due, fenced by its claim. */
+  async setWakeAt(runId: string, attempt: number, wakeAt: Date): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE workflow_runs SET wake_at = $3 WHERE id = $1 AND attempt = $2 AND status = 'running'`,
+      [runId, attempt, wakeAt],
+    );
+  }
+
   /** Ends a run, fenced by its claim; a terminal status never changes. */
   async finish(
     runId: string,

@@ -18,7 +18,7 @@ describe('generateWebhookSecret', () => {
   it('is accepted by StandardWebhooksScheme.prepareKey as its 32 bytes', () => {
     const scheme = new StandardWebhooksScheme();
     for (const secret of many(generateWebhookSecret)) {
-      expect(scheme.prepareKey(secret).equals(Buffer.from(secret.slice(6), 'base64'))).toBe(true);
+      expect(scheme.prepareKey(secret)).toEqual(Buffer.from(secret.slice(6), 'base64'));
     }
   });
 

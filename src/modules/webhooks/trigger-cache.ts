@@ -5,11 +5,11 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import type { TriggerSecret } from '../secrets/trigger-secret.entity.js';
 import { TriggerSecretsService } from '../secrets/trigger-secrets.service.js';
 import { WEBHOOK_SCHEME_REGISTRY } from './verification/webhook-schemes.js';
-import type { WebhookScheme } from './verification/webhook-scheme.js';
+import type { PreparedKey, WebhookScheme } from './verification/webhook-scheme.js';
 import { WebhookTriggersRepository } from './webhook-triggers.repository.js';
 
 export interface VerificationKey {
-  key: Buffer;
+  key: PreparedKey;
   /** Epoch ms after which this key stops verifying; null for the current secret. */
   expiresAt: number | null;
 }

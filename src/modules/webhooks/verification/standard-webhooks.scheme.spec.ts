@@ -1,11 +1,11 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, generateKeyPairSync, KeyObject, randomBytes, sign } from 'node:crypto';
 
 import { describe, expect, it } from '@jest/globals';
 import { Webhook } from 'standardwebhooks';
 
 import { AuthenticationError } from '../../../common/errors.js';
 import { signStandardWebhook, StandardWebhooksScheme } from './standard-webhooks.scheme.js';
-import type { HeaderBag } from './webhook-scheme.js';
+import type { HeaderBag, PreparedKey } from './webhook-scheme.js';
 
 // Published Standard Webhooks / Svix test vector.
 const VECTOR = {
@@ -21,6 +21,13 @@ const NOW = 1_700_000_000;
 const TOLERANCE = 300;
 const ID = 'msg_2mXxXbtdRCnDBhJNdFvoG3dVXqP';
 const BODY = Buffer.from('{"order":{"id":42,"total":"19.99"},"note":"ünïcode"}', 'utf8');
+
+/** prepareKey also returns ed25519 public keys (as KeyObject); these tests use HMAC keys, which are Buffers. */
+function hmacKey(secret: string): Buffer {
+  const key = scheme.prepareKey(secret);
+  if (!Buffer.isBuffer(key)) throw new Error('expected an HMAC key');
+  return key;
+}
 
 function newSecret(): string {
   return `whsec_${randomBytes(32).toString('base64')}`;
@@ -49,7 +56,7 @@ function expectAuthError(action: () => unknown, code: string): AuthenticationErr
 
 describe('StandardWebhooksScheme', () => {
   const secret = newSecret();
-  const key = scheme.prepareKey(secret);
+  const key = hmacKey(secret);
   const valid = referenceSign(secret, ID, NOW, BODY);
   const verify = (h: HeaderBag, rawBody = BODY, keys: readonly Buffer[] = [key], tolerance = TOLERANCE, now = NOW) =>
     scheme.verify({ headers: h, rawBody }, keys, tolerance, now);
@@ -59,7 +66,7 @@ describe('StandardWebhooksScheme', () => {
   });
 
   describe('published test vector', () => {
-    const vectorKey = scheme.prepareKey(VECTOR.secret);
+    const vectorKey = hmacKey(VECTOR.secret);
     const request = {
       headers: headers(VECTOR.signature, VECTOR.id, VECTOR.timestamp),
       rawBody: Buffer.from(VECTOR.payload),
@@ -150,7 +157,7 @@ describe('StandardWebhooksScheme', () => {
 
     it('during rotation, a signature under either the new or the old key', () => {
       const oldSecret = newSecret();
-      const oldKey = scheme.prepareKey(oldSecret);
+      const oldKey = hmacKey(oldSecret);
       const newKey = key;
       expect(verify(headers(valid), BODY, [newKey, oldKey]).deliveryId).toBe(ID);
       expect(verify(headers(referenceSign(oldSecret, ID, NOW, BODY)), BODY, [newKey, oldKey]).deliveryId).toBe(ID);
@@ -287,7 +294,7 @@ describe('StandardWebhooksScheme', () => {
     });
 
     it('when the key is not in the list', () => {
-      const other = scheme.prepareKey(newSecret());
+      const other = hmacKey(newSecret());
       expectAuthError(() => verify(headers(valid), BODY, [other]), 'invalid_signature');
       expectAuthError(() => verify(headers(valid), BODY, []), 'invalid_signature');
     });
@@ -324,7 +331,7 @@ describe('StandardWebhooksScheme', () => {
     });
 
     it('tries only the first 11 keys (the current secret and 10 in their grace period)', () => {
-      const others = Array.from({ length: 11 }, () => scheme.prepareKey(newSecret()));
+      const others = Array.from({ length: 11 }, () => hmacKey(newSecret()));
       expect(verify(headers(valid), BODY, [...others.slice(0, 10), key]).deliveryId).toBe(ID);
       expectAuthError(() => verify(headers(valid), BODY, [...others, key]), 'invalid_signature');
     });
@@ -359,16 +366,14 @@ describe('StandardWebhooksScheme', () => {
 
   describe('prepareKey', () => {
     it('decodes the part after whsec_', () => {
-      expect(scheme.prepareKey(VECTOR.secret).equals(Buffer.from('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'base64'))).toBe(
-        true,
-      );
+      expect(hmacKey(VECTOR.secret).equals(Buffer.from('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'base64'))).toBe(true);
       const bytes = randomBytes(32);
-      expect(scheme.prepareKey(`whsec_${bytes.toString('base64')}`).equals(bytes)).toBe(true);
+      expect(hmacKey(`whsec_${bytes.toString('base64')}`).equals(bytes)).toBe(true);
     });
 
     it('accepts a secret without the prefix, as svix does', () => {
       const bytes = randomBytes(24);
-      expect(scheme.prepareKey(bytes.toString('base64')).equals(bytes)).toBe(true);
+      expect(hmacKey(bytes.toString('base64')).equals(bytes)).toBe(true);
     });
 
     it('accepts 24 and 64 bytes', () => {
@@ -422,5 +427,178 @@ describe('StandardWebhooksScheme', () => {
         }),
       ).not.toThrow();
     });
+  });
+});
+
+describe('StandardWebhooksScheme with ed25519 public keys (whpk_, v1a)', () => {
+  /** `whpk_` + base64 of the raw 32-byte key: the last 32 bytes of its SPKI DER encoding. */
+  const whpk = (key: KeyObject) =>
+    `whpk_${key.export({ type: 'spki', format: 'der' }).subarray(-32).toString('base64')}`;
+  /** The spec's v1a: ed25519 over the same `${id}.${timestamp}.${body}` content, base64 of the 64-byte signature. */
+  const signV1a = (privateKey: KeyObject, id = ID, ts: number | string = NOW, body = BODY) =>
+    `v1a,${sign(null, Buffer.concat([Buffer.from(`${id}.${ts}.`), body]), privateKey).toString('base64')}`;
+
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const key = scheme.prepareKey(whpk(publicKey));
+  const valid = signV1a(privateKey);
+  const verify = (h: HeaderBag, rawBody = BODY, keys: readonly PreparedKey[] = [key], now = NOW) =>
+    scheme.verify({ headers: h, rawBody }, keys, TOLERANCE, now);
+
+  it('prepares a whpk_ value as an ed25519 public KeyObject, not as HMAC bytes', () => {
+    expect(key).toBeInstanceOf(KeyObject);
+    expect((key as KeyObject).type).toBe('public');
+    expect((key as KeyObject).asymmetricKeyType).toBe('ed25519');
+    expect((key as KeyObject).equals(publicKey)).toBe(true);
+    expect(() => scheme.validateSecret(whpk(publicKey))).not.toThrow();
+  });
+
+  describe('accepts', () => {
+    it('a v1a signature', () => {
+      expect(verify(headers(valid))).toEqual({ deliveryId: ID, timestamp: NOW });
+    });
+
+    it('a v1a signature among v1 and junk entries', () => {
+      expect(verify(headers(`v1,${randomBytes(32).toString('base64')} v1a,bad ${valid}`)).deliveryId).toBe(ID);
+    });
+
+    it('during rotation between a whsec_ secret and a whpk_ key, either signature', () => {
+      const secret = newSecret();
+      const keys = [hmacKey(secret), key];
+      expect(verify(headers(valid), BODY, keys).deliveryId).toBe(ID);
+      expect(verify(headers(referenceSign(secret, ID, NOW, BODY)), BODY, keys).deliveryId).toBe(ID);
+      expect(verify(headers(referenceSign(secret, ID, NOW, BODY)), BODY, [key, hmacKey(secret)]).deliveryId).toBe(ID);
+    });
+
+    it('during rotation between two whpk_ keys, either signature', () => {
+      const next = generateKeyPairSync('ed25519');
+      const keys = [scheme.prepareKey(whpk(next.publicKey)), key];
+      expect(verify(headers(valid), BODY, keys).deliveryId).toBe(ID);
+      expect(verify(headers(signV1a(next.privateKey)), BODY, keys).deliveryId).toBe(ID);
+    });
+  });
+
+  describe('invalid_signature', () => {
+    const signature = valid.slice(4);
+
+    it.each([
+      ['another key pair', () => signV1a(generateKeyPairSync('ed25519').privateKey)],
+      ['the signature labelled v1', () => `v1,${signature}`],
+      ['the signature labelled V1A', () => `V1A,${signature}`],
+      ['63 bytes', () => `v1a,${Buffer.from(signature, 'base64').subarray(1).toString('base64')}`],
+      [
+        '65 bytes',
+        () => `v1a,${Buffer.concat([Buffer.from(signature, 'base64'), Buffer.alloc(1)]).toString('base64')}`,
+      ],
+      ['base64url', () => `v1a,${Buffer.from(signature, 'base64').toString('base64url')}`],
+      ['no padding', () => valid.replace(/=+$/, '')],
+      [
+        'a flipped bit',
+        () => {
+          const bytes = Buffer.from(signature, 'base64');
+          bytes[10] ^= 1;
+          return `v1a,${bytes.toString('base64')}`;
+        },
+      ],
+      ['a signature over another id', () => signV1a(privateKey, `${ID}x`)],
+      ['a signature over another timestamp', () => signV1a(privateKey, ID, NOW - 1)],
+    ])('for %s', (_label, build) => {
+      expectAuthError(() => verify(headers(build())), 'invalid_signature');
+    });
+
+    it('when the body changes', () => {
+      expectAuthError(() => verify(headers(valid), Buffer.concat([BODY, Buffer.from(' ')])), 'invalid_signature');
+    });
+
+    it('for a v1a signature when the trigger holds only a whsec_ secret', () => {
+      expectAuthError(() => verify(headers(valid), BODY, [hmacKey(newSecret())]), 'invalid_signature');
+    });
+
+    it('for a v1 HMAC keyed with the public key: a public key is never an HMAC secret', () => {
+      const raw = Buffer.from(whpk(publicKey).slice('whpk_'.length), 'base64');
+      const forged = createHmac('sha256', raw).update(`${ID}.${NOW}.`).update(BODY).digest('base64');
+      expectAuthError(() => verify(headers(`v1,${forged}`)), 'invalid_signature');
+      const forgedWithPrefix = createHmac('sha256', whpk(publicKey))
+        .update(`${ID}.${NOW}.`)
+        .update(BODY)
+        .digest('base64');
+      expectAuthError(() => verify(headers(`v1,${forgedWithPrefix}`)), 'invalid_signature');
+    });
+
+    it('considers only the first 3 v1a entries', () => {
+      const junk = (n: number) =>
+        Array.from({ length: n }, () => `v1a,${randomBytes(64).toString('base64')}`).join(' ');
+      expect(verify(headers(`${junk(2)} ${valid}`)).deliveryId).toBe(ID);
+      expectAuthError(() => verify(headers(`${junk(3)} ${valid}`)), 'invalid_signature');
+    });
+
+    it('tries only the first 11 keys', () => {
+      const others = Array.from({ length: 11 }, () =>
+        scheme.prepareKey(whpk(generateKeyPairSync('ed25519').publicKey)),
+      );
+      expect(verify(headers(valid), BODY, [...others.slice(0, 10), key]).deliveryId).toBe(ID);
+      expectAuthError(() => verify(headers(valid), BODY, [...others, key]), 'invalid_signature');
+    });
+
+    it('bounds the work on a 1 MiB body with 11 keys and a header full of v1a entries', () => {
+      const keys = Array.from({ length: 11 }, () => scheme.prepareKey(whpk(generateKeyPairSync('ed25519').publicKey)));
+      // S below the group order (top nibble clear), so that the library cannot refuse them before hashing the body.
+      const plausible = () => {
+        const bytes = randomBytes(64);
+        bytes[63] &= 0x0f;
+        return `v1a,${bytes.toString('base64')}`;
+      };
+      const junk = Array.from({ length: 40 }, plausible).join(' ');
+      const started = process.hrtime.bigint();
+      expectAuthError(() => verify(headers(junk), Buffer.alloc(1 << 20, 0x61), keys), 'invalid_signature');
+      expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(1000);
+    });
+  });
+
+  it('checks the timestamp before any signature', () => {
+    const late = NOW + TOLERANCE + 1;
+    expectAuthError(() => verify(headers(signV1a(privateKey, ID, late), ID, late)), 'timestamp_out_of_tolerance');
+  });
+
+  describe('prepareKey', () => {
+    const raw = publicKey.export({ type: 'spki', format: 'der' });
+
+    it.each([
+      ['31 bytes', `whpk_${raw.subarray(-31).toString('base64')}`],
+      ['33 bytes', `whpk_${Buffer.concat([raw.subarray(-32), Buffer.alloc(1)]).toString('base64')}`],
+      ['the SPKI DER encoding', `whpk_${raw.toString('base64')}`],
+      ['base64url characters', `whpk_${'-_'.repeat(22)}`],
+      ['missing padding', whpk(publicKey).replace(/=+$/, '')],
+      ['the prefix only', 'whpk_'],
+    ])('refuses a whpk_ value of %s', (_label, bad) => {
+      expect(() => scheme.prepareKey(bad)).toThrow(/ed25519/);
+      expect(() => scheme.validateSecret(bad)).toThrow(Error);
+    });
+
+    it('refuses a whsk_ private key, saying why, without echoing it', () => {
+      const secretKey = `whsk_${privateKey.export({ type: 'pkcs8', format: 'der' }).subarray(-32).toString('base64')}`;
+      let caught: unknown;
+      try {
+        scheme.validateSecret(secretKey);
+      } catch (error) {
+        caught = error;
+      }
+      expect((caught as Error).message).toMatch(/private signing key.*whpk_/);
+      expect((caught as Error).message).not.toContain(secretKey.slice(5));
+    });
+  });
+});
+
+describe('StandardWebhooksScheme settings', () => {
+  it('generates whsec_ secrets, signs a timestamp and takes no options', () => {
+    expect(scheme.generatesSecret).toBe(true);
+    expect(scheme.usesTimestamp).toBe(true);
+    expect(scheme.validateOptions(undefined)).toEqual({});
+    expect(scheme.validateOptions({})).toEqual({});
+    expect(() => scheme.validateOptions({ signatureHeader: 'x' })).toThrow(/takes no options/);
+  });
+
+  it('validates user-supplied secrets as prepareKey does', () => {
+    expect(() => scheme.validateSecret(newSecret())).not.toThrow();
+    expect(() => scheme.validateSecret(`whsec_${randomBytes(23).toString('base64')}`)).toThrow(Error);
   });
 });

@@ -1,10 +1,32 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createPublicKey, KeyObject, verify as verifySignature } from 'node:crypto';
 
 import { AuthenticationError } from '../../../common/errors.js';
-import type { HeaderBag, SignedRequest, VerifiedDelivery, WebhookScheme } from './webhook-scheme.js';
+import {
+  anyKeyMatches,
+  assertServerArguments,
+  checkTimestamp,
+  decodeStrictBase64,
+  headerValues,
+  hmacSha256,
+  isDeliveryId,
+  MAX_KEYS,
+  MAX_SIGNATURES,
+  noOptions,
+} from './scheme-helpers.js';
+import type {
+  HeaderBag,
+  PreparedKey,
+  SchemeOptions,
+  SignedRequest,
+  VerifiedDelivery,
+  WebhookScheme,
+} from './webhook-scheme.js';
 
 /**
- * Standard Webhooks (https://www.standardwebhooks.com), which is also what Svix senders speak.
+ * Standard Webhooks (https://www.standardwebhooks.com), which is also what Svix senders speak: `v1`
+ * HMAC-SHA256 signatures under a `whsec_` secret, or `v1a` ed25519 signatures when the trigger holds the
+ * sender's `whpk_` public key (base64 of the raw 32-byte key) instead. A trigger may hold both kinds
+ * at once, which lets a sender move from one to the other through an ordinary rotation.
  *
  * Choices beyond the spec, each to keep the parsing unambiguous or the work an unauthenticated caller
  * can cause bounded:
@@ -14,20 +36,41 @@ import type { HeaderBag, SignedRequest, VerifiedDelivery, WebhookScheme } from '
  *   a repeated `webhook-timestamp` is not an integer, so timestamp_out_of_tolerance. Node itself joins
  *   repeated headers with ", ", which gives the same answers (a trailing "," on an entry is dropped).
  * - `webhook-id` must be 1-256 visible ASCII characters: it is stored and logged for deduplication.
- * - The signature header is capped at 4 KiB and only its first 10 `v1` entries are considered; only
- *   the first 11 keys are tried (one HMAC of the body each), so a request costs at most 11 HMACs.
+ * - The signature header is capped at 4 KiB. Only its first 10 `v1` entries are considered, and its
+ *   first 3 `v1a` entries: an ed25519 check hashes the whole body once per signature and key, where
+ *   HMAC needs one pass per key, so 3 × 11 keys is the most a request can cost.
  * - Timestamps are 1-10 digits, nothing else; the signed content uses the header text verbatim.
- * - Signatures must be canonical, padded standard base64 of exactly 32 bytes; anything else is skipped.
+ * - Signatures must be canonical, padded standard base64 of exactly 32 (`v1`) or 64 (`v1a`) bytes;
+ *   anything else is skipped.
+ * - A `whsk_` value is the sender's private signing key: refused with a message saying so.
  */
 export class StandardWebhooksScheme implements WebhookScheme {
   readonly name = 'standard-webhooks';
+  readonly generatesSecret = true;
+  readonly usesTimestamp = true;
 
-  prepareKey(secret: string): Buffer {
+  validateOptions(raw: unknown): SchemeOptions {
+    return noOptions(this.name, raw);
+  }
+
+  validateSecret(secret: string): void {
+    this.prepareKey(secret);
+  }
+
+  prepareKey(secret: string): PreparedKey {
+    if (typeof secret === 'string' && secret.startsWith(PRIVATE_KEY_PREFIX)) {
+      throw new Error(
+        `A ${PRIVATE_KEY_PREFIX} value is the sender's private signing key: give its ${PUBLIC_KEY_PREFIX} public key instead`,
+      );
+    }
+    if (typeof secret === 'string' && secret.startsWith(PUBLIC_KEY_PREFIX)) {
+      return publicKeyOf(secret.slice(PUBLIC_KEY_PREFIX.length));
+    }
     const encoded = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret;
     const key = encoded.length <= MAX_SECRET_CHARS ? decodeStrictBase64(encoded) : null;
     if (key === null || key.length < MIN_KEY_BYTES || key.length > MAX_KEY_BYTES) {
       throw new Error(
-        `A standard-webhooks secret must be "${SECRET_PREFIX}" followed by standard base64 of ${MIN_KEY_BYTES} to ${MAX_KEY_BYTES} bytes`,
+        `A standard-webhooks secret must be "${SECRET_PREFIX}" followed by standard base64 of ${MIN_KEY_BYTES} to ${MAX_KEY_BYTES} bytes, or "${PUBLIC_KEY_PREFIX}" followed by standard base64 of a 32-byte ed25519 public key`,
       );
     }
     return key;
@@ -35,37 +78,21 @@ export class StandardWebhooksScheme implements WebhookScheme {
 
   verify(
     request: SignedRequest,
-    keys: readonly Buffer[],
+    keys: readonly PreparedKey[],
     toleranceSeconds: number,
     nowSeconds: number,
   ): VerifiedDelivery {
-    // Server-side arguments: a NaN here would make every timestamp pass, so fail loudly instead of open.
-    if (!Number.isFinite(toleranceSeconds) || toleranceSeconds < 0 || !Number.isFinite(nowSeconds)) {
-      throw new RangeError('toleranceSeconds and nowSeconds must be finite, toleranceSeconds >= 0');
-    }
-    if (!Buffer.isBuffer(request.rawBody)) {
-      throw new TypeError('The raw request body is required to verify a signature');
-    }
+    assertServerArguments(request, toleranceSeconds, nowSeconds);
 
     const id = requireHeader(request.headers, 'id');
     const timestampText = requireHeader(request.headers, 'timestamp');
     const signatures = requireHeader(request.headers, 'signature');
 
-    if (Array.isArray(timestampText) || !TIMESTAMP.test(timestampText)) {
-      throw new AuthenticationError(
-        'timestamp_out_of_tolerance',
-        'webhook-timestamp must be an integer number of seconds',
-      );
-    }
-    const timestamp = Number(timestampText);
-    if (Math.abs(nowSeconds - timestamp) > toleranceSeconds) {
-      throw new AuthenticationError(
-        'timestamp_out_of_tolerance',
-        `webhook-timestamp is more than ${toleranceSeconds} seconds away from the server's clock`,
-      );
-    }
+    // A repeated timestamp is not one integer: '' makes checkTimestamp refuse it.
+    const timestampValue = Array.isArray(timestampText) ? '' : timestampText;
+    const timestamp = checkTimestamp(timestampValue, 'webhook-timestamp', toleranceSeconds, nowSeconds);
 
-    if (Array.isArray(id) || !DELIVERY_ID.test(id)) {
+    if (Array.isArray(id) || !isDeliveryId(id)) {
       throw new AuthenticationError(
         'invalid_signature',
         'webhook-id must be one value of 1 to 256 visible ASCII characters',
@@ -79,15 +106,13 @@ export class StandardWebhooksScheme implements WebhookScheme {
       );
     }
 
-    const candidates = parseSignatures(signatureHeader);
-    if (candidates.length > 0) {
-      for (const key of keys.slice(0, MAX_KEYS)) {
-        const expected = hmac(key, id, timestampText, request.rawBody);
-        // Both sides are always 32 bytes, so timingSafeEqual never throws and the loop never exits on a length.
-        if (candidates.some((candidate) => timingSafeEqual(candidate, expected))) {
-          return { deliveryId: id, timestamp };
-        }
-      }
+    const { symmetric, asymmetric } = parseSignatures(signatureHeader);
+    const prefix = `${id}.${timestampValue}.`;
+    if (
+      anyKeyMatches(keys, symmetric, (key) => hmacSha256(key, prefix, request.rawBody)) ||
+      anyEd25519Matches(keys, asymmetric, prefix, request.rawBody)
+    ) {
+      return { deliveryId: id, timestamp };
     }
     throw new AuthenticationError('invalid_signature', 'No signature in webhook-signature matches');
   }
@@ -95,68 +120,75 @@ export class StandardWebhooksScheme implements WebhookScheme {
 
 /** `v1,<base64>` over `${id}.${timestamp}.` + the raw body, for examples and benchmarks. */
 export function signStandardWebhook(key: Buffer, id: string, timestamp: number, rawBody: Buffer): string {
-  return `${SIGNATURE_VERSION},${hmac(key, id, String(timestamp), rawBody).toString('base64')}`;
+  return `${SYMMETRIC_VERSION},${hmacSha256(key, `${id}.${timestamp}.`, rawBody).toString('base64')}`;
 }
 
 const SECRET_PREFIX = 'whsec_';
+const PUBLIC_KEY_PREFIX = 'whpk_';
+const PRIVATE_KEY_PREFIX = 'whsk_';
 const MIN_KEY_BYTES = 24;
 const MAX_KEY_BYTES = 64;
 const MAX_SECRET_CHARS = Math.ceil(MAX_KEY_BYTES / 3) * 4;
-const SIGNATURE_VERSION = 'v1';
-const SIGNATURE_BYTES = 32;
+const ED25519_PUBLIC_KEY_BYTES = 32;
+const SYMMETRIC_VERSION = 'v1';
+const ASYMMETRIC_VERSION = 'v1a';
+const HMAC_BYTES = 32;
+const ED25519_SIGNATURE_BYTES = 64;
 const MAX_SIGNATURE_HEADER_CHARS = 4096;
-const MAX_SIGNATURES = 10;
-// The current secret and up to 10 previous ones in their grace period (MAX_PREVIOUS_SECRETS).
-const MAX_KEYS = 11;
-const DELIVERY_ID = /^[\x21-\x7e]{1,256}$/;
-const TIMESTAMP = /^\d{1,10}$/;
-const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const MAX_ASYMMETRIC_SIGNATURES = 3;
+
+function publicKeyOf(encoded: string): KeyObject {
+  const raw = decodeStrictBase64(encoded);
+  if (raw === null || raw.length !== ED25519_PUBLIC_KEY_BYTES) {
+    throw new Error(
+      `A standard-webhooks public key must be "${PUBLIC_KEY_PREFIX}" followed by standard base64 of the raw ${ED25519_PUBLIC_KEY_BYTES}-byte ed25519 key`,
+    );
+  }
+  return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' });
+}
 
 function requireHeader(headers: HeaderBag, suffix: 'id' | 'timestamp' | 'signature'): string | string[] {
-  const value = present(headers[`webhook-${suffix}`]) ?? present(headers[`svix-${suffix}`]);
+  const value = headerValues(headers, `webhook-${suffix}`) ?? headerValues(headers, `svix-${suffix}`);
   if (value === undefined) {
     throw new AuthenticationError('missing_signature', `Missing webhook-${suffix} (or svix-${suffix}) header`);
   }
   return Array.isArray(value) && value.length === 1 ? value[0] : value;
 }
 
-function present(value: string | string[] | undefined): string | string[] | undefined {
-  if (Array.isArray(value)) {
-    const nonEmpty = value.filter((item) => item !== '');
-    return nonEmpty.length > 0 ? nonEmpty : undefined;
-  }
-  return value === '' ? undefined : value;
-}
-
-function parseSignatures(header: string): Buffer[] {
-  const candidates: Buffer[] = [];
-  let considered = 0;
+function parseSignatures(header: string): { symmetric: Buffer[]; asymmetric: Buffer[] } {
+  const symmetric: Buffer[] = [];
+  const asymmetric: Buffer[] = [];
+  let consideredSymmetric = 0;
+  let consideredAsymmetric = 0;
   for (const rawEntry of header.split(' ')) {
     const entry = rawEntry.endsWith(',') ? rawEntry.slice(0, -1) : rawEntry;
     const comma = entry.indexOf(',');
-    if (comma === -1 || entry.slice(0, comma) !== SIGNATURE_VERSION) {
-      continue;
+    const version = comma === -1 ? '' : entry.slice(0, comma);
+    if (version === SYMMETRIC_VERSION && consideredSymmetric < MAX_SIGNATURES) {
+      consideredSymmetric++;
+      const decoded = decodeStrictBase64(entry.slice(comma + 1));
+      if (decoded !== null && decoded.length === HMAC_BYTES) symmetric.push(decoded);
+    } else if (version === ASYMMETRIC_VERSION && consideredAsymmetric < MAX_ASYMMETRIC_SIGNATURES) {
+      consideredAsymmetric++;
+      const decoded = decodeStrictBase64(entry.slice(comma + 1));
+      if (decoded !== null && decoded.length === ED25519_SIGNATURE_BYTES) asymmetric.push(decoded);
     }
-    const decoded = decodeStrictBase64(entry.slice(comma + 1));
-    if (decoded !== null && decoded.length === SIGNATURE_BYTES) {
-      candidates.push(decoded);
-    }
-    if (++considered === MAX_SIGNATURES) {
-      break;
-    }
+    if (consideredSymmetric === MAX_SIGNATURES && consideredAsymmetric === MAX_ASYMMETRIC_SIGNATURES) break;
   }
-  return candidates;
+  return { symmetric, asymmetric };
 }
 
-function decodeStrictBase64(value: string): Buffer | null {
-  if (value === '' || !STRICT_BASE64.test(value)) {
-    return null;
-  }
-  const decoded = Buffer.from(value, 'base64');
-  // Rejects non-zero padding bits, so each byte string has exactly one accepted spelling.
-  return decoded.toString('base64') === value ? decoded : null;
-}
-
-function hmac(key: Buffer, id: string, timestamp: string, rawBody: Buffer): Buffer {
-  return createHmac('sha256', key).update(`${id}.${timestamp}.`, 'utf8').update(rawBody).digest();
+function anyEd25519Matches(
+  keys: readonly PreparedKey[],
+  signatures: readonly Buffer[],
+  prefix: string,
+  rawBody: Buffer,
+): boolean {
+  if (signatures.length === 0) return false;
+  const publicKeys = keys
+    .slice(0, MAX_KEYS)
+    .filter((key): key is KeyObject => key instanceof KeyObject && key.asymmetricKeyType === 'ed25519');
+  if (publicKeys.length === 0) return false;
+  const content = Buffer.concat([Buffer.from(prefix, 'utf8'), rawBody]);
+  return publicKeys.some((key) => signatures.some((signature) => verifySignature(null, content, key, signature)));
 }

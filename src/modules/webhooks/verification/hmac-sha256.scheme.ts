@@ -1,0 +1,74 @@
+import {
+  assertServerArguments,
+  checkSharedSecret,
+  headerNameOption,
+  prefixOption,
+  readOptions,
+  utf8Key,
+  verifyBodyHmac,
+} from './scheme-helpers.js';
+import type { PreparedKey, SchemeOptions, SignedRequest, VerifiedDelivery, WebhookScheme } from './webhook-scheme.js';
+
+/**
+ * For senders with their own HMAC convention: `signatureHeader` holds `prefix` + the HMAC-SHA256 of
+ * the raw body in `encoding` (hex by default, either case; or padded standard base64), keyed with the
+ * secret's UTF-8 bytes, which is how GitHub, Shopify, Slack and Stripe all use theirs.
+ *
+ * Nothing but the body is signed, so there is no timestamp: deduplication is the replay rule, on the
+ * `idHeader` value when configured and sent, else on `sha256:<hex>` of the body (identical bodies then
+ * start one run). The secret is generated (`whsec_...`, used whole) unless the user brings the sender's.
+ */
+export class HmacSha256Scheme implements WebhookScheme {
+  readonly name = 'hmac-sha256';
+  readonly generatesSecret = true;
+  readonly usesTimestamp = false;
+
+  validateOptions(raw: unknown): SchemeOptions {
+    const options = readOptions(this.name, raw, ['signatureHeader', 'encoding', 'prefix', 'idHeader']);
+    if (options.signatureHeader === undefined) {
+      throw new Error('The hmac-sha256 scheme needs signatureHeader: the header that carries the signature');
+    }
+    const signatureHeader = headerNameOption(this.name, 'signatureHeader', options.signatureHeader);
+    const encoding = options.encoding ?? 'hex';
+    if (encoding !== 'hex' && encoding !== 'base64') {
+      throw new Error('encoding of the hmac-sha256 scheme must be "hex" or "base64"');
+    }
+    const prefix = prefixOption(this.name, options.prefix);
+    if (options.idHeader === undefined) return { signatureHeader, encoding, prefix };
+    const idHeader = headerNameOption(this.name, 'idHeader', options.idHeader);
+    if (idHeader === signatureHeader) {
+      throw new Error('idHeader of the hmac-sha256 scheme must differ from signatureHeader');
+    }
+    return { signatureHeader, encoding, prefix, idHeader };
+  }
+
+  validateSecret(secret: string): void {
+    checkSharedSecret(this.name, secret);
+  }
+
+  prepareKey(secret: string): PreparedKey {
+    this.validateSecret(secret);
+    return utf8Key(secret);
+  }
+
+  verify(
+    request: SignedRequest,
+    keys: readonly PreparedKey[],
+    toleranceSeconds: number,
+    nowSeconds: number,
+    options?: SchemeOptions,
+  ): VerifiedDelivery {
+    assertServerArguments(request, toleranceSeconds, nowSeconds);
+    // Options come from validateOptions when the trigger was saved; without them this is a server fault.
+    if (options?.signatureHeader === undefined) {
+      throw new TypeError('The hmac-sha256 scheme needs its validated options to verify');
+    }
+    return verifyBodyHmac(request, keys, {
+      signatureHeader: options.signatureHeader,
+      signatureLabel: options.signatureHeader,
+      prefix: options.prefix ?? '',
+      encoding: options.encoding ?? 'hex',
+      idHeader: options.idHeader,
+    });
+  }
+}

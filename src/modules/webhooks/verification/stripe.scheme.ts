@@ -1,0 +1,91 @@
+import { AuthenticationError } from '../../../common/errors.js';
+import {
+  anyKeyMatches,
+  assertServerArguments,
+  checkSharedSecret,
+  checkTimestamp,
+  contentHashId,
+  decodeHex,
+  HMAC_SHA256_BYTES,
+  hmacSha256,
+  jsonStringField,
+  MAX_SIGNATURES,
+  noOptions,
+  requireHeader,
+  utf8Key,
+} from './scheme-helpers.js';
+import type { PreparedKey, SchemeOptions, SignedRequest, VerifiedDelivery, WebhookScheme } from './webhook-scheme.js';
+
+/**
+ * Stripe: `Stripe-Signature: t=<unix seconds>,v1=<hex>[,v1=<hex>...]`, each `v1` the HMAC-SHA256 of
+ * `${t}.${raw body}` keyed with the whole endpoint secret string, `whsec_` included. Stripe sends
+ * several `v1` entries while it rolls its own secret; the first 10 are considered, other schemes
+ * (`v0`) and unknown entries are ignored, and exactly one `t` is required.
+ *
+ * Replay rule: `t` must be within the tolerance either way; Stripe's own library only refuses old
+ * timestamps, but a future one is as suspect. Deduplication is on the event id (`id` of the JSON body,
+ * read only once the signature has verified, so it is covered by it), which Stripe's retries keep;
+ * a body without a usable one falls back to `sha256:<hex>` of the body, which retries keep too.
+ */
+export class StripeScheme implements WebhookScheme {
+  readonly name = 'stripe';
+  readonly generatesSecret = false;
+  readonly usesTimestamp = true;
+
+  validateOptions(raw: unknown): SchemeOptions {
+    return noOptions(this.name, raw);
+  }
+
+  validateSecret(secret: string): void {
+    checkSharedSecret(this.name, secret, { asciiOnly: true });
+    if (!SECRET.test(secret)) {
+      // The usual slip is pasting an API key (sk_..., rk_...) instead of the endpoint's signing secret.
+      throw new Error("A stripe secret is the endpoint's signing secret, which starts with whsec_ and has no spaces");
+    }
+  }
+
+  prepareKey(secret: string): PreparedKey {
+    this.validateSecret(secret);
+    return utf8Key(secret);
+  }
+
+  verify(
+    request: SignedRequest,
+    keys: readonly PreparedKey[],
+    toleranceSeconds: number,
+    nowSeconds: number,
+  ): VerifiedDelivery {
+    assertServerArguments(request, toleranceSeconds, nowSeconds);
+    const header = requireHeader(request.headers, 'stripe-signature', 'Stripe-Signature');
+
+    const timestamps: string[] = [];
+    const candidates: Buffer[] = [];
+    let considered = 0;
+    for (const item of header.split(',')) {
+      const equals = item.indexOf('=');
+      const name = equals === -1 ? '' : item.slice(0, equals);
+      if (name === 't') {
+        timestamps.push(item.slice(equals + 1));
+      } else if (name === 'v1' && considered < MAX_SIGNATURES) {
+        considered++;
+        const decoded = decodeHex(item.slice(equals + 1), HMAC_SHA256_BYTES);
+        if (decoded !== null) candidates.push(decoded);
+      }
+    }
+    if (timestamps.length !== 1) {
+      throw new AuthenticationError('invalid_signature', 'Stripe-Signature must hold exactly one t= timestamp');
+    }
+    const timestampText = timestamps[0];
+    const timestamp = checkTimestamp(timestampText, 'The Stripe-Signature timestamp', toleranceSeconds, nowSeconds);
+
+    if (candidates.length === 0) {
+      throw new AuthenticationError('invalid_signature', 'Stripe-Signature holds no v1 signature of 64 hex digits');
+    }
+    if (!anyKeyMatches(keys, candidates, (key) => hmacSha256(key, `${timestampText}.`, request.rawBody))) {
+      throw new AuthenticationError('invalid_signature', 'No v1 signature in Stripe-Signature matches');
+    }
+    return { deliveryId: jsonStringField(request.rawBody, 'id') ?? contentHashId(request.rawBody), timestamp };
+  }
+}
+
+const SECRET = /^whsec_[\x21-\x7e]+$/;

@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+
+import { AuthenticationError } from '../../../common/errors.js';
+import {
+  anyKeyMatches,
+  assertServerArguments,
+  checkSharedSecret,
+  contentHashId,
+  deliveryIdHeader,
+  headerNameOption,
+  MAX_SHARED_SECRET_CHARS,
+  prefixOption,
+  readOptions,
+  requireHeader,
+} from './scheme-helpers.js';
+import type { PreparedKey, SchemeOptions, SignedRequest, VerifiedDelivery, WebhookScheme } from './webhook-scheme.js';
+
+/**
+ * For senders that can only add a fixed header: `tokenHeader` holds `prefix` + the secret itself (so
+ * `authorization` with prefix `Bearer ` works). Nothing is signed: whoever knows the token can send
+ * anything, and the token travels with every request, so this is the weakest scheme, offered because
+ * some senders allow nothing better. The key is the SHA-256 of the token, compared in constant time
+ * with the SHA-256 of what was sent, so lengths never leak and the clear token is not kept in memory.
+ *
+ * No timestamp; deduplication on the `idHeader` value when configured and sent, else on `sha256:<hex>`
+ * of the body. The secret is generated (`whsec_...`) unless the user brings one.
+ */
+export class TokenScheme implements WebhookScheme {
+  readonly name = 'token';
+  readonly generatesSecret = true;
+  readonly usesTimestamp = false;
+
+  validateOptions(raw: unknown): SchemeOptions {
+    const options = readOptions(this.name, raw, ['tokenHeader', 'prefix', 'idHeader']);
+    if (options.tokenHeader === undefined) {
+      throw new Error('The token scheme needs tokenHeader: the header that carries the token');
+    }
+    const tokenHeader = headerNameOption(this.name, 'tokenHeader', options.tokenHeader);
+    const prefix = prefixOption(this.name, options.prefix);
+    if (options.idHeader === undefined) return { tokenHeader, prefix };
+    const idHeader = headerNameOption(this.name, 'idHeader', options.idHeader);
+    if (idHeader === tokenHeader) {
+      throw new Error('idHeader of the token scheme must differ from tokenHeader');
+    }
+    return { tokenHeader, prefix, idHeader };
+  }
+
+  validateSecret(secret: string): void {
+    checkSharedSecret(this.name, secret, { asciiOnly: true });
+  }
+
+  prepareKey(secret: string): PreparedKey {
+    this.validateSecret(secret);
+    return sha256(secret);
+  }
+
+  verify(
+    request: SignedRequest,
+    keys: readonly PreparedKey[],
+    toleranceSeconds: number,
+    nowSeconds: number,
+    options?: SchemeOptions,
+  ): VerifiedDelivery {
+    assertServerArguments(request, toleranceSeconds, nowSeconds);
+    // Options come from validateOptions when the trigger was saved; without them this is a server fault.
+    if (options?.tokenHeader === undefined) {
+      throw new TypeError('The token scheme needs its validated options to verify');
+    }
+    const header = options.tokenHeader;
+    const prefix = options.prefix ?? '';
+    const value = requireHeader(request.headers, header, header);
+    const deliveryId =
+      options.idHeader === undefined
+        ? undefined
+        : deliveryIdHeader(request.headers, options.idHeader, options.idHeader);
+    const token = value.startsWith(prefix) ? value.slice(prefix.length) : '';
+    if (token === '' || token.length > MAX_SHARED_SECRET_CHARS) {
+      const prefixed = prefix === '' ? '' : `"${prefix}" followed by `;
+      throw new AuthenticationError('invalid_signature', `${header} must be ${prefixed}the token`);
+    }
+    if (!anyKeyMatches(keys, [sha256(token)], (key) => key)) {
+      throw new AuthenticationError('invalid_signature', `${header} does not hold a valid token`);
+    }
+    return { deliveryId: deliveryId ?? contentHashId(request.rawBody), timestamp: null };
+  }
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
