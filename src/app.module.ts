@@ -21,7 +21,11 @@ export interface AppModuleOptions {
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, options: AppModuleOptions): DynamicModule {
-    const runs = RunsModule.forRoot({ worker: options.worker });
+    const runs = RunsModule.forRoot({
+      worker: options.worker,
+      concurrency: config.workerConcurrency,
+      lockMs: config.workerLockMs,
+    });
     return {
       module: AppModule,
       imports: [

@@ -26,6 +26,8 @@ export interface AppConfig {
   workerConcurrency: number;
   /** How often each process looks for unfinished runs that have no job in the queue; 0 turns it off. */
   reconcileIntervalMs: number;
+  /** How long a worker's claim on a job lasts without renewal: after a crash, its runs resume this much later. */
+  workerLockMs: number;
   /** How long a stopping worker lets its runs go on before it hands them back. */
   shutdownTimeoutMs: number;
   expressionTimeoutMs: number;
@@ -90,6 +92,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     webhookRateLimitPerSecond: int(env, 'WEBHOOK_RATE_LIMIT_PER_SECOND', 1000, 0, 1_000_000, problems),
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', 10, 1, 1000, problems),
     reconcileIntervalMs: int(env, 'RECONCILE_INTERVAL_MS', 5000, 0, 3_600_000, problems),
+    workerLockMs: int(env, 'WORKER_LOCK_MS', 30_000, 1000, 600_000, problems),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 5000, 0, 600_000, problems),
     expressionTimeoutMs: int(env, 'EXPRESSION_TIMEOUT_MS', 1000, 1, 60_000, problems),
     httpStepAllowedHosts: (env.HTTP_STEP_ALLOWED_HOSTS ?? '')

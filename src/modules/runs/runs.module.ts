@@ -1,4 +1,4 @@
-import { BullModule } from '@nestjs/bullmq';
+import { BullModule, Processor } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
@@ -19,7 +19,16 @@ import { WorkflowRun } from './workflow-run.entity.js';
 /** Runs and their queue. The processor (a BullMQ worker) is only there in processes that run workers. */
 @Module({})
 export class RunsModule {
-  static forRoot(options: { worker: boolean }): DynamicModule {
+  static forRoot(options: { worker: boolean; concurrency: number; lockMs: number }): DynamicModule {
+    if (options.worker) {
+      // The decorator applied here rather than on the class, so that its worker options come from config.
+      Processor(RUNS_QUEUE, {
+        concurrency: options.concurrency,
+        lockDuration: options.lockMs,
+        stalledInterval: options.lockMs,
+        maxStalledCount: 2,
+      })(RunsProcessor);
+    }
     return {
       module: RunsModule,
       imports: [

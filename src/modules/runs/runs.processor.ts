@@ -1,25 +1,20 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { Inject, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { WorkerHost } from '@nestjs/bullmq';
+import { Injectable, Logger } from '@nestjs/common';
 import { DelayedError, type Job } from 'bullmq';
 
-import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { RunExecutor } from './run-executor.js';
-import { RUNS_QUEUE, type RunJobData } from './runs.queue.js';
+import type { RunJobData } from './runs.queue.js';
 
-/** The worker side of the runs queue: a job is only a wake-up call for the run it names. */
-@Processor(RUNS_QUEUE)
-export class RunsProcessor extends WorkerHost implements OnApplicationBootstrap {
+/**
+ * The worker side of the runs queue: a job is only a wake-up call for the run it names. RunsModule
+ * applies `@Processor` with the worker options from config.
+ */
+@Injectable()
+export class RunsProcessor extends WorkerHost {
   private readonly logger = new Logger(RunsProcessor.name);
 
-  constructor(
-    private readonly executor: RunExecutor,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {
+  constructor(private readonly executor: RunExecutor) {
     super();
-  }
-
-  onApplicationBootstrap(): void {
-    this.worker.concurrency = this.config.workerConcurrency;
   }
 
   async process(job: Job<RunJobData>, token?: string): Promise<void> {
