@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 
 import { TEST_REDIS_URL } from '../support/env.js';
-import { createWebhookWorkflow } from '../support/factories.js';
+import { RunsReconciler } from '../../src/modules/runs/runs.reconciler.js';
+import { RunsRepository } from '../../src/modules/runs/runs.repository.js';
+import { createWebhookWorkflow, createWorkflow } from '../support/factories.js';
 import { signedHeaders } from '../support/signing.js';
 import { resetDatabase, startTestApp, type TestApp } from '../support/test-app.js';
 import { waitUntil } from '../support/wait-for.js';
@@ -75,5 +77,73 @@ describe('a 202 is a promise: accepted runs finish even when the queue loses eve
     } finally {
       await worker.close();
     }
+  });
+
+  it('lets several processes reconcile at once without enqueueing a run twice', async () => {
+    const { id } = await createWorkflow(api);
+    const runIds: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      runIds.push(
+        (
+          await api
+            .http()
+            .post(`/v1/workflows/${id}/runs`)
+            .set(api.auth)
+            .send({ input: { n: i } })
+        ).body.data.id,
+      );
+    }
+    await redis.flushall();
+    // Old enough to be due, never checked.
+    await api.db.query(
+      "UPDATE workflow_runs SET created_at = now() - interval '1 minute', checked_at = NULL WHERE id = ANY($1)",
+      [runIds],
+    );
+    const other = await startTestApp({
+      worker: false,
+      queuePrefix: api.config.queuePrefix,
+      env: { RECONCILE_INTERVAL_MS: '0' },
+    });
+    try {
+      const counts = await Promise.all([
+        api.app.get(RunsReconciler).reconcileOnce(),
+        other.app.get(RunsReconciler).reconcileOnce(),
+        other.app.get(RunsReconciler).reconcileOnce(),
+      ]);
+      const [{ checked }] = await api.db.query(
+        'SELECT count(*)::int AS checked FROM workflow_runs WHERE id = ANY($1) AND checked_at IS NOT NULL',
+        [runIds],
+      );
+      expect(checked).toBe(40);
+      expect(counts.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(40);
+      const jobs = await redis.keys(`${api.config.queuePrefix}:workflow-runs:*`);
+      const jobKeys = jobs.filter((key) => runIds.some((runId) => key.endsWith(`:${runId}`)));
+      expect(new Set(jobKeys).size).toBe(40);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('fences every write by the claim: a stale worker cannot overwrite a newer one, a terminal status never changes', async () => {
+    const { id } = await createWorkflow(api);
+    const runId = (await api.http().post(`/v1/workflows/${id}/runs`).set(api.auth).send({ input: {} })).body.data.id;
+    const runs = api.app.get(RunsRepository);
+    const stale = await runs.claim(runId, new Date());
+    const fresh = await runs.claim(runId, new Date());
+    expect([stale?.attempt, fresh?.attempt]).toEqual([1, 2]);
+    await runs.ensureSteps(runId, [{ id: 'double', type: 'transform' }]);
+
+    expect(await runs.recordStep(runId, 1, { stepId: 'double', status: 'completed', output: 'stale' })).toBe(false);
+    expect(await runs.finish(runId, 1, { status: 'completed', output: 'stale' }, new Date())).toBe(false);
+    expect(await runs.recordStep(runId, 2, { stepId: 'double', status: 'completed', output: 'fresh' })).toBe(true);
+    expect(await runs.finish(runId, 2, { status: 'completed', output: 'fresh' }, new Date())).toBe(true);
+    expect(
+      await runs.finish(runId, 2, { status: 'failed', error: { code: 'x', message: 'x', stepId: null } }, new Date()),
+    ).toBe(false);
+    expect(await runs.claim(runId, new Date())).toBeNull();
+
+    const run = (await api.http().get(`/v1/workflow-runs/${runId}`).set(api.auth)).body.data;
+    expect(run).toEqual(expect.objectContaining({ status: 'completed', output: 'fresh' }));
+    expect(run.steps[0]).toEqual(expect.objectContaining({ status: 'completed', output: 'fresh' }));
   });
 });
