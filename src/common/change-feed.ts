@@ -1,4 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import pg from 'pg';
+
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 
 /** Something a cache may hold went stale: a workflow or its trigger changed. */
 export interface Change {
@@ -6,20 +9,99 @@ export interface Change {
   slug?: string;
 }
 
+const CHANNEL = 'hookrun_changes';
+const RECONNECT_MS = 1000;
+
 /**
- * In-process notifications of changes to cached data, so that the trigger cache drops an entry the
- * moment a workflow is disabled or a secret rotates.
+ * Notifications of changes to cached data, in this process at once and in every other process through
+ * PostgreSQL's LISTEN/NOTIFY, so that a trigger cache drops an entry the moment a workflow is disabled
+ * or a secret rotates, whichever API process served the change. While the listening connection is
+ * down, caches fall back on their TTL.
  */
 @Injectable()
-export class ChangeFeed {
+export class ChangeFeed implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(ChangeFeed.name);
   private readonly listeners = new Set<(change: Change) => void>();
+  private listener: pg.Client | undefined;
+  private notifier: pg.Pool | undefined;
+  private closed = false;
+  private reconnecting = false;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.notifier = new pg.Pool({
+      connectionString: this.config.databaseUrl,
+      max: 2,
+      application_name: 'hookrun-notify',
+    });
+    this.notifier.on('error', (error) => this.logger.warn(`Notify connection failed: ${error.message}`));
+    await this.listen();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.closed = true;
+    await this.listener?.end().catch(() => undefined);
+    await this.notifier?.end().catch(() => undefined);
+  }
 
   publish(change: Change): void {
-    for (const listener of this.listeners) listener(change);
+    this.emit(change);
+    this.notifier?.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify(change)]).catch((error: Error) => {
+      this.logger.warn(`Could not tell other processes about a change: ${error.message}`);
+    });
   }
 
   subscribe(listener: (change: Change) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  private emit(change: Change): void {
+    for (const listener of this.listeners) listener(change);
+  }
+
+  private async listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.config.databaseUrl, application_name: 'hookrun-listen' });
+    client.on('notification', (message) => {
+      const change = parseChange(message.payload);
+      if (change) this.emit(change);
+    });
+    client.on('error', (error) => {
+      this.logger.warn(`Change listener lost its connection: ${error.message}`);
+      this.reconnect(client);
+    });
+    client.on('end', () => this.reconnect(client));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+      this.listener = client;
+    } catch (error) {
+      this.logger.warn(`Change listener could not connect: ${(error as Error).message}`);
+      this.reconnect(client);
+    }
+  }
+
+  private reconnect(client: pg.Client): void {
+    client.removeAllListeners();
+    void client.end().catch(() => undefined);
+    if (this.listener === client) this.listener = undefined;
+    if (this.closed || this.reconnecting) return;
+    this.reconnecting = true;
+    setTimeout(() => {
+      this.reconnecting = false;
+      if (!this.closed) void this.listen();
+    }, RECONNECT_MS).unref();
+  }
+}
+
+function parseChange(payload: string | undefined): Change | null {
+  try {
+    const value = JSON.parse(payload ?? '') as Partial<Change>;
+    return typeof value.workflowId === 'string'
+      ? { workflowId: value.workflowId, ...(typeof value.slug === 'string' ? { slug: value.slug } : {}) }
+      : null;
+  } catch {
+    return null;
   }
 }

@@ -4,7 +4,7 @@ import { expectError } from '../support/expect-error.js';
 import { createTrigger, createWebhookWorkflow, createWorkflow } from '../support/factories.js';
 import { signedHeaders } from '../support/signing.js';
 import { resetDatabase, startTestApp, type TestApp } from '../support/test-app.js';
-import { waitForRun } from '../support/wait-for.js';
+import { waitForRun, waitUntil } from '../support/wait-for.js';
 
 describe('POST /webhooks/workflows/{slug}', () => {
   let t: TestApp;
@@ -321,5 +321,51 @@ describe('rate limit per trigger', () => {
     const limited = await send();
     expectError(limited, 429, 'rate_limited');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('trigger cache across processes', () => {
+  let a: TestApp;
+  let b: TestApp;
+
+  beforeAll(async () => {
+    // A long TTL, so that only the change notification can make B see the rotation.
+    const env = { TRIGGER_CACHE_TTL_MS: '600000' };
+    a = await startTestApp({ worker: false, env });
+    b = await startTestApp({ worker: false, env });
+  });
+
+  afterAll(async () => {
+    await a.close();
+    await b.close();
+  });
+
+  it('drops a cached trigger in every process when another process rotates its secret or disables it', async () => {
+    const { id, trigger } = await createWebhookWorkflow(a);
+    const sendTo = (t: TestApp, secret: string) => {
+      const body = JSON.stringify({ n: 1 });
+      return t
+        .http()
+        .post(trigger.path)
+        .set('content-type', 'application/json')
+        .set(signedHeaders(secret, body))
+        .send(body);
+    };
+    expect((await sendTo(b, trigger.secret)).status).toBe(202);
+
+    const rotated = await a
+      .http()
+      .post(`/v1/workflows/${id}/trigger/webhook-secret/rotate`)
+      .set(a.auth)
+      .send({ gracePeriodSeconds: 0 });
+    await waitUntil(async () => (await sendTo(b, trigger.secret)).status === 401, 5000, 'B to refuse the old secret');
+    expect((await sendTo(b, rotated.body.data.secret)).status).toBe(202);
+
+    await a.http().patch(`/v1/workflows/${id}`).set(a.auth).send({ enabled: false }).expect(200);
+    await waitUntil(
+      async () => (await sendTo(b, rotated.body.data.secret)).status === 404,
+      5000,
+      'B to see the workflow disabled',
+    );
   });
 });
