@@ -10,7 +10,7 @@ import {
   type WorkflowDefinition,
 } from '../../engine/index.js';
 import { WorkflowsService } from '../workflows/workflows.service.js';
-import { RunsRepository, type StepRecord } from './runs.repository.js';
+import { RunsRepository, type StepRow } from './runs.repository.js';
 import type { WorkflowRun } from './workflow-run.entity.js';
 
 /** Versions never change once written, so their definitions are cached for as long as the process lives. */
@@ -47,7 +47,12 @@ export class RunExecutor {
     if (!run) return { kind: 'done' };
     const attempt = run.attempt;
     const definition = await this.definitionOf(run.workflowId, run.workflowVersion);
-    await this.runs.ensureSteps(run.id, definition.steps);
+    const steps = new StepBook(definition, run);
+    // Results of steps without side effects are written with the next write that must happen anyway
+    // (before an http request, at a delay, at the end): re-running them after a crash gives the same result.
+    const flush = async () => {
+      await this.runs.writeSteps(run.id, attempt, steps.takeDirty());
+    };
 
     const cancelled = new AbortController();
     const poll = setInterval(() => {
@@ -56,24 +61,22 @@ export class RunExecutor {
         () => undefined,
       );
     }, CANCEL_POLL_MS);
-    const record = (step: StepRecord) => this.runs.recordStep(run.id, attempt, step);
     const hooks: EngineHooks = {
       onStepStarted: async (step, startedAt, stepAttempt) => {
-        await record({ stepId: step.id, status: 'running', attempts: stepAttempt, startedAt, finishedAt: null });
+        steps.update(step.id, { status: 'running', attempts: stepAttempt, startedAt, finishedAt: null });
+        if (hasSideEffects(step.type)) await flush();
       },
       onStepFinished: async (result) => {
-        await record(toStepRecord(result));
+        steps.update(result.stepId, toStepState(result));
+        // The checkpoint of a side effect is written at once, so that a resumed run does not repeat it.
+        if (hasSideEffects(result.type)) await flush();
       },
       onStepWaiting: async (result) => {
-        await record({
-          stepId: result.stepId,
-          status: 'waiting',
-          attempts: result.attempts,
-          startedAt: result.startedAt,
-        });
+        steps.update(result.stepId, { status: 'waiting', attempts: result.attempts, startedAt: result.startedAt });
+        await flush();
         await this.runs.setWakeAt(run.id, attempt, result.until);
       },
-      shouldStop: async () => (await this.runs.statusOf(run.id)) !== 'running',
+      shouldStop: async () => cancelled.signal.aborted,
     };
 
     try {
@@ -90,10 +93,22 @@ export class RunExecutor {
       );
       switch (outcome.status) {
         case 'completed':
-          await this.runs.finish(run.id, attempt, { status: 'completed', output: outcome.output }, new Date());
+          await this.runs.finish(
+            run.id,
+            attempt,
+            { status: 'completed', output: outcome.output },
+            new Date(),
+            steps.takeDirty(),
+          );
           return { kind: 'done' };
         case 'failed':
-          await this.runs.finish(run.id, attempt, { status: 'failed', error: outcome.error }, new Date());
+          await this.runs.finish(
+            run.id,
+            attempt,
+            { status: 'failed', error: outcome.error },
+            new Date(),
+            steps.takeDirty(),
+          );
           return { kind: 'done' };
         case 'waiting':
           return { kind: 'waiting', until: outcome.until };
@@ -128,11 +143,16 @@ export class RunExecutor {
   }
 }
 
-function toStepRecord(result: StepResult): StepRecord {
+function hasSideEffects(type: string): boolean {
+  return type === 'http' || type === 'delay';
+}
+
+type StepState = Partial<Omit<StepRow, 'stepId' | 'position' | 'type'>>;
+
+function toStepState(result: StepResult): StepState {
   switch (result.status) {
     case 'completed':
       return {
-        stepId: result.stepId,
         status: 'completed',
         attempts: result.attempts,
         startedAt: result.startedAt,
@@ -142,15 +162,56 @@ function toStepRecord(result: StepResult): StepRecord {
       };
     case 'failed':
       return {
-        stepId: result.stepId,
         status: 'failed',
         attempts: result.attempts,
         startedAt: result.startedAt,
         finishedAt: result.finishedAt,
+        output: null,
         error: result.error,
       };
     case 'skipped':
-      return { stepId: result.stepId, status: 'skipped' };
+      return { status: 'skipped', output: null, error: null };
+  }
+}
+
+/**
+ * The state of every step of one run in this execution, and which rows changed since they were last
+ * written. On a first claim every row is new (pending ones included, so that the API lists them).
+ */
+class StepBook {
+  private readonly rows = new Map<string, StepRow>();
+  private readonly dirty = new Set<string>();
+
+  constructor(definition: WorkflowDefinition, run: WorkflowRun) {
+    const stored = new Map((run.steps ?? []).map((s) => [s.stepId, s]));
+    definition.steps.forEach((step, position) => {
+      const saved = stored.get(step.id);
+      this.rows.set(step.id, {
+        stepId: step.id,
+        position,
+        type: step.type,
+        status: saved?.status ?? 'pending',
+        attempts: saved?.attempts ?? 0,
+        startedAt: saved?.startedAt ?? null,
+        finishedAt: saved?.finishedAt ?? null,
+        output: saved?.output ?? null,
+        error: saved?.error ?? null,
+      });
+      if (!saved) this.dirty.add(step.id);
+    });
+  }
+
+  update(stepId: string, state: StepState): void {
+    const row = this.rows.get(stepId);
+    if (!row) return;
+    Object.assign(row, state);
+    this.dirty.add(stepId);
+  }
+
+  takeDirty(): StepRow[] {
+    const rows = [...this.dirty].map((id) => ({ ...(this.rows.get(id) as StepRow) }));
+    this.dirty.clear();
+    return rows;
   }
 }
 

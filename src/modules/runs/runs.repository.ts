@@ -36,15 +36,33 @@ export interface RunFilter {
   status?: RunStatus;
 }
 
-export interface StepRecord {
+/** The whole state of one step of a run, as written: every write replaces the row. */
+export interface StepRow {
   stepId: string;
+  position: number;
+  type: string;
   status: StepStatus;
-  attempts?: number;
-  startedAt?: Date | null;
-  finishedAt?: Date | null;
-  output?: unknown;
-  error?: { code: string; message: string } | null;
+  attempts: number;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  output: unknown;
+  error: { code: string; message: string } | null;
 }
+
+/**
+ * Upserts step rows from a JSON array, but only while the run is still `running` under this claim
+ * (`$2`, the attempt): the run row is share-locked, so a newer claim waits for this write, never the
+ * other way round. A `pending` row never overwrites a row that exists.
+ */
+const UPSERT_STEPS = `
+  INSERT INTO workflow_run_steps (run_id, step_id, position, type, status, attempts, started_at, finished_at, output, error)
+  SELECT $1, s.step_id, s.position, s.type, s.status, s.attempts, s.started_at, s.finished_at, s.output, s.error
+    FROM fence, jsonb_to_recordset($3::jsonb) AS s(step_id text, position int, type text, status text, attempts int,
+         started_at timestamptz, finished_at timestamptz, output jsonb, error jsonb)
+  ON CONFLICT (run_id, step_id) DO UPDATE
+     SET status = EXCLUDED.status, attempts = EXCLUDED.attempts, started_at = EXCLUDED.started_at,
+         finished_at = EXCLUDED.finished_at, output = EXCLUDED.output, error = EXCLUDED.error
+   WHERE EXCLUDED.status <> 'pending'`;
 
 @Injectable()
 export class RunsRepository {
@@ -171,63 +189,39 @@ export class RunsRepository {
   }
 
   /**
-   * Claims a run for execution: bumps its attempt counter, which fences every later write of this claim.
-   * Null when the run is finished (or gone): the job has nothing to do.
+   * Claims a run for execution: bumps its attempt counter, which fences every later write of this claim,
+   * and returns the run, with its steps when an earlier claim wrote some. Null when the run is finished
+   * (or gone): the job has nothing to do.
    */
   async claim(id: string, now: Date): Promise<WorkflowRun | null> {
-    const rows = rowsOf(
+    const rows = rowsOf<RunRow>(
       await this.dataSource.query(
         `UPDATE workflow_runs SET status = 'running', attempt = attempt + 1, started_at = COALESCE(started_at, $2)
-          WHERE id = $1 AND status IN ('queued', 'running') RETURNING id`,
+          WHERE id = $1 AND status IN ('queued', 'running') RETURNING *`,
         [id, now],
       ),
     );
     if (rows.length === 0) return null;
-    return this.findWithSteps(id);
+    const run = toRun(rows[0]);
+    // Step rows exist only if an earlier claim (a crash, a stall, a retry) wrote them.
+    run.steps =
+      run.attempt > 1
+        ? await this.dataSource.manager.find(WorkflowRunStep, { where: { runId: id }, order: { position: 'ASC' } })
+        : [];
+    return run;
   }
 
-  /** Creates the step rows of a run the first time it is claimed; later claims keep what is there. */
-  async ensureSteps(runId: string, steps: { id: string; type: string }[]): Promise<void> {
-    if (steps.length === 0) return;
-    await this.dataSource.query(
-      `INSERT INTO workflow_run_steps (run_id, step_id, position, type, status)
-       SELECT $1, s.id, s.position, s.type, 'pending'
-         FROM jsonb_to_recordset($2::jsonb) AS s(id text, position int, type text)
-       ON CONFLICT DO NOTHING`,
-      [runId, JSON.stringify(steps.map((s, position) => ({ id: s.id, position, type: s.type })))],
+  /** Writes steps' state in one statement, unless a newer claim of the run exists or the run has finished. */
+  async writeSteps(runId: string, attempt: number, steps: StepRow[]): Promise<boolean> {
+    if (steps.length === 0) return true;
+    const rows = rowsOf(
+      await this.dataSource.query(
+        `WITH fence AS (SELECT id FROM workflow_runs WHERE id = $1 AND attempt = $2 AND status = 'running' FOR SHARE)
+         ${UPSERT_STEPS} RETURNING step_id`,
+        [runId, attempt, stepsJson(steps)],
+      ),
     );
-  }
-
-  /** Writes a step's state, unless a newer claim of the run exists or the run has finished. */
-  async recordStep(runId: string, attempt: number, step: StepRecord): Promise<boolean> {
-    const raw: unknown = await this.dataSource.query(
-      `UPDATE workflow_run_steps s
-          SET status = $4,
-              attempts = COALESCE($5, s.attempts),
-              started_at = CASE WHEN $6::boolean THEN $7 ELSE s.started_at END,
-              finished_at = CASE WHEN $8::boolean THEN $9 ELSE s.finished_at END,
-              output = CASE WHEN $10::boolean THEN $11::jsonb ELSE s.output END,
-              error = CASE WHEN $12::boolean THEN $13::jsonb ELSE s.error END
-         FROM workflow_runs r
-        WHERE s.run_id = $1 AND s.step_id = $3 AND r.id = s.run_id AND r.attempt = $2 AND r.status = 'running'
-        RETURNING s.step_id`,
-      [
-        runId,
-        attempt,
-        step.stepId,
-        step.status,
-        step.attempts ?? null,
-        step.startedAt !== undefined,
-        step.startedAt ?? null,
-        step.finishedAt !== undefined,
-        step.finishedAt ?? null,
-        step.output !== undefined,
-        step.output === undefined ? null : JSON.stringify(step.output ?? null),
-        step.error !== undefined,
-        step.error ? JSON.stringify(step.error) : null,
-      ],
-    );
-    return rowsOf(raw).length > 0;
+    return rows.length > 0;
   }
 
   /** When a waiting run (a delay step) is due, fenced by its claim. */
@@ -238,26 +232,36 @@ export class RunsRepository {
     );
   }
 
-  /** Ends a run, fenced by its claim; a terminal status never changes. */
+  /**
+   * Ends a run and writes its last step states in one statement, fenced by its claim; a terminal status
+   * never changes. False when this claim is stale or the run had already ended.
+   */
   async finish(
     runId: string,
     attempt: number,
     outcome: { status: 'completed'; output: unknown } | { status: 'failed'; error: RunError },
     now: Date,
+    steps: StepRow[] = [],
   ): Promise<boolean> {
-    const raw: unknown = await this.dataSource.query(
-      `UPDATE workflow_runs SET status = $3, output = $4::jsonb, error = $5::jsonb, completed_at = $6
-        WHERE id = $1 AND attempt = $2 AND status = 'running' RETURNING id`,
-      [
-        runId,
-        attempt,
-        outcome.status,
-        outcome.status === 'completed' ? JSON.stringify(outcome.output ?? null) : null,
-        outcome.status === 'failed' ? JSON.stringify(outcome.error) : null,
-        now,
-      ],
+    const rows = rowsOf<{ finished: number }>(
+      await this.dataSource.query(
+        `WITH fence AS (
+           UPDATE workflow_runs SET status = $4, output = $5::jsonb, error = $6::jsonb, completed_at = $7
+            WHERE id = $1 AND attempt = $2 AND status = 'running' RETURNING id),
+         written AS (${UPSERT_STEPS} RETURNING 1)
+         SELECT count(*)::int AS finished FROM fence`,
+        [
+          runId,
+          attempt,
+          stepsJson(steps),
+          outcome.status,
+          outcome.status === 'completed' ? JSON.stringify(outcome.output ?? null) : null,
+          outcome.status === 'failed' ? JSON.stringify(outcome.error) : null,
+          now,
+        ],
+      ),
     );
-    return rowsOf(raw).length > 0;
+    return rows[0]?.finished === 1;
   }
 
   /**
@@ -272,14 +276,17 @@ export class RunsRepository {
   ): Promise<{ id: string; wakeAt: Date | null }[]> {
     const rows = rowsOf<{ id: string; wake_at: Date | null }>(
       await this.dataSource.query(
-        `UPDATE workflow_runs SET checked_at = now()
-          WHERE id IN (SELECT id FROM workflow_runs
-                        WHERE status IN ('queued', 'running') AND created_at < $1
-                          AND (checked_at IS NULL OR checked_at < $2)
-                        ORDER BY checked_at NULLS FIRST, id
-                        LIMIT $3
-                        FOR UPDATE SKIP LOCKED)
-          RETURNING id, wake_at`,
+        // A CTE, not `WHERE id IN (subquery)`: the planner may run such a subquery more than once, and
+        // with SKIP LOCKED each run can see other rows.
+        `WITH due AS (
+           SELECT id FROM workflow_runs
+            WHERE status IN ('queued', 'running') AND created_at < $1
+              AND (checked_at IS NULL OR checked_at < $2)
+            ORDER BY checked_at NULLS FIRST, id
+            LIMIT $3
+            FOR UPDATE SKIP LOCKED)
+         UPDATE workflow_runs r SET checked_at = now() FROM due WHERE r.id = due.id
+         RETURNING r.id, r.wake_at`,
         [createdBefore, checkedBefore, limit],
       ),
     );
@@ -305,4 +312,64 @@ export class RunsRepository {
     );
     return rows[0]?.status ?? null;
   }
+}
+
+type RunRow = {
+  id: string;
+  workflow_id: string;
+  workflow_version: number;
+  status: RunStatus;
+  trigger_type: TriggerType;
+  trigger_id: string | null;
+  webhook_id: string | null;
+  idempotency_key: string | null;
+  rerun_of: string | null;
+  input: unknown;
+  output: unknown;
+  error: RunError | null;
+  attempt: number;
+  wake_at: Date | null;
+  checked_at: Date | null;
+  created_at: Date;
+  started_at: Date | null;
+  completed_at: Date | null;
+};
+
+function toRun(row: RunRow): WorkflowRun {
+  return {
+    id: row.id,
+    workflowId: row.workflow_id,
+    workflowVersion: row.workflow_version,
+    status: row.status,
+    triggerType: row.trigger_type,
+    triggerId: row.trigger_id,
+    webhookId: row.webhook_id,
+    idempotencyKey: row.idempotency_key,
+    rerunOf: row.rerun_of,
+    input: row.input,
+    output: row.output,
+    error: row.error,
+    attempt: row.attempt,
+    wakeAt: row.wake_at,
+    checkedAt: row.checked_at,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    completedAt: row.completed_at,
+  };
+}
+
+function stepsJson(steps: StepRow[]): string {
+  return JSON.stringify(
+    steps.map((s) => ({
+      step_id: s.stepId,
+      position: s.position,
+      type: s.type,
+      status: s.status,
+      attempts: s.attempts,
+      started_at: s.startedAt,
+      finished_at: s.finishedAt,
+      output: s.output ?? null,
+      error: s.error,
+    })),
+  );
 }
