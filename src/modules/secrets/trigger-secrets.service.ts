@@ -28,6 +28,11 @@ export class TriggerSecretsService {
     return { secret, row: this.seal(triggerId, secret, now) };
   }
 
+  /** The row to store for a secret the user supplied (a provider's), checked by the caller against its scheme. */
+  sealGiven(triggerId: string, secret: string, now: Date): { row: TriggerSecret; secret: string } {
+    return { secret, row: this.seal(triggerId, secret, now) };
+  }
+
   /** Decrypted secrets that verify now, newest first. */
   async openUnexpired(triggerId: string, now: Date): Promise<OpenSecret[]> {
     const rows = await this.repository.findUnexpired(triggerId, now);
@@ -41,12 +46,14 @@ export class TriggerSecretsService {
     }));
   }
 
+  /** Makes `given` (or, without it, a generated secret) the current one; the others verify for the grace period. */
   async rotate(
     triggerId: string,
     gracePeriodSeconds: number,
     now: Date,
+    given?: string,
   ): Promise<{ secret: string; previousSecretExpiresAt: Date }> {
-    const { row, secret } = this.generate(triggerId, now);
+    const { row, secret } = given === undefined ? this.generate(triggerId, now) : this.sealGiven(triggerId, given, now);
     const previousSecretExpiresAt = new Date(now.getTime() + gracePeriodSeconds * 1000);
     await this.repository.rotate(row, previousSecretExpiresAt, now);
     return { secret, previousSecretExpiresAt };

@@ -5,7 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import type { TriggerSecret } from '../secrets/trigger-secret.entity.js';
 import { TriggerSecretsService } from '../secrets/trigger-secrets.service.js';
 import { WEBHOOK_SCHEME_REGISTRY } from './verification/webhook-schemes.js';
-import type { PreparedKey, WebhookScheme } from './verification/webhook-scheme.js';
+import type { PreparedKey, SchemeOptions, WebhookScheme } from './verification/webhook-scheme.js';
 import { WebhookTriggersRepository } from './webhook-triggers.repository.js';
 
 export interface VerificationKey {
@@ -19,6 +19,8 @@ export interface ResolvedTrigger {
   id: string;
   workflowId: string;
   scheme: WebhookScheme;
+  /** Validated once here; null when the stored options do not validate, and then nothing verifies. */
+  options: SchemeOptions | null;
   toleranceSeconds: number;
   active: boolean;
   keys: VerificationKey[];
@@ -77,6 +79,7 @@ export class TriggerCache implements OnModuleDestroy {
             id: found.id,
             workflowId: found.workflowId,
             scheme,
+            options: this.optionsOf(found.id, found.options, scheme),
             toleranceSeconds: found.toleranceSeconds,
             active: found.active,
             keys: this.keysOf(found.id, found.secrets, scheme),
@@ -86,6 +89,17 @@ export class TriggerCache implements OnModuleDestroy {
     this.entries.set(slug, { value, until: now.getTime() + this.config.triggerCacheTtlMs });
     if (value) this.slugsByWorkflow.set(value.workflowId, slug);
     return value;
+  }
+
+  private optionsOf(triggerId: string, stored: unknown, scheme: WebhookScheme): SchemeOptions | null {
+    try {
+      return scheme.validateOptions(stored);
+    } catch (error) {
+      this.logger.error(
+        `Options of trigger ${triggerId} are unusable, so it verifies nothing: ${(error as Error).message}`,
+      );
+      return null;
+    }
   }
 
   /** A secret that does not decrypt (a wrong key, a row tampered with) verifies nothing; the others still do. */

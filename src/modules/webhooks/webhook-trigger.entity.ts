@@ -1,6 +1,7 @@
 import { Column, Entity, JoinColumn, OneToOne, PrimaryColumn, type Relation } from 'typeorm';
 
 import { Workflow } from '../workflows/workflow.entity.js';
+import type { SchemeOptions } from './verification/webhook-scheme.js';
 
 @Entity({ name: 'webhook_triggers' })
 export class WebhookTrigger {
@@ -25,6 +26,10 @@ export class WebhookTrigger {
 
   @Column('int', { name: 'tolerance_seconds' })
   toleranceSeconds: number;
+
+  /** What the scheme's validateOptions returned when the trigger was saved; `{}` for schemes without options. */
+  @Column('jsonb', { default: {} })
+  options: SchemeOptions;
 
   @Column('timestamptz', { name: 'created_at' })
   createdAt: Date;

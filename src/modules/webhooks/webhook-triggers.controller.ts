@@ -42,7 +42,7 @@ export class WebhookTriggersController {
   }
 
   @Patch('webhook')
-  @ApiOperation({ summary: 'Enable or disable the trigger, or change its tolerance or scheme' })
+  @ApiOperation({ summary: 'Enable or disable the trigger, or change its tolerance, scheme, options or secret' })
   @ApiData(200, WebhookTriggerResponse)
   @ApiErrors('workflow_not_found', 'trigger_not_found', 'validation_failed', 'invalid_json')
   async update(
@@ -69,6 +69,6 @@ export class WebhookTriggersController {
     @Param('id', idOf('workflow')) id: string,
     @Body() body: RotateSecretDto,
   ): Promise<{ data: RotatedSecretResponse }> {
-    return { data: await this.triggers.rotateSecret(id, body.gracePeriodSeconds) };
+    return { data: await this.triggers.rotateSecret(id, body) };
   }
 }

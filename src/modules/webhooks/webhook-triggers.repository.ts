@@ -10,6 +10,8 @@ export interface TriggerForIngest {
   id: string;
   workflowId: string;
   scheme: string;
+  /** As stored: the cache validates them again, so that a row changed by hand cannot widen what verifies. */
+  options: unknown;
   toleranceSeconds: number;
   /** The trigger and its workflow are enabled and the workflow is not deleted. */
   active: boolean;
@@ -24,14 +26,16 @@ export class WebhookTriggersRepository {
   async insertWithSecret(trigger: WebhookTrigger, secret: TriggerSecret): Promise<boolean> {
     return this.dataSource.transaction(async (tx) => {
       const inserted: unknown[] = await tx.query(
-        `INSERT INTO webhook_triggers (id, workflow_id, slug, scheme, enabled, tolerance_seconds, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+        `INSERT INTO webhook_triggers
+           (id, workflow_id, slug, scheme, options, enabled, tolerance_seconds, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $8)
          ON CONFLICT (workflow_id) DO NOTHING RETURNING id`,
         [
           trigger.id,
           trigger.workflowId,
           trigger.slug,
           trigger.scheme,
+          JSON.stringify(trigger.options),
           trigger.enabled,
           trigger.toleranceSeconds,
           trigger.createdAt,
@@ -47,12 +51,23 @@ export class WebhookTriggersRepository {
     return this.dataSource.manager.findOneBy(WebhookTrigger, { workflowId });
   }
 
+  /**
+   * Changes the trigger and, when `replacementSecret` is given, makes it the trigger's only secret, in one
+   * transaction: a scheme change and the secret it needs take effect together or not at all.
+   */
   async update(
     id: string,
-    changes: Partial<Pick<WebhookTrigger, 'enabled' | 'toleranceSeconds' | 'scheme'>>,
+    changes: Partial<Pick<WebhookTrigger, 'enabled' | 'toleranceSeconds' | 'scheme' | 'options'>>,
     now: Date,
+    replacementSecret?: TriggerSecret,
   ): Promise<void> {
-    await this.dataSource.manager.update(WebhookTrigger, { id }, { ...changes, updatedAt: now });
+    await this.dataSource.transaction(async (tx) => {
+      await tx.update(WebhookTrigger, { id }, { ...changes, updatedAt: now });
+      if (replacementSecret) {
+        await tx.query('DELETE FROM webhook_trigger_secrets WHERE trigger_id = $1', [id]);
+        await tx.insert(TriggerSecret, replacementSecret);
+      }
+    });
   }
 
   async delete(id: string): Promise<void> {
@@ -64,11 +79,12 @@ export class WebhookTriggersRepository {
       id: string;
       workflow_id: string;
       scheme: string;
+      options: unknown;
       tolerance_seconds: number;
       active: boolean;
       secrets: { id: string; ciphertext: string; created_at: string; expires_at: string | null }[];
     }[] = await this.dataSource.query(
-      `SELECT t.id, t.workflow_id, t.scheme, t.tolerance_seconds,
+      `SELECT t.id, t.workflow_id, t.scheme, t.options, t.tolerance_seconds,
               (t.enabled AND w.enabled AND w.deleted_at IS NULL) AS active,
               COALESCE((SELECT json_agg(json_build_object('id', s.id, 'ciphertext', s.ciphertext,
                                  'created_at', s.created_at, 'expires_at', s.expires_at) ORDER BY s.created_at DESC)
@@ -84,6 +100,7 @@ export class WebhookTriggersRepository {
       id: row.id,
       workflowId: row.workflow_id,
       scheme: row.scheme,
+      options: row.options,
       toleranceSeconds: row.tolerance_seconds,
       active: row.active,
       secrets: row.secrets.map((s) => ({

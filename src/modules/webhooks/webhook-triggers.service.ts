@@ -4,7 +4,9 @@ import { v7 as uuidv7 } from 'uuid';
 import { ChangeFeed } from '../../common/change-feed.js';
 import { ConflictError, NotFoundError } from '../../common/errors.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { SecretDecryptionError } from '../secrets/secret-cipher.js';
 import { generateSlug } from '../secrets/secret-generator.js';
+import type { TriggerSecret } from '../secrets/trigger-secret.entity.js';
 import { DEFAULT_GRACE_PERIOD_SECONDS, TriggerSecretsService } from '../secrets/trigger-secrets.service.js';
 import { WorkflowsService } from '../workflows/workflows.service.js';
 import {
@@ -14,13 +16,26 @@ import {
   type CreatedWebhookTriggerResponse,
   type CreateWebhookTriggerDto,
   type RotatedSecretResponse,
+  type RotateSecretDto,
   type UpdateWebhookTriggerDto,
   type WebhookTriggerResponse,
 } from './dto/webhook-trigger.dto.js';
+import {
+  checkedOptions,
+  checkSecret,
+  givenOrGeneratedSecret,
+  invalid,
+  schemeNamed,
+  secretFits,
+} from './trigger-scheme-rules.js';
+import { DEFAULT_WEBHOOK_SCHEME, type WebhookScheme } from './verification/webhook-scheme.js';
 import type { WebhookTrigger } from './webhook-trigger.entity.js';
 import { WebhookTriggersRepository } from './webhook-triggers.repository.js';
 
-/** A workflow's webhook trigger: its slug, scheme, tolerance and (through the secrets module) its secrets. */
+/**
+ * A workflow's webhook trigger: its slug, scheme and the scheme's options, tolerance and (through the
+ * secrets module) its secrets, which are generated or, for senders that make their own, supplied.
+ */
 @Injectable()
 export class WebhookTriggersService {
   constructor(
@@ -32,19 +47,24 @@ export class WebhookTriggersService {
   ) {}
 
   async create(workflowId: string, dto: CreateWebhookTriggerDto): Promise<CreatedWebhookTriggerResponse> {
+    const scheme = schemeNamed(dto.scheme ?? DEFAULT_WEBHOOK_SCHEME);
+    const options = checkedOptions(scheme, dto.options);
+    const given = givenOrGeneratedSecret(scheme, dto.secret);
     await this.workflows.assertExists(workflowId);
     const now = new Date();
     const trigger: WebhookTrigger = {
       id: uuidv7(),
       workflowId,
       slug: generateSlug(),
-      scheme: dto.scheme ?? 'standard-webhooks',
+      scheme: scheme.name,
+      options,
       enabled: true,
       toleranceSeconds: dto.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS,
       createdAt: now,
       updatedAt: now,
     };
-    const { row, secret } = this.secrets.generate(trigger.id, now);
+    const { row, secret } =
+      given === undefined ? this.secrets.generate(trigger.id, now) : this.secrets.sealGiven(trigger.id, given, now);
     if (!(await this.triggers.insertWithSecret(trigger, row))) throw triggerExists();
     this.changes.publish({ workflowId, slug: trigger.slug });
     return toCreatedWebhookTriggerResponse(trigger, secret, this.config.publicBaseUrl);
@@ -57,8 +77,24 @@ export class WebhookTriggersService {
   async update(workflowId: string, dto: UpdateWebhookTriggerDto): Promise<WebhookTriggerResponse> {
     const trigger = await this.find(workflowId);
     const now = new Date();
-    const changes = { enabled: dto.enabled, toleranceSeconds: dto.toleranceSeconds, scheme: dto.scheme };
-    await this.triggers.update(trigger.id, changes, now);
+    const scheme = schemeNamed(dto.scheme ?? trigger.scheme);
+    const schemeChanged = scheme.name !== trigger.scheme;
+    // A new scheme starts from its own options: the old scheme's would not mean the same thing.
+    const options = dto.options !== undefined || schemeChanged ? checkedOptions(scheme, dto.options) : undefined;
+    let replacement: TriggerSecret | undefined;
+    if (dto.secret !== undefined) {
+      checkSecret(scheme, dto.secret);
+      replacement = this.secrets.sealGiven(trigger.id, dto.secret, now).row;
+    } else if (schemeChanged) {
+      await this.assertSecretsFit(trigger.id, scheme, now);
+    }
+    const changes = {
+      enabled: dto.enabled,
+      toleranceSeconds: dto.toleranceSeconds,
+      scheme: schemeChanged ? scheme.name : undefined,
+      options,
+    };
+    await this.triggers.update(trigger.id, changes, now, replacement);
     this.changes.publish({ workflowId, slug: trigger.slug });
     return this.get(workflowId);
   }
@@ -69,22 +105,45 @@ export class WebhookTriggersService {
     this.changes.publish({ workflowId, slug: trigger.slug });
   }
 
-  async rotateSecret(workflowId: string, gracePeriodSeconds?: number): Promise<RotatedSecretResponse> {
+  async rotateSecret(workflowId: string, dto: RotateSecretDto): Promise<RotatedSecretResponse> {
     const trigger = await this.find(workflowId);
+    const given = givenOrGeneratedSecret(schemeNamed(trigger.scheme), dto.secret);
     const rotated = await this.secrets.rotate(
       trigger.id,
-      gracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_SECONDS,
+      dto.gracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_SECONDS,
       new Date(),
+      given,
     );
     this.changes.publish({ workflowId, slug: trigger.slug });
     return { secret: rotated.secret, previousSecretExpiresAt: rotated.previousSecretExpiresAt.toISOString() };
   }
 
-  private async find(workflowId: string): Promise<WebhookTrigger> {
+  /** The workflow's trigger, or `404 workflow_not_found` / `trigger_not_found`. */
+  async find(workflowId: string): Promise<WebhookTrigger> {
     await this.workflows.assertExists(workflowId);
     const trigger = await this.triggers.findByWorkflow(workflowId);
     if (!trigger) throw new NotFoundError('webhook trigger', undefined, 'trigger_not_found');
     return trigger;
+  }
+
+  /**
+   * A scheme change without a new secret keeps the trigger's secrets, so each one that still verifies
+   * must be usable by the new scheme (a GitHub secret is no Standard Webhooks `whsec_` key).
+   */
+  private async assertSecretsFit(triggerId: string, scheme: WebhookScheme, now: Date): Promise<void> {
+    let fit: boolean;
+    try {
+      fit = (await this.secrets.openUnexpired(triggerId, now)).every((open) => secretFits(scheme, open.secret));
+    } catch (error) {
+      if (!(error instanceof SecretDecryptionError)) throw error;
+      fit = false;
+    }
+    if (!fit) {
+      throw invalid(
+        'secret',
+        `The trigger's secrets cannot be used with the ${scheme.name} scheme: give the new secret with the change`,
+      );
+    }
   }
 }
 

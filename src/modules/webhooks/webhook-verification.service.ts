@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 
-import { NotFoundError } from '../../common/errors.js';
+import { AuthenticationError, NotFoundError } from '../../common/errors.js';
 import { TriggerCache, type ResolvedTrigger } from './trigger-cache.js';
 import type { HeaderBag } from './verification/webhook-scheme.js';
 
@@ -11,7 +11,8 @@ export interface VerifiedWebhook {
 
 /**
  * Decides whether a request may start a run: the slug names an active trigger and one of its
- * unexpired secrets signed these exact bytes. The HMAC and constant-time compare live in the schemes.
+ * unexpired secrets signed these exact bytes, under the trigger's scheme and options. The HMAC and
+ * constant-time compare live in the schemes.
  */
 @Injectable()
 export class WebhookVerificationService {
@@ -20,6 +21,9 @@ export class WebhookVerificationService {
   async verify(slug: string, headers: HeaderBag, rawBody: Buffer): Promise<VerifiedWebhook> {
     const trigger = await this.triggers.get(slug);
     if (!trigger || !trigger.active) throw new NotFoundError('trigger', undefined, 'trigger_not_found');
+    // Stored options that no longer validate are the server's fault (logged by the cache), but failing
+    // closed is the only safe answer: nothing verifies until the trigger is fixed.
+    if (trigger.options === null) throw new AuthenticationError('invalid_signature', 'No signature matches');
     const now = Date.now();
     const keys = trigger.keys.filter((k) => k.expiresAt === null || k.expiresAt > now).map((k) => k.key);
     const delivery = trigger.scheme.verify(
@@ -27,6 +31,7 @@ export class WebhookVerificationService {
       keys,
       trigger.toleranceSeconds,
       Math.floor(now / 1000),
+      trigger.options,
     );
     return { trigger, deliveryId: delivery.deliveryId };
   }

@@ -1,20 +1,25 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 
 import { webhookUrl } from '../../workflows/dto/workflow.dto.js';
+import { WEBHOOK_SCHEME_NAMES, type SchemeOptions, type WebhookSchemeName } from '../verification/webhook-scheme.js';
 import type { WebhookTrigger } from '../webhook-trigger.entity.js';
 
-export const WEBHOOK_SCHEMES = ['standard-webhooks'] as const;
-export type WebhookSchemeName = (typeof WEBHOOK_SCHEMES)[number];
 export const DEFAULT_TOLERANCE_SECONDS = 300;
+
+const OPTIONS_DESCRIPTION =
+  'Settings of the `hmac-sha256` scheme (`signatureHeader`, `encoding` hex|base64, `prefix`, `idHeader`) and of ' +
+  'the `token` scheme (`tokenHeader`, `prefix`, `idHeader`); the other schemes take none.';
 
 export class CreateWebhookTriggerDto {
   /**
-   * How senders sign their requests.
+   * How senders sign their requests: `standard-webhooks` (default; Svix), `github`, `stripe`, `slack`,
+   * `shopify`, `hmac-sha256` (a header of your choice) or `token` (a static secret in a header).
    * @example "standard-webhooks"
    */
   @IsOptional()
-  @IsIn(WEBHOOK_SCHEMES)
+  @IsIn(WEBHOOK_SCHEME_NAMES)
   scheme?: WebhookSchemeName;
 
   /**
@@ -27,8 +32,34 @@ export class CreateWebhookTriggerDto {
   @Min(1)
   @Max(86_400)
   toleranceSeconds?: number;
+
+  /**
+   * The signing secret, when the sender makes its own: required for `github`, `stripe`, `slack` and
+   * `shopify` (paste the provider's secret), optional otherwise (hookrun generates a `whsec_` secret).
+   * For `standard-webhooks` a `whsec_` secret of 24 to 64 bytes, or the sender's `whpk_` ed25519 public key.
+   * @example "It's a Secret to Everybody"
+   */
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  secret?: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: OPTIONS_DESCRIPTION,
+    example: { signatureHeader: 'x-signature', encoding: 'hex', prefix: 'sha256=', idHeader: 'x-delivery-id' },
+  })
+  @IsOptional()
+  @IsObject()
+  options?: Record<string, unknown>;
 }
 
+/**
+ * A change of `scheme` takes the new scheme's `options` (none given: none) and keeps the trigger's secrets
+ * when they fit the new scheme; otherwise give `secret` with the change. A `secret` given here replaces
+ * every secret of the trigger at once (rotate for a grace period instead).
+ */
 export class UpdateWebhookTriggerDto extends CreateWebhookTriggerDto {
   /** A disabled trigger answers `404 trigger_not_found`. */
   @IsOptional()
@@ -47,6 +78,16 @@ export class RotateSecretDto {
   @Min(0)
   @Max(604_800)
   gracePeriodSeconds?: number;
+
+  /**
+   * The new secret, when the sender makes its own (required for `github`, `stripe`, `slack` and `shopify`:
+   * roll the secret at the provider, then paste it here); otherwise hookrun generates one.
+   * @example "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
+   */
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  secret?: string;
 }
 
 export class WebhookTriggerResponse {
@@ -56,6 +97,8 @@ export class WebhookTriggerResponse {
   url: string;
   /** @example "standard-webhooks" */
   scheme: string;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: OPTIONS_DESCRIPTION, example: {} })
+  options: SchemeOptions;
   /** @example true */
   enabled: boolean;
   /** @example 300 */
@@ -78,6 +121,8 @@ export class CreatedWebhookTriggerResponse {
   secret: string;
   /** @example "standard-webhooks" */
   scheme: string;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: OPTIONS_DESCRIPTION, example: {} })
+  options: SchemeOptions;
   /** @example true */
   enabled: boolean;
   /** @example 300 */
@@ -104,6 +149,7 @@ export function toWebhookTriggerResponse(trigger: WebhookTrigger, publicBaseUrl:
     slug: trigger.slug,
     url: webhookUrl(publicBaseUrl, trigger.slug),
     scheme: trigger.scheme,
+    options: trigger.options,
     enabled: trigger.enabled,
     toleranceSeconds: trigger.toleranceSeconds,
     createdAt: trigger.createdAt.toISOString(),
@@ -121,6 +167,7 @@ export function toCreatedWebhookTriggerResponse(
     url: webhookUrl(publicBaseUrl, trigger.slug),
     secret,
     scheme: trigger.scheme,
+    options: trigger.options,
     enabled: trigger.enabled,
     toleranceSeconds: trigger.toleranceSeconds,
     createdAt: trigger.createdAt.toISOString(),

@@ -1,0 +1,57 @@
+import { ValidationError } from '../../common/errors.js';
+import type { SchemeOptions, WebhookScheme } from './verification/webhook-scheme.js';
+import { webhookScheme } from './verification/webhook-schemes.js';
+
+/*
+ * What the trigger API asks of a scheme, as domain errors: the schemes throw plain Errors (their
+ * messages never quote a secret), which become `400 validation_failed` with the field at fault.
+ */
+
+export function schemeNamed(name: string): WebhookScheme {
+  const scheme = webhookScheme(name);
+  // The DTO allows only known names and rows are written through it, so this is a server fault.
+  if (!scheme) throw new Error(`Unknown webhook scheme "${name.slice(0, 40)}"`);
+  return scheme;
+}
+
+export function checkedOptions(scheme: WebhookScheme, raw: unknown): SchemeOptions {
+  try {
+    return scheme.validateOptions(raw);
+  } catch (error) {
+    throw invalid('options', (error as Error).message);
+  }
+}
+
+export function checkSecret(scheme: WebhookScheme, secret: string): void {
+  try {
+    scheme.validateSecret(secret);
+  } catch (error) {
+    throw invalid('secret', (error as Error).message);
+  }
+}
+
+/** The secret a new or rotated trigger gets: the one given (checked), or undefined when hookrun may generate one. */
+export function givenOrGeneratedSecret(scheme: WebhookScheme, given: string | undefined): string | undefined {
+  if (given !== undefined) {
+    checkSecret(scheme, given);
+    return given;
+  }
+  if (!scheme.generatesSecret) {
+    throw invalid('secret', `The ${scheme.name} scheme needs the secret the sender signs with: give it as secret`);
+  }
+  return undefined;
+}
+
+/** Whether a stored secret can verify under the scheme, without saying why (the reason could quote it). */
+export function secretFits(scheme: WebhookScheme, secret: string): boolean {
+  try {
+    scheme.validateSecret(secret);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function invalid(field: string, message: string): ValidationError {
+  return new ValidationError(`${field}: ${message}`, [{ field, message }]);
+}
