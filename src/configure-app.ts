@@ -7,6 +7,7 @@ import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { requestIdMiddleware } from './common/request-id.middleware.js';
 import { createValidationPipe } from './common/validation.pipe.js';
 import type { AppConfig } from './config/app-config.js';
+import { WebhookDeliveryLogMiddleware } from './modules/webhooks/deliveries/webhook-delivery-log.middleware.js';
 
 const WEBHOOK_PATH = '/webhooks/';
 const API_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -18,6 +19,8 @@ const API_BODY_LIMIT_BYTES = 1024 * 1024;
 export function configureApp(app: NestExpressApplication, config: AppConfig): void {
   app.disable('x-powered-by');
   app.use(requestIdMiddleware);
+  // Before the body parser, so that the delivery log sees webhooks refused for their size too.
+  if (config.role !== 'worker') app.use(app.get(WebhookDeliveryLogMiddleware).use);
 
   // Webhooks are verified over the exact bytes received, so their bodies stay raw (and compressed
   // bodies are refused: a signature covers what was sent). Everything else is JSON.

@@ -61,6 +61,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
     const mapped = this.map(exception);
+    // For the webhook delivery log, which records each answer's code once it is sent.
+    res.locals.errorCode = mapped.code;
     if (mapped.status === 503) {
       this.logger.warn(`${req.method} ${req.path} answered 503: ${describe(exception)}`);
     } else if (mapped.status >= 500) {

@@ -34,6 +34,8 @@ export interface AppConfig {
   /** Hosts that `http` steps may call although they resolve to private or loopback addresses. */
   httpStepAllowedHosts: string[];
   triggerCacheTtlMs: number;
+  /** How long the webhook delivery log keeps a delivery before pruning it. */
+  deliveryRetentionHours: number;
   logLevel: string;
   /** Key prefix of the queue's data, so that several hookrun installations can share one Redis. */
   queuePrefix: string;
@@ -100,6 +102,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
       .map((host) => host.trim().toLowerCase())
       .filter(Boolean),
     triggerCacheTtlMs: int(env, 'TRIGGER_CACHE_TTL_MS', 5000, 0, 3_600_000, problems),
+    deliveryRetentionHours: int(env, 'DELIVERY_RETENTION_HOURS', 168, 1, 87_600, problems),
     logLevel: oneOf(
       env,
       'LOG_LEVEL',

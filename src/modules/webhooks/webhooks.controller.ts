@@ -16,16 +16,27 @@ export class WebhooksController {
   @HttpCode(202)
   @UseGuards(WebhookSignatureGuard)
   @ApiOperation({
-    summary: 'Start a run of the workflow behind this trigger (Standard Webhooks signature)',
+    summary: "Start a run of the workflow behind this trigger, verified by the trigger's signature scheme",
     description:
-      'Signed content: `${webhook-id}.${webhook-timestamp}.${raw body}`; signature `v1,` + base64(HMAC-SHA256(' +
-      'base64-decoded secret after `whsec_`, content)). `svix-*` header names are accepted too. The same ' +
-      '`webhook-id` again answers 202 with the first run and `idempotent-replayed: true`.',
+      'Default scheme `standard-webhooks`: signed content `${webhook-id}.${webhook-timestamp}.${raw body}`; signature ' +
+      '`v1,` + base64(HMAC-SHA256(base64-decoded secret after `whsec_`, content)), or `v1a,` + an ed25519 signature ' +
+      'when the trigger holds a `whpk_` public key. `svix-*` header names are accepted too. Other schemes: `github` ' +
+      '(`X-Hub-Signature-256`), `stripe` (`Stripe-Signature`), `slack` (`X-Slack-Signature`), `shopify` ' +
+      "(`X-Shopify-Hmac-Sha256`), `hmac-sha256` and `token` (headers set in the trigger's options). The same delivery " +
+      'id again answers 202 with the first run and `idempotent-replayed: true`.',
   })
   @ApiParam({ name: 'slug', description: "The trigger's slug, from its `url`" })
-  @ApiHeader({ name: 'webhook-id', required: true, description: 'Unique per delivery; retries reuse it' })
-  @ApiHeader({ name: 'webhook-timestamp', required: true, description: 'Unix seconds' })
-  @ApiHeader({ name: 'webhook-signature', required: true, description: 'Space-separated `v1,<base64>` signatures' })
+  @ApiHeader({
+    name: 'webhook-id',
+    required: false,
+    description: 'standard-webhooks: unique per delivery; retries reuse it',
+  })
+  @ApiHeader({ name: 'webhook-timestamp', required: false, description: 'standard-webhooks: Unix seconds' })
+  @ApiHeader({
+    name: 'webhook-signature',
+    required: false,
+    description: 'standard-webhooks: space-separated `v1,<base64>` (or `v1a,<base64>`) signatures',
+  })
   @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
   @ApiBody({
     description: "Any JSON value (or form fields): the run's input",
@@ -49,6 +60,7 @@ export class WebhooksController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<{ data: AcceptedWebhookResponse }> {
     const run = await this.webhooks.accept(req.verifiedWebhook!, req.headers['content-type'], rawBodyOf(req));
+    req.webhookRun = { id: run.id, replayed: !run.created };
     res.setHeader('Location', `/v1/workflow-runs/${run.id}`);
     if (!run.created) res.setHeader('idempotent-replayed', 'true');
     return { data: { runId: run.id, workflowId: run.workflowId, status: run.status } };

@@ -4,6 +4,12 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { SecretsModule } from '../secrets/secrets.module.js';
 import { WorkflowsModule } from '../workflows/workflows.module.js';
+import { WebhookDeliveriesController } from './deliveries/webhook-deliveries.controller.js';
+import { WebhookDeliveriesPruner } from './deliveries/webhook-deliveries.pruner.js';
+import { WebhookDeliveriesRecorder } from './deliveries/webhook-deliveries.recorder.js';
+import { WebhookDeliveriesRepository } from './deliveries/webhook-deliveries.repository.js';
+import { WebhookDeliveriesService } from './deliveries/webhook-deliveries.service.js';
+import { WebhookDeliveryLogMiddleware } from './deliveries/webhook-delivery-log.middleware.js';
 import { TriggerCache } from './trigger-cache.js';
 import { TriggerRateLimiter } from './trigger-rate-limiter.js';
 import { WebhookSignatureGuard } from './webhook-signature.guard.js';
@@ -21,7 +27,7 @@ export class WebhooksModule {
     return {
       module: WebhooksModule,
       imports: [TypeOrmModule.forFeature([WebhookTrigger]), ApiKeysModule, WorkflowsModule, SecretsModule, runs],
-      controllers: [WebhooksController, WebhookTriggersController],
+      controllers: [WebhooksController, WebhookTriggersController, WebhookDeliveriesController],
       providers: [
         WebhookTriggersRepository,
         WebhookTriggersService,
@@ -30,6 +36,11 @@ export class WebhooksModule {
         WebhookVerificationService,
         WebhookSignatureGuard,
         WebhooksService,
+        WebhookDeliveriesRepository,
+        WebhookDeliveriesRecorder,
+        WebhookDeliveriesPruner,
+        WebhookDeliveriesService,
+        WebhookDeliveryLogMiddleware,
       ],
     };
   }

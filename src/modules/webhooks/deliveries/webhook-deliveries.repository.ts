@@ -1,0 +1,115 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+
+import type { DeliveryOutcome, WebhookDelivery } from './webhook-delivery.js';
+
+export interface DeliveryFilter {
+  triggerId: string;
+  outcome?: DeliveryOutcome;
+  since?: Date;
+  /** Only deliveries older than this id (the cursor). */
+  beforeId: string | null;
+  limit: number;
+}
+
+interface DeliveryRow {
+  id: string;
+  trigger_id: string;
+  workflow_id: string;
+  received_at: Date;
+  outcome: DeliveryOutcome;
+  status_code: number;
+  error_code: string | null;
+  body_bytes: string | null;
+  body_sha256: string | null;
+  delivery_id: string | null;
+  run_id: string | null;
+  request_id: string | null;
+}
+
+const COLUMNS = `id, trigger_id, workflow_id, received_at, outcome, status_code, error_code, body_bytes, body_sha256,
+  delivery_id, run_id, request_id`;
+
+@Injectable()
+export class WebhookDeliveriesRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * Many deliveries in one statement. Rows of a trigger deleted meanwhile are skipped rather than failing
+   * the whole batch on the foreign key; ids make a retried batch insert nothing twice.
+   */
+  async insertMany(deliveries: readonly WebhookDelivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    const records = deliveries.map((d) => ({
+      id: d.id,
+      trigger_id: d.triggerId,
+      workflow_id: d.workflowId,
+      received_at: d.receivedAt.toISOString(),
+      outcome: d.outcome,
+      status_code: d.statusCode,
+      error_code: d.errorCode,
+      body_bytes: d.bodyBytes,
+      body_sha256: d.bodySha256,
+      delivery_id: d.deliveryId,
+      run_id: d.runId,
+      request_id: d.requestId,
+    }));
+    await this.dataSource.query(
+      `INSERT INTO webhook_deliveries (${COLUMNS})
+       SELECT ${COLUMNS}
+         FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, trigger_id uuid, workflow_id uuid, received_at timestamptz,
+              outcome text, status_code int, error_code text, body_bytes bigint, body_sha256 text, delivery_id text,
+              run_id uuid, request_id text)
+        WHERE EXISTS (SELECT 1 FROM webhook_triggers t WHERE t.id = r.trigger_id)
+       ON CONFLICT (id) DO NOTHING`,
+      [JSON.stringify(records)],
+    );
+  }
+
+  /** A trigger's deliveries, newest first, `limit + 1` of them so that the caller knows whether more follow. */
+  async list(filter: DeliveryFilter): Promise<WebhookDelivery[]> {
+    const rows: DeliveryRow[] = await this.dataSource.query(
+      `SELECT ${COLUMNS} FROM webhook_deliveries
+        WHERE trigger_id = $1
+          AND ($2::text IS NULL OR outcome = $2)
+          AND ($3::timestamptz IS NULL OR received_at >= $3)
+          AND ($4::uuid IS NULL OR id < $4)
+        ORDER BY id DESC
+        LIMIT $5`,
+      [filter.triggerId, filter.outcome ?? null, filter.since ?? null, filter.beforeId, filter.limit + 1],
+    );
+    return rows.map(toDelivery);
+  }
+
+  /**
+   * Deletes up to `batchSize` deliveries received before `before`; returns how many. Rows another
+   * process is deleting are skipped, so that several processes pruning at once do not wait on each other.
+   */
+  async deleteReceivedBefore(before: Date, batchSize: number): Promise<number> {
+    const result: unknown = await this.dataSource.query(
+      `DELETE FROM webhook_deliveries WHERE id IN (
+         SELECT id FROM webhook_deliveries WHERE received_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+      [before, batchSize],
+    );
+    // TypeORM answers a DELETE with [rows, affected].
+    return Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;
+  }
+}
+
+function toDelivery(row: DeliveryRow): WebhookDelivery {
+  return {
+    id: row.id,
+    triggerId: row.trigger_id,
+    workflowId: row.workflow_id,
+    receivedAt: row.received_at,
+    outcome: row.outcome,
+    statusCode: row.status_code,
+    errorCode: row.error_code,
+    bodyBytes: row.body_bytes === null ? null : Number(row.body_bytes),
+    bodySha256: row.body_sha256,
+    deliveryId: row.delivery_id,
+    runId: row.run_id,
+    requestId: row.request_id,
+  };
+}

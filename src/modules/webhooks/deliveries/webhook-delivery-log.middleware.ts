@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+
+import { Injectable, Logger } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { v7 as uuidv7 } from 'uuid';
+
+import { TriggerCache } from '../trigger-cache.js';
+import type { DeliveryOutcome } from './webhook-delivery.js';
+import { WebhookDeliveriesRecorder } from './webhook-deliveries.recorder.js';
+
+declare module 'http' {
+  interface IncomingMessage {
+    /** Set by the webhook controller once the delivery has its run. */
+    webhookRun?: { id: string; replayed: boolean };
+  }
+}
+
+const WEBHOOK_ROUTE = /^\/webhooks\/workflows\/([^/]+)\/?$/;
+
+/**
+ * Records every request to `/webhooks/workflows/{slug}` whose slug names a trigger (an unknown slug has
+ * no trigger to list it under), whatever answered it: the guard, the controller, or the body parser,
+ * which refuses an oversized body before any route runs. That is why this is an express middleware
+ * mounted before the body parser (configure-app.ts) rather than a Nest interceptor. It only notes the
+ * time on the way in; everything else happens once the answer has been sent ('finish'), from what the
+ * guard (`verifiedWebhook`), the controller (`webhookRun`) and the exception filter (`res.locals.errorCode`)
+ * left on the request, with the trigger looked up through the cache when the guard did not get that far.
+ * A request whose connection closed before its answer was sent has no outcome and is not recorded.
+ */
+@Injectable()
+export class WebhookDeliveryLogMiddleware {
+  private readonly logger = new Logger('WebhookDeliveries');
+
+  constructor(
+    private readonly recorder: WebhookDeliveriesRecorder,
+    private readonly triggers: TriggerCache,
+  ) {}
+
+  readonly use = (req: Request, res: Response, next: NextFunction): void => {
+    const slug = slugOf(req.path);
+    if (slug !== null) {
+      const id = uuidv7();
+      const receivedAt = new Date();
+      res.once('finish', () => {
+        this.finished(req, res, slug, id, receivedAt).catch((error: unknown) =>
+          this.logger.warn(`Could not log webhook delivery ${id}: ${(error as Error).message}`),
+        );
+      });
+    }
+    next();
+  };
+
+  private async finished(req: Request, res: Response, slug: string, id: string, receivedAt: Date): Promise<void> {
+    const trigger = req.verifiedWebhook?.trigger ?? (await this.triggers.get(slug));
+    if (!trigger) return;
+    const status = res.statusCode;
+    const run = status < 300 ? req.webhookRun : undefined;
+    const outcome: DeliveryOutcome = run ? (run.replayed ? 'replayed' : 'accepted') : 'rejected';
+    const errorCode = status >= 400 && typeof res.locals.errorCode === 'string' ? res.locals.errorCode : null;
+    const body = Buffer.isBuffer(req.body) ? req.body : null;
+    this.recorder.record({
+      id,
+      triggerId: trigger.id,
+      workflowId: trigger.workflowId,
+      receivedAt,
+      outcome,
+      statusCode: status,
+      errorCode,
+      bodyBytes: body ? body.length : declaredLength(req),
+      bodySha256: body ? createHash('sha256').update(body).digest('hex') : null,
+      deliveryId: req.verifiedWebhook?.deliveryId ?? null,
+      runId: run?.id ?? null,
+      requestId: req.requestId ?? null,
+    });
+    this.logger.debug(
+      `Delivery ${id} to trigger ${trigger.id}: ${outcome} ${status}${errorCode ? ` ${errorCode}` : ''}` +
+        (run ? ` run ${run.id}` : '') +
+        ` (request ${req.requestId ?? '-'})`,
+    );
+  }
+}
+
+function slugOf(path: string): string | null {
+  const match = WEBHOOK_ROUTE.exec(path);
+  if (!match) return null;
+  try {
+    return decodeURIComponent(match[1]);
+  } catch {
+    return null;
+  }
+}
+
+function declaredLength(req: Request): number | null {
+  const header = req.headers['content-length'];
+  return header !== undefined && /^\d{1,15}$/.test(header) ? Number(header) : null;
+}
