@@ -46,4 +46,47 @@ export class TriggerSecretsRepository {
       await tx.insert(TriggerSecret, next);
     });
   }
+
+  /**
+   * One batch of a re-encryption pass: the `limit` rows after `afterId` (in id order), locked, each given
+   * to `rewrite`, whose new ciphertexts (null: leave the row as it is) are written in the same transaction,
+   * so that a rotation of the same trigger waits rather than being overwritten.
+   */
+  async rewriteBatch(
+    afterId: string | null,
+    limit: number,
+    rewrite: (row: TriggerSecret) => string | null,
+  ): Promise<{ lastId: string | null; scanned: number; rewritten: number }> {
+    return this.dataSource.transaction(async (tx) => {
+      const rows: { id: string; trigger_id: string; ciphertext: string; created_at: Date; expires_at: Date | null }[] =
+        await tx.query(
+          `SELECT id, trigger_id, ciphertext, created_at, expires_at FROM webhook_trigger_secrets
+            WHERE $1::uuid IS NULL OR id > $1 ORDER BY id LIMIT $2 FOR UPDATE`,
+          [afterId, limit],
+        );
+      const ids: string[] = [];
+      const ciphertexts: string[] = [];
+      for (const row of rows) {
+        const next = rewrite({
+          id: row.id,
+          triggerId: row.trigger_id,
+          ciphertext: row.ciphertext,
+          createdAt: row.created_at,
+          expiresAt: row.expires_at,
+        });
+        if (next !== null) {
+          ids.push(row.id);
+          ciphertexts.push(next);
+        }
+      }
+      if (ids.length > 0) {
+        await tx.query(
+          `UPDATE webhook_trigger_secrets s SET ciphertext = v.ciphertext
+             FROM unnest($1::uuid[], $2::text[]) AS v(id, ciphertext) WHERE s.id = v.id`,
+          [ids, ciphertexts],
+        );
+      }
+      return { lastId: rows.at(-1)?.id ?? null, scanned: rows.length, rewritten: ids.length };
+    });
+  }
 }

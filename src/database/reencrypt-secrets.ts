@@ -1,0 +1,42 @@
+/**
+ * `npm run secrets:reencrypt`: re-encrypts every trigger secret under the newest key of
+ * SECRETS_ENCRYPTION_KEY (the first of `id:key,id2:key2`), so that older keys can then be removed.
+ * Exits 1 when some secret could not be read with any key in the ring.
+ */
+import { DataSource } from 'typeorm';
+
+import { parseKeyring, SecretCipher } from '../modules/secrets/secret-cipher.js';
+import { reencryptSecrets } from '../modules/secrets/secret-reencryption.js';
+import { TriggerSecretsRepository } from '../modules/secrets/trigger-secrets.repository.js';
+import { dataSourceOptions } from './data-source.js';
+
+const url = process.env.DATABASE_URL?.trim();
+const keys = process.env.SECRETS_ENCRYPTION_KEY?.trim();
+if (!url || !keys) {
+  console.error('DATABASE_URL and SECRETS_ENCRYPTION_KEY are required');
+  process.exit(1);
+}
+let keyring;
+try {
+  keyring = parseKeyring(keys);
+} catch (error) {
+  console.error(`SECRETS_ENCRYPTION_KEY: ${(error as Error).message}`);
+  process.exit(1);
+}
+
+const dataSource = new DataSource(dataSourceOptions(url, 2));
+await dataSource.initialize();
+try {
+  const report = await reencryptSecrets(new TriggerSecretsRepository(dataSource), new SecretCipher(keyring));
+  console.log(
+    `Re-encrypted ${report.reencrypted} of ${report.scanned} trigger secrets under key "${keyring[0].id}"; ` +
+      `${report.scanned - report.reencrypted - report.unreadable.length} already were; ` +
+      `${report.unreadable.length} could not be read`,
+  );
+  if (report.unreadable.length > 0) {
+    console.error(`Secrets no key in SECRETS_ENCRYPTION_KEY opens (ids): ${report.unreadable.join(', ')}`);
+    process.exitCode = 1;
+  }
+} finally {
+  await dataSource.destroy();
+}
