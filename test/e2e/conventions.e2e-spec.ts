@@ -120,6 +120,7 @@ describe('conventions: envelopes, request ids, authentication, API keys', () => 
       'patch /v1/workflows/{id}/trigger/webhook',
       'delete /v1/workflows/{id}/trigger/webhook',
       'post /v1/workflows/{id}/trigger/webhook-secret/rotate',
+      'get /v1/workflows/{id}/trigger/webhook/deliveries',
       'post /webhooks/workflows/{slug}',
       'post /v1/workflows/{id}/runs',
       'get /v1/workflows/{id}/runs',

@@ -42,6 +42,7 @@ describe('API and worker as separate processes', () => {
       'WorkflowResponse',
       'RunResponse',
       'CreatedWebhookTriggerResponse',
+      'WebhookDeliveryResponse',
       'ErrorResponseDto',
     ]) {
       expect(Object.keys(schemas[name]?.properties ?? {}).length).toBeGreaterThan(0);

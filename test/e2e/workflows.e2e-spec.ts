@@ -164,6 +164,7 @@ describe('workflows', () => {
         url: `http://hookrun.test/webhooks/workflows/${res.body.data.slug}`,
         secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
         scheme: 'standard-webhooks',
+        options: {},
         enabled: true,
         toleranceSeconds: 120,
         createdAt: expect.any(String),
