@@ -5,7 +5,7 @@ import { WebhookDeliveriesPruner } from '../../src/modules/webhooks/deliveries/w
 import { WebhookDeliveriesRecorder } from '../../src/modules/webhooks/deliveries/webhook-deliveries.recorder.js';
 import { expectError } from '../support/expect-error.js';
 import { createTrigger, createWebhookWorkflow, createWorkflow } from '../support/factories.js';
-import { githubSignature } from '../support/provider-signing.js';
+import { githubSignature, slackSignature } from '../support/provider-signing.js';
 import { signedHeaders } from '../support/signing.js';
 import { resetDatabase, startTestApp, type TestApp } from '../support/test-app.js';
 import { waitUntil } from '../support/wait-for.js';
@@ -263,6 +263,20 @@ describe('webhook delivery log', () => {
       ['replayed', guid],
       ['accepted', guid],
     ]);
+
+    // Slack's URL verification handshake is accepted without a run.
+    const slack = await createWorkflow(t);
+    const slackSecret = randomBytes(16).toString('hex');
+    const slackTrigger = await createTrigger(t, slack.id, { scheme: 'slack', secret: slackSecret });
+    const challenge = JSON.stringify({ type: 'url_verification', challenge: 'abc123' });
+    const ts = Math.floor(Date.now() / 1000);
+    const handshake = await post(slackTrigger.path, challenge, {
+      'x-slack-request-timestamp': String(ts),
+      'x-slack-signature': slackSignature(slackSecret, ts, challenge),
+    });
+    expect(handshake.status).toBe(200);
+    const [logged] = await waitForDeliveries(slack.id, 1);
+    expect(logged).toEqual(expect.objectContaining({ outcome: 'accepted', statusCode: 200, runId: null }));
   });
 
   it('answers webhooks at once while the log cannot be written, and records them once it can', async () => {

@@ -522,6 +522,32 @@ describe('trigger schemes', () => {
       );
     });
 
+    it("answers Slack's signed url_verification with its challenge and starts no run", async () => {
+      const challenge = randomBytes(24).toString('base64url');
+      const body = JSON.stringify({ token: 'Jhj5dZrVaK7ZwHHjRyZWjbDl', challenge, type: 'url_verification' });
+      const signed = () => {
+        const ts = nowSeconds();
+        return {
+          'x-slack-request-timestamp': String(ts),
+          'x-slack-signature': slackSignature(VECTOR.secret, ts, body),
+        };
+      };
+      const [{ count: before }] = await t.db.query('SELECT count(*)::int AS count FROM workflow_runs');
+      const res = await post(trigger.path, body, signed());
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ challenge });
+      expect(res.headers.location).toBeUndefined();
+      const [{ count: after }] = await t.db.query('SELECT count(*)::int AS count FROM workflow_runs');
+      expect(after).toBe(before);
+      // Unsigned, it is refused like anything else; for another scheme it is an ordinary event.
+      expectError(await post(trigger.path, body, {}), 401, 'missing_signature');
+      const secret = `gh-${randomBytes(16).toString('hex')}`;
+      const github = await createTrigger({ scheme: 'github', secret });
+      expect((await post(github.path, body, { 'x-hub-signature-256': githubSignature(secret, body) })).status).toBe(
+        202,
+      );
+    });
+
     it('deduplicates a resent slash command (same timestamp and body), not a new one', async () => {
       const ts = nowSeconds();
       const body = `command=%2Fdeploy&text=prod&trigger_id=${uniqueId()}`;

@@ -1,9 +1,10 @@
 import { Controller, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 
 import { ApiData, ApiErrors } from '../../common/openapi.js';
 import { AcceptedWebhookResponse } from '../runs/dto/run.dto.js';
+import { SlackChallengeResponse } from './dto/slack-challenge.dto.js';
 import { rawBodyOf, WebhookSignatureGuard } from './webhook-signature.guard.js';
 import { WebhooksService } from './webhooks.service.js';
 
@@ -43,6 +44,11 @@ export class WebhooksController {
     schema: { type: 'object', additionalProperties: true, example: { companyId: 'acme', deals: [{ id: 1 }] } },
   })
   @ApiData(202, AcceptedWebhookResponse, { description: 'Accepted; `Location` points at the run' })
+  @ApiResponse({
+    status: 200,
+    type: SlackChallengeResponse,
+    description: "`slack` scheme only: the answer to Slack's signed `url_verification` request; no run starts",
+  })
   @ApiErrors(
     'trigger_not_found',
     'missing_signature',
@@ -58,8 +64,13 @@ export class WebhooksController {
     @Param('slug') _slug: string,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
-  ): Promise<{ data: AcceptedWebhookResponse }> {
-    const run = await this.webhooks.accept(req.verifiedWebhook!, req.headers['content-type'], rawBodyOf(req));
+  ): Promise<{ data: AcceptedWebhookResponse } | SlackChallengeResponse> {
+    const outcome = await this.webhooks.accept(req.verifiedWebhook!, req.headers['content-type'], rawBodyOf(req));
+    if (outcome.kind === 'slack-challenge') {
+      res.status(200);
+      return { challenge: outcome.challenge };
+    }
+    const { run } = outcome;
     req.webhookRun = { id: run.id, replayed: !run.created };
     res.setHeader('Location', `/v1/workflow-runs/${run.id}`);
     if (!run.created) res.setHeader('idempotent-replayed', 'true');

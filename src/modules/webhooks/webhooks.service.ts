@@ -2,9 +2,13 @@ import { Injectable } from '@nestjs/common';
 
 import type { InsertedRun } from '../runs/runs.repository.js';
 import { RunsService } from '../runs/runs.service.js';
+import { slackChallengeOf } from './slack-url-verification.js';
 import { TriggerRateLimiter } from './trigger-rate-limiter.js';
 import { webhookInputJson } from './webhook-body.js';
 import type { VerifiedWebhook } from './webhook-verification.service.js';
+
+/** What a verified delivery became: a run (new, or the one its delivery id already started), or a Slack handshake. */
+export type WebhookOutcome = { kind: 'run'; run: InsertedRun } | { kind: 'slack-challenge'; challenge: string };
 
 @Injectable()
 export class WebhooksService {
@@ -13,14 +17,19 @@ export class WebhooksService {
     private readonly rateLimiter: TriggerRateLimiter,
   ) {}
 
-  /** A verified delivery becomes a queued run, or the run its webhook id already started. */
-  async accept(webhook: VerifiedWebhook, contentType: string | undefined, rawBody: Buffer): Promise<InsertedRun> {
+  /** A verified delivery becomes a queued run, or the run its delivery id already started. */
+  async accept(webhook: VerifiedWebhook, contentType: string | undefined, rawBody: Buffer): Promise<WebhookOutcome> {
     this.rateLimiter.take(webhook.trigger.id);
-    return this.runs.startFromWebhook({
+    if (webhook.trigger.scheme.name === 'slack') {
+      const challenge = slackChallengeOf(contentType, rawBody);
+      if (challenge !== null) return { kind: 'slack-challenge', challenge };
+    }
+    const run = await this.runs.startFromWebhook({
       workflowId: webhook.trigger.workflowId,
       triggerId: webhook.trigger.id,
       webhookId: webhook.deliveryId,
       inputJson: webhookInputJson(contentType, rawBody),
     });
+    return { kind: 'run', run };
   }
 }

@@ -55,7 +55,8 @@ export class WebhookDeliveryLogMiddleware {
     if (!trigger) return;
     const status = res.statusCode;
     const run = status < 300 ? req.webhookRun : undefined;
-    const outcome: DeliveryOutcome = run ? (run.replayed ? 'replayed' : 'accepted') : 'rejected';
+    // A 2xx without a run is Slack's URL verification handshake: accepted, though it starts nothing.
+    const outcome: DeliveryOutcome = status >= 300 ? 'rejected' : run?.replayed ? 'replayed' : 'accepted';
     const errorCode = status >= 400 && typeof res.locals.errorCode === 'string' ? res.locals.errorCode : null;
     const body = Buffer.isBuffer(req.body) ? req.body : null;
     this.recorder.record({
