@@ -138,6 +138,16 @@ describe('conventions: envelopes, request ids, authentication, API keys', () => 
       else expect(op.security).toBeUndefined();
     }
     const webhook = doc.paths['/webhooks/workflows/{slug}'].post;
-    expect(Object.keys(webhook.responses).sort()).toEqual(['202', '400', '401', '404', '413', '415', '429', '503']);
+    expect(Object.keys(webhook.responses).sort()).toEqual([
+      '200',
+      '202',
+      '400',
+      '401',
+      '404',
+      '413',
+      '415',
+      '429',
+      '503',
+    ]);
   });
 });
