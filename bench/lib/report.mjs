@@ -1,0 +1,331 @@
+// The results as a markdown table: hookrun, the baseline(s), the ratio, the issue's targets.
+import { fixed } from './stats.mjs';
+
+export const TARGETS = {
+  ingestRatio: 0.9,
+  ingestP99Ms: 60,
+  e2eRunsPerSec: 700,
+  e2eP99Ms: 150,
+  idleP50Ms: 15,
+  rssDriftPct: 10,
+};
+
+/** @param {boolean | null} met */
+const yesNo = (met) => (met === null ? '–' : met ? 'yes' : '**no**');
+/** @param {any} l */
+const lat3 = (l) => (l ? `${fixed(l.p50)} / ${fixed(l.p99)} / ${fixed(l.p999)}` : '–');
+/** @param {any} l */
+const lat2 = (l) => (l ? `${fixed(l.p50)} / ${fixed(l.p99)}` : '–');
+/** @param {number | null | undefined} a @param {number | null | undefined} b */
+const ratio = (a, b) => (typeof a === 'number' && typeof b === 'number' && b > 0 ? (a / b).toFixed(2) : '–');
+
+/**
+ * Whether each target is met by the (median) results; null when the scenario did not run.
+ * @param {any} m
+ */
+export function evaluateTargets(m) {
+  const ingest = m.ingest;
+  const base = m.baseline;
+  return {
+    ingestThroughput: ingest && base ? ingest.acceptedPerSec >= TARGETS.ingestRatio * base.acceptedPerSec : null,
+    ingestP99: ingest ? ingest.latencyMs.p99 <= TARGETS.ingestP99Ms : null,
+    e2eThroughput: m.e2e ? m.e2e.completedPerSec >= TARGETS.e2eRunsPerSec && m.e2e.sustained : null,
+    e2eP99: m.e2e ? m.e2e.postToCompletedMs.p99 !== null && m.e2e.postToCompletedMs.p99 <= TARGETS.e2eP99Ms : null,
+    idleP50: m['idle-latency']
+      ? m['idle-latency'].postToCompletedMs.p50 !== null && m['idle-latency'].postToCompletedMs.p50 <= TARGETS.idleP50Ms
+      : null,
+    soakRssFlat: m.soak ? m.soak.rss.flat : null,
+  };
+}
+
+/**
+ * @param {{ median: any, runs: any[], soak: any, machine: any, options: any, label: string, app: any, startedAt: string }} results
+ */
+export function markdownReport(results) {
+  const m = results.median;
+  const met = evaluateTargets({ ...m, soak: results.soak });
+  const baselines = [
+    ['baseline', 'Baseline (NestJS on express)'],
+    ['baseline-express', 'Baseline (plain express)'],
+  ].filter(([key]) => m[key]);
+  const head = [
+    'Scenario',
+    'Metric',
+    'hookrun',
+    ...baselines.map(([, title]) => title),
+    ...baselines.map(([key]) => `hookrun ÷ ${key}`),
+    'Target',
+    'Met',
+  ];
+  /** @type {string[][]} */
+  const rows = [];
+  /** @param {string} scenario @param {string} metric @param {string} value @param {(b: any) => string} baseValue @param {(b: any) => string} ratioOf @param {string} target @param {boolean | null} ok */
+  const row = (scenario, metric, value, baseValue, ratioOf, target, ok) =>
+    rows.push([
+      scenario,
+      metric,
+      value,
+      ...baselines.map(([key]) => baseValue(m[key])),
+      ...baselines.map(([key]) => ratioOf(m[key])),
+      target,
+      yesNo(ok),
+    ]);
+  const none = () => '';
+  const i = m.ingest;
+  if (i || baselines.length) {
+    row(
+      'ingest',
+      'accepted/s',
+      i ? fixed(i.acceptedPerSec, 0) : '–',
+      (b) => fixed(b.acceptedPerSec, 0),
+      (b) => ratio(i?.acceptedPerSec, b.acceptedPerSec),
+      `≥ ${TARGETS.ingestRatio} × baseline`,
+      met.ingestThroughput,
+    );
+    row(
+      'ingest',
+      'latency p50 / p99 / p99.9 (ms)',
+      lat3(i?.latencyMs),
+      (b) => lat3(b.latencyMs),
+      (b) => `p99 ${ratio(i?.latencyMs.p99, b.latencyMs.p99)}`,
+      `p99 ≤ ${TARGETS.ingestP99Ms} ms`,
+      met.ingestP99,
+    );
+    row(
+      'ingest',
+      'non-202 answers',
+      i ? fixed(i.non202, 0) : '–',
+      (b) => fixed(b.non202, 0),
+      none,
+      '0',
+      i ? i.non202 === 0 : null,
+    );
+    row(
+      'ingest',
+      'server write syscalls per accepted request',
+      i ? fixed(i.serverWriteSyscallsPerRequest, 2) : '–',
+      (b) => fixed(b.serverWriteSyscallsPerRequest, 2),
+      (b) => ratio(i?.serverWriteSyscallsPerRequest, b.serverWriteSyscallsPerRequest),
+      '',
+      null,
+    );
+    row(
+      'ingest',
+      'server CPU ms per accepted request',
+      i ? fixed(i.serverCpuMsPerRequest, 3) : '–',
+      (b) => fixed(b.serverCpuMsPerRequest, 3),
+      (b) => ratio(i?.serverCpuMsPerRequest, b.serverCpuMsPerRequest),
+      '',
+      null,
+    );
+  }
+  for (const key of ['e2e', 'e2e-split']) {
+    const e = m[key];
+    if (!e) continue;
+    const ok = key === 'e2e';
+    row(
+      key,
+      'runs completed/s',
+      `${fixed(e.completedPerSec, 0)} (${e.sustained ? 'sustained' : 'backlog grew'})`,
+      none,
+      none,
+      ok ? `≥ ${TARGETS.e2eRunsPerSec}, sustained` : '',
+      ok ? met.e2eThroughput : null,
+    );
+    row(
+      key,
+      'accepted/s; backlog start → end',
+      `${fixed(e.acceptedPerSec, 0)}; ${fixed(e.backlog.start, 0)} → ${fixed(e.backlog.end, 0)}`,
+      none,
+      none,
+      ok ? 'backlog not growing' : '',
+      ok ? e.sustained : null,
+    );
+    row(
+      key,
+      'POST→completed p50 / p99 (run timestamps, ms)',
+      `${lat2(e.postToCompletedMs)}${e.drained ? '' : ' (backlog not drained: completed runs only)'}`,
+      none,
+      none,
+      ok ? `p99 ≤ ${TARGETS.e2eP99Ms} ms` : '',
+      ok ? met.e2eP99 : null,
+    );
+    row(key, 'sent→completed p50 / p99 (client clock, ms)', lat2(e.sentToCompletedMs), none, none, '', null);
+    row(key, 'HTTP latency p50 / p99 / p99.9 (ms)', lat3(e.httpLatencyMs), none, none, '', null);
+    row(
+      key,
+      'hookrun CPU (% of a core); write syscalls per completed run',
+      `${fixed(e.serverCpuPct, 0)}; ${fixed(e.serverWriteSyscallsPerRun, 1)}`,
+      none,
+      none,
+      '',
+      null,
+    );
+  }
+  const idle = m['idle-latency'];
+  if (idle) {
+    row(
+      'idle-latency',
+      'POST→completed p50 / p99 (run timestamps, ms)',
+      lat2(idle.postToCompletedMs),
+      none,
+      none,
+      `p50 ≤ ${TARGETS.idleP50Ms} ms`,
+      met.idleP50,
+    );
+    row(
+      'idle-latency',
+      'sent→completed p50 / p99 (client clock, ms)',
+      lat2(idle.sentToCompletedMs),
+      none,
+      none,
+      '',
+      null,
+    );
+    row('idle-latency', 'HTTP latency p50 / p99 (ms)', lat2(idle.httpLatencyMs), none, none, '', null);
+  }
+  const s = results.soak;
+  if (s) {
+    row(
+      'soak',
+      `RSS after 1st window → last, min–max (MiB) over ${s.seconds} s`,
+      `${fixed(s.rss.afterFirstWindowMiB)} → ${fixed(s.rss.lastMiB)}, ${fixed(s.rss.minMiB)}–${fixed(s.rss.maxMiB)}`,
+      none,
+      none,
+      '',
+      null,
+    );
+    row(
+      'soak',
+      'RSS drift; max deviation (%)',
+      `${fixed(s.rss.driftPct)}; ${fixed(s.rss.maxDeviationPct)}`,
+      none,
+      none,
+      `± ${TARGETS.rssDriftPct} %`,
+      met.soakRssFlat,
+    );
+  }
+  const line = (/** @type {string[]} */ cells) => `| ${cells.join(' | ')} |`;
+  const out = [
+    `### ${results.label}`,
+    '',
+    `${results.startedAt} · ${results.machine.summary} · app ${results.app.commit ?? results.app.dir} · ` +
+      `${results.options.connections} connections, ${results.options.duration} s windows (${results.options.warmup} s warm-up), ` +
+      `${results.options.runs === 1 ? '1 run' : `median of ${results.options.runs} runs`}` +
+      (results.options.e2eRate ? `, e2e open loop at ${results.options.e2eRate} req/s` : ''),
+    '',
+    line(head),
+    line(head.map((_, k) => (k >= 2 && k < head.length - 2 ? '--:' : '---'))),
+    ...rows.map(line),
+  ];
+  const foreign = ['ingest', ...baselines.map(([key]) => key), 'e2e', 'e2e-split', 'idle-latency']
+    .filter((key) => m[key] && typeof m[key].foreignCpuPct === 'number')
+    .map((key) => `${key} ${fixed(m[key].foreignCpuPct, 0)} %`);
+  const split = ['ingest', ...baselines.map(([key]) => key), 'e2e', 'e2e-split']
+    .filter((key) => m[key]?.servicesCpuPct)
+    .map(
+      (key) =>
+        `${key}: server ${fixed(m[key].serverCpuPct, 0)}, PostgreSQL ${fixed(m[key].servicesCpuPct.postgres, 0)}, Redis ${fixed(m[key].servicesCpuPct.redis, 0)}, load generator ${fixed(m[key].servicesCpuPct.loadGenerator, 0)}`,
+    );
+  if (split.length)
+    out.push(
+      '',
+      `Where the CPU went during the windows (% of one core; the machine has ${results.machine.cpus * 100}): ${split.join('; ')}.`,
+    );
+  if (foreign.length) {
+    out.push(
+      '',
+      `CPU used by other processes during the windows (interference; % of one core): ${foreign.join(', ')}.`,
+    );
+  }
+  if (results.runs.length > 1) {
+    out.push(
+      '',
+      'Each run:',
+      '',
+      line([
+        'run',
+        'ingest accepted/s',
+        'ingest p99',
+        'baseline accepted/s',
+        'baseline p99',
+        'e2e completed/s',
+        'e2e p99',
+        'idle p50',
+      ]),
+      line(Array(8).fill('--:')),
+    );
+    results.runs.forEach((r, k) => {
+      out.push(
+        line([
+          String(k + 1),
+          fixed(r.ingest?.acceptedPerSec, 0),
+          fixed(r.ingest?.latencyMs.p99),
+          fixed(r.baseline?.acceptedPerSec, 0),
+          fixed(r.baseline?.latencyMs.p99),
+          fixed(r.e2e?.completedPerSec, 0),
+          fixed(r.e2e?.postToCompletedMs.p99),
+          fixed(r['idle-latency']?.postToCompletedMs.p50),
+        ]),
+      );
+    });
+  }
+  if (s) {
+    out.push(
+      '',
+      'Soak windows:',
+      '',
+      line([
+        'window',
+        'accepted/s',
+        'completed/s',
+        'backlog at end',
+        'POST→completed p50 / p99 (ms)',
+        'HTTP p99 (ms)',
+        'RSS (MiB)',
+      ]),
+      line(Array(7).fill('--:')),
+    );
+    s.windows.forEach((/** @type {any} */ w, /** @type {number} */ k) =>
+      out.push(
+        line([
+          String(k + 1),
+          fixed(w.acceptedPerSec, 0),
+          fixed(w.completedPerSec, 0),
+          String(w.backlogEnd),
+          `${fixed(w.postToCompletedP50)} / ${fixed(w.postToCompletedP99)}`,
+          fixed(w.httpP99),
+          fixed(w.rssMiB),
+        ]),
+      ),
+    );
+  }
+  return out.join('\n');
+}
+
+/**
+ * The profile summaries of the results, as markdown (top areas and functions per profiled process).
+ * @param {Record<string, any>} byScenario
+ */
+export function profileReport(byScenario) {
+  const out = [];
+  for (const [scenario, result] of Object.entries(byScenario)) {
+    for (const p of result?.profile ?? []) {
+      out.push(`#### ${scenario}: ${p.file.split('/').pop()} (busy ${p.busyMs} ms of ${p.wallMs} ms)`, '');
+      out.push(
+        '| self time by area | % of busy | | inclusive by area | % of busy |',
+        '| --- | --: | --- | --- | --: |',
+      );
+      for (let k = 0; k < 12; k++) {
+        const a = p.selfByArea[k];
+        const b = p.inclusiveByArea[k];
+        if (!a && !b) break;
+        out.push(`| ${a?.area ?? ''} | ${a?.pctOfBusy ?? ''} | | ${b?.area ?? ''} | ${b?.pctOfBusy ?? ''} |`);
+      }
+      out.push('', '| top functions (self) | area | % of busy |', '| --- | --- | --: |');
+      for (const f of p.topFunctions.slice(0, 15)) out.push(`| \`${f.function}\` | ${f.area} | ${f.pctOfBusy} |`);
+      out.push('');
+    }
+  }
+  return out.join('\n');
+}
