@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 
 import { InvalidInputError } from '../../common/errors.js';
@@ -66,7 +67,16 @@ const UPSERT_STEPS = `
 
 @Injectable()
 export class RunsRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  /** The pool under TypeORM: the hot paths (ingest, worker) send plain parameterised SQL straight to it. */
+  private readonly pool: Pool;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    this.pool = (dataSource.driver as unknown as { master: Pool }).master;
+  }
+
+  private async sql<T>(text: string, params: unknown[]): Promise<T[]> {
+    return (await this.pool.query(text, params)).rows as T[];
+  }
 
   /**
    * One statement: the unique keys on (trigger_id, webhook_id) and (workflow_id, idempotency_key) turn a
@@ -74,39 +84,37 @@ export class RunsRepository {
    * commit, so exactly one run exists whatever the parallelism.
    */
   async insertUnlessDuplicate(run: NewRun): Promise<InsertedRun> {
-    const inserted: { id: string }[] = await this.dataSource
-      .query(
-        `INSERT INTO workflow_runs
+    const inserted = await this.sql<{ id: string }>(
+      `INSERT INTO workflow_runs
          (id, workflow_id, workflow_version, status, trigger_type, trigger_id, webhook_id, idempotency_key, rerun_of, input)
        VALUES ($1, $2, COALESCE($3::int, (SELECT version FROM workflows WHERE id = $2)), 'queued', $4, $5, $6, $7, $8, $9::jsonb)
        ON CONFLICT DO NOTHING
        RETURNING id`,
-        [
-          run.id,
-          run.workflowId,
-          run.workflowVersion,
-          run.triggerType,
-          run.triggerId,
-          run.webhookId,
-          run.idempotencyKey,
-          run.rerunOf,
-          run.inputJson,
-        ],
-      )
-      .catch((error: unknown) => {
-        if (isUnstorableJson(error)) {
-          throw new InvalidInputError('invalid_json', 'Input holds JSON that cannot be stored (a \\u0000 in a string)');
-        }
-        throw error;
-      });
+      [
+        run.id,
+        run.workflowId,
+        run.workflowVersion,
+        run.triggerType,
+        run.triggerId,
+        run.webhookId,
+        run.idempotencyKey,
+        run.rerunOf,
+        run.inputJson,
+      ],
+    ).catch((error: unknown) => {
+      if (isUnstorableJson(error)) {
+        throw new InvalidInputError('invalid_json', 'Input holds JSON that cannot be stored (a \\u0000 in a string)');
+      }
+      throw error;
+    });
     if (inserted.length > 0) return { id: run.id, workflowId: run.workflowId, status: 'queued', created: true };
     const existing: { id: string; workflow_id: string; status: RunStatus }[] =
       run.webhookId !== null
-        ? await this.dataSource.query(
+        ? await this.sql<{ id: string; workflow_id: string; status: RunStatus }>(
             'SELECT id, workflow_id, status FROM workflow_runs WHERE trigger_id = $1 AND webhook_id = $2',
             [run.triggerId, run.webhookId],
           )
-        : await this.dataSource.query(
+        : await this.sql<{ id: string; workflow_id: string; status: RunStatus }>(
             'SELECT id, workflow_id, status FROM workflow_runs WHERE workflow_id = $1 AND idempotency_key = $2',
             [run.workflowId, run.idempotencyKey],
           );
@@ -194,12 +202,10 @@ export class RunsRepository {
    * (or gone): the job has nothing to do.
    */
   async claim(id: string, now: Date): Promise<WorkflowRun | null> {
-    const rows = rowsOf<RunRow>(
-      await this.dataSource.query(
-        `UPDATE workflow_runs SET status = 'running', attempt = attempt + 1, started_at = COALESCE(started_at, $2)
+    const rows = await this.sql<RunRow>(
+      `UPDATE workflow_runs SET status = 'running', attempt = attempt + 1, started_at = COALESCE(started_at, $2)
           WHERE id = $1 AND status IN ('queued', 'running') RETURNING *`,
-        [id, now],
-      ),
+      [id, now],
     );
     if (rows.length === 0) return null;
     const run = toRun(rows[0]);
@@ -214,22 +220,21 @@ export class RunsRepository {
   /** Writes steps' state in one statement, unless a newer claim of the run exists or the run has finished. */
   async writeSteps(runId: string, attempt: number, steps: StepRow[]): Promise<boolean> {
     if (steps.length === 0) return true;
-    const rows = rowsOf(
-      await this.dataSource.query(
-        `WITH fence AS (SELECT id FROM workflow_runs WHERE id = $1 AND attempt = $2 AND status = 'running' FOR SHARE)
+    const rows = await this.sql<unknown>(
+      `WITH fence AS (SELECT id FROM workflow_runs WHERE id = $1 AND attempt = $2 AND status = 'running' FOR SHARE)
          ${UPSERT_STEPS} RETURNING step_id`,
-        [runId, attempt, stepsJson(steps)],
-      ),
+      [runId, attempt, stepsJson(steps)],
     );
     return rows.length > 0;
   }
 
   /** When a waiting run (a delay step) is due, fenced by its claim. */
   async setWakeAt(runId: string, attempt: number, wakeAt: Date): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE workflow_runs SET wake_at = $3 WHERE id = $1 AND attempt = $2 AND status = 'running'`,
-      [runId, attempt, wakeAt],
-    );
+    await this.sql(`UPDATE workflow_runs SET wake_at = $3 WHERE id = $1 AND attempt = $2 AND status = 'running'`, [
+      runId,
+      attempt,
+      wakeAt,
+    ]);
   }
 
   /**
@@ -243,23 +248,21 @@ export class RunsRepository {
     now: Date,
     steps: StepRow[] = [],
   ): Promise<boolean> {
-    const rows = rowsOf<{ finished: number }>(
-      await this.dataSource.query(
-        `WITH fence AS (
+    const rows = await this.sql<{ finished: number }>(
+      `WITH fence AS (
            UPDATE workflow_runs SET status = $4, output = $5::jsonb, error = $6::jsonb, completed_at = $7
             WHERE id = $1 AND attempt = $2 AND status = 'running' RETURNING id),
          written AS (${UPSERT_STEPS} RETURNING 1)
          SELECT count(*)::int AS finished FROM fence`,
-        [
-          runId,
-          attempt,
-          stepsJson(steps),
-          outcome.status,
-          outcome.status === 'completed' ? JSON.stringify(outcome.output ?? null) : null,
-          outcome.status === 'failed' ? JSON.stringify(outcome.error) : null,
-          now,
-        ],
-      ),
+      [
+        runId,
+        attempt,
+        stepsJson(steps),
+        outcome.status,
+        outcome.status === 'completed' ? JSON.stringify(outcome.output ?? null) : null,
+        outcome.status === 'failed' ? JSON.stringify(outcome.error) : null,
+        now,
+      ],
     );
     return rows[0]?.finished === 1;
   }
@@ -274,11 +277,10 @@ export class RunsRepository {
     checkedBefore: Date,
     limit: number,
   ): Promise<{ id: string; wakeAt: Date | null }[]> {
-    const rows = rowsOf<{ id: string; wake_at: Date | null }>(
-      await this.dataSource.query(
-        // A CTE, not `WHERE id IN (subquery)`: the planner may run such a subquery more than once, and
-        // with SKIP LOCKED each run can see other rows.
-        `WITH due AS (
+    const rows = await this.sql<{ id: string; wake_at: Date | null }>(
+      // A CTE, not `WHERE id IN (subquery)`: the planner may run such a subquery more than once, and
+      // with SKIP LOCKED each run can see other rows.
+      `WITH due AS (
            SELECT id FROM workflow_runs
             WHERE status IN ('queued', 'running') AND created_at < $1
               AND (checked_at IS NULL OR checked_at < $2)
@@ -287,29 +289,23 @@ export class RunsRepository {
             FOR UPDATE SKIP LOCKED)
          UPDATE workflow_runs r SET checked_at = now() FROM due WHERE r.id = due.id
          RETURNING r.id, r.wake_at`,
-        [createdBefore, checkedBefore, limit],
-      ),
+      [createdBefore, checkedBefore, limit],
     );
     return rows.map((r) => ({ id: r.id, wakeAt: r.wake_at }));
   }
 
   /** Ends a run that cannot be executed (its job failed for good), unless it already finished. */
   async failUnfinished(runId: string, error: RunError, now: Date): Promise<boolean> {
-    const rows = rowsOf(
-      await this.dataSource.query(
-        `UPDATE workflow_runs SET status = 'failed', error = $2::jsonb, completed_at = $3
+    const rows = await this.sql<unknown>(
+      `UPDATE workflow_runs SET status = 'failed', error = $2::jsonb, completed_at = $3
           WHERE id = $1 AND status IN ('queued', 'running') RETURNING id`,
-        [runId, JSON.stringify(error), now],
-      ),
+      [runId, JSON.stringify(error), now],
     );
     return rows.length > 0;
   }
 
   async statusOf(runId: string): Promise<RunStatus | null> {
-    const rows: { status: RunStatus }[] = await this.dataSource.query(
-      'SELECT status FROM workflow_runs WHERE id = $1',
-      [runId],
-    );
+    const rows = await this.sql<{ status: RunStatus }>('SELECT status FROM workflow_runs WHERE id = $1', [runId]);
     return rows[0]?.status ?? null;
   }
 }
