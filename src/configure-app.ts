@@ -18,6 +18,8 @@ const API_BODY_LIMIT_BYTES = 1024 * 1024;
  */
 export function configureApp(app: NestExpressApplication, config: AppConfig): void {
   app.disable('x-powered-by');
+  // No ETag: answers are small, rarely fetched twice unchanged, and hashing each one costs on the ingest path.
+  app.set('etag', false);
   app.use(requestIdMiddleware);
   // Before the body parser, so that the delivery log sees webhooks refused for their size too.
   if (config.role !== 'worker') app.use(app.get(WebhookDeliveryLogMiddleware).use);
