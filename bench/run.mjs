@@ -13,7 +13,7 @@ import pg from 'pg';
 
 import { baselineScenario, e2eScenario, idleLatencyScenario, ingestScenario, soakScenario } from './lib/scenarios.mjs';
 import { setBenchDatabase } from './lib/processes.mjs';
-import { databaseName, ensureDatabase } from './lib/services.mjs';
+import { databaseName, ensureDatabase, lockBench } from './lib/services.mjs';
 import { medianOf } from './lib/stats.mjs';
 import { evaluateTargets, markdownReport, profileReport } from './lib/report.mjs';
 
@@ -29,7 +29,7 @@ const HELP = `Usage: npm run bench -- [options]
   --soak S             run e2e for S seconds in one process, in windows, and report RSS over time
   --soak-window S      length of a soak window (default 60)
   --rss-interval S     RSS sampling period during the soak (default 5)
-  --e2e-rate R         drive e2e (and soak) open loop at R requests/s instead of closed loop
+  --e2e-rate R         drive e2e (and soak) open loop at R requests/s, evenly paced, instead of closed loop
   --idle-requests N    deliveries in idle-latency (default 200; also bounded by --duration)
   --max-rate R         signed deliveries prepared per second of window (default 6000)
   --cpu-prof           run the servers under node --cpu-prof and summarise where the time went
@@ -191,6 +191,7 @@ async function main() {
   const created = await ensureDatabase(databaseUrl);
   console.log(`Database ${databaseName(databaseUrl)}${created.created ? ' (created)' : ''}; Redis ${redisUrl}`);
   setBenchDatabase(databaseName(databaseUrl));
+  const unlock = await lockBench(databaseUrl, 3_600_000, (line) => console.log(line));
   const db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   const prefix = `hookrun-bench-${randomBytes(4).toString('hex')}`;
   mkdirSync(outDir, { recursive: true });
@@ -266,6 +267,7 @@ async function main() {
     }
   }
   await db.end();
+  await unlock();
 
   /** @type {Record<string, any>} */
   const median = {};

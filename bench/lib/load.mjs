@@ -3,6 +3,7 @@ import http from 'node:http';
 
 import autocannon from 'autocannon';
 
+import { drivePaced } from './paced.mjs';
 import { nowMs } from './signing.mjs';
 
 /**
@@ -24,14 +25,15 @@ import { nowMs } from './signing.mjs';
  */
 
 /**
- * Sends prepared deliveries over `connections` keep-alive connections for `seconds` (closed loop, or at
- * `overallRate` requests a second when given). Each delivery is used once; when they run out, the run
- * stops early (and says so) rather than repeat a webhook-id.
+ * Sends prepared deliveries over `connections` keep-alive connections for `seconds`, closed loop with
+ * autocannon; or, with `overallRate`, open loop at an even pace (bench/lib/paced.mjs). Each delivery is
+ * used once; when they run out, the run stops early (and says so) rather than repeat a webhook-id.
  * @param {{ baseUrl: string, path: string, deliveries: Delivery[], connections: number, seconds: number,
  *   overallRate?: number, fallbackPath: string }} options
  * @returns {Promise<LoadResult>}
  */
 export async function drive(options) {
+  if (options.overallRate) return drivePaced({ ...options, rate: options.overallRate });
   const { deliveries } = options;
   let next = 0;
   let exhausted = false;

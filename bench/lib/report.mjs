@@ -188,8 +188,8 @@ export function markdownReport(results) {
   if (s) {
     row(
       'soak',
-      `RSS after 1st window → last, min–max (MiB) over ${s.seconds} s`,
-      `${fixed(s.rss.afterFirstWindowMiB)} → ${fixed(s.rss.lastMiB)}, ${fixed(s.rss.minMiB)}–${fixed(s.rss.maxMiB)}`,
+      `RSS median of 1st → last window; min–max of samples (MiB), ${s.seconds} s`,
+      `${fixed(s.rss.firstWindowMedianMiB)} → ${fixed(s.rss.lastWindowMedianMiB)}; ${fixed(s.rss.minMiB)}–${fixed(s.rss.maxMiB)}`,
       none,
       none,
       '',
@@ -197,8 +197,8 @@ export function markdownReport(results) {
     );
     row(
       'soak',
-      'RSS drift; max deviation (%)',
-      `${fixed(s.rss.driftPct)}; ${fixed(s.rss.maxDeviationPct)}`,
+      'RSS drift (%); largest window off the 1st (%); trend (MiB / 10 min)',
+      `${fixed(s.rss.driftPct)}; ${fixed(s.rss.maxWindowDeviationPct)}; ${fixed(s.rss.trendMiBPer10Min)}`,
       none,
       none,
       `± ${TARGETS.rssDriftPct} %`,
@@ -282,7 +282,7 @@ export function markdownReport(results) {
         'backlog at end',
         'POST→completed p50 / p99 (ms)',
         'HTTP p99 (ms)',
-        'RSS (MiB)',
+        'RSS median / max (MiB)',
       ]),
       line(Array(7).fill('--:')),
     );
@@ -295,7 +295,7 @@ export function markdownReport(results) {
           String(w.backlogEnd),
           `${fixed(w.postToCompletedP50)} / ${fixed(w.postToCompletedP99)}`,
           fixed(w.httpP99),
-          fixed(w.rssMiB),
+          `${fixed(w.rssMedianMiB)} / ${fixed(w.rssMaxMiB)}`,
         ]),
       ),
     );

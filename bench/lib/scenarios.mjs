@@ -8,7 +8,7 @@ import { drive, postOne } from './load.mjs';
 import { cpuMeter, rssMiB, sleep, startServer, waitForQuiet } from './processes.mjs';
 import { cleanDatabase, cleanRedis, unfinishedRuns } from './services.mjs';
 import { BENCH_DEFINITION, signedDeliveries } from './signing.mjs';
-import { summarize } from './stats.mjs';
+import { median, summarize } from './stats.mjs';
 import { summarizeProfile } from './profile.mjs';
 
 /**
@@ -303,11 +303,11 @@ async function loadWindow(ctx, server, target) {
 
 /**
  * Waits until no run is unfinished; gives up when the backlog has not shrunk for `stallMs` (or after
- * ten minutes). True when drained.
- * @param {BenchContext} ctx @param {number} stallMs
+ * `maxMs`, ten minutes by default). True when drained.
+ * @param {BenchContext} ctx @param {number} stallMs @param {number} [maxMs]
  */
-async function waitForDrain(ctx, stallMs) {
-  const deadline = Date.now() + 600_000;
+async function waitForDrain(ctx, stallMs, maxMs = 600_000) {
+  const deadline = Date.now() + maxMs;
   let best = Infinity;
   let progressAt = Date.now();
   while (Date.now() < deadline) {
@@ -530,7 +530,6 @@ export async function soakScenario(ctx, options) {
     const rate = ctx.e2eRate ? { overallRate: ctx.e2eRate } : {};
     /** @type {any[]} */
     const windows = [];
-    let warmRss = null;
     while (Date.now() - startedAt < options.seconds * 1000) {
       const seconds = Math.min(
         options.windowSeconds,
@@ -548,17 +547,17 @@ export async function soakScenario(ctx, options) {
       });
       const backlog = await unfinishedRuns(ctx.db);
       const rssNow = rssMiB(server.pid);
-      if (warmRss === null) warmRss = rssNow;
       windows.push({
         tag,
         deliveries,
         start: load.start,
         end: load.end,
+        fromSeconds: (load.start.getTime() - startedAt) / 1000,
+        toSeconds: (load.end.getTime() - startedAt) / 1000,
         seconds: load.seconds,
         accepted: load.accepted,
         non202: load.non202,
         backlogEnd: backlog,
-        rssMiB: rssNow,
         httpP99: load.latency.p99,
       });
       ctx.log(
@@ -567,7 +566,7 @@ export async function soakScenario(ctx, options) {
     }
     clearInterval(rssTimer);
     rss.push({ atSeconds: Math.round((Date.now() - startedAt) / 100) / 10, rssMiB: rssMiB(server.pid) });
-    const drained = await waitForDrain(ctx, 30_000);
+    const drained = await waitForDrain(ctx, 30_000, 120_000);
     const perWindow = [];
     for (const w of windows) {
       const { rows } = await ctx.db.query(
@@ -575,6 +574,9 @@ export async function soakScenario(ctx, options) {
         [w.start, w.end],
       );
       const latencies = await runLatencies(ctx, w.tag, w.deliveries);
+      const inWindow = rss
+        .filter((r) => r.rssMiB !== null && r.atSeconds >= w.fromSeconds && r.atSeconds <= w.toSeconds)
+        .map((r) => /** @type {number} */ (r.rssMiB));
       perWindow.push({
         seconds: w.seconds,
         acceptedPerSec: round(w.accepted / w.seconds),
@@ -584,37 +586,16 @@ export async function soakScenario(ctx, options) {
         postToCompletedP99: latencies.fromRun.p99,
         httpP99: w.httpP99,
         non202: w.non202,
-        rssMiB: w.rssMiB,
+        rssMedianMiB: median(inWindow),
+        rssMaxMiB: inWindow.length ? inWindow.reduce((a, b) => (b > a ? b : a), 0) : null,
       });
     }
     const stopped = await stopServer(server, profileDir);
-    const values = rss.map((s) => s.rssMiB).filter((v) => v !== null);
-    const afterWarm = rss
-      .filter((s) => s.atSeconds >= Math.min(options.windowSeconds, options.seconds))
-      .map((s) => s.rssMiB)
-      .filter((v) => v !== null);
-    const reference = warmRss ?? values[0];
-    const last = values[values.length - 1];
-    const maxDeviation =
-      afterWarm.length && reference
-        ? Math.max(...afterWarm.map((v) => Math.abs(/** @type {number} */ (v) - reference) / reference)) * 100
-        : null;
     return {
       seconds: options.seconds,
       windows: perWindow,
       drained,
-      rss: {
-        firstMiB: values[0] ?? null,
-        afterFirstWindowMiB: reference ?? null,
-        lastMiB: last ?? null,
-        minMiB: values.length ? Math.min(.../** @type {number[]} */ (values)) : null,
-        maxMiB: values.length ? Math.max(.../** @type {number[]} */ (values)) : null,
-        // Relative to the RSS after the first window (warm): the issue's "flat ± 10 %".
-        driftPct: reference && last ? round(((last - reference) / reference) * 100) : null,
-        maxDeviationPct: maxDeviation === null ? null : round(maxDeviation),
-        flat: maxDeviation !== null && maxDeviation <= 10,
-        samples: rss,
-      },
+      rss: rssSummary(rss, perWindow, windows[0]?.toSeconds ?? 0),
       profile: stopped.profile,
     };
   } catch (error) {
@@ -622,6 +603,45 @@ export async function soakScenario(ctx, options) {
     await server.stop('SIGKILL');
     throw error;
   }
+}
+
+/**
+ * RSS over the soak. Single samples swing with the V8 heap (a major GC gives back what the young
+ * generation took), so the drift compares the median RSS of the last window with that of the first,
+ * and the trend is a least-squares slope over the samples after the first window.
+ * @param {{ atSeconds: number, rssMiB: number | null }[]} samples
+ * @param {{ rssMedianMiB: number | null }[]} windows @param {number} warmSeconds
+ */
+function rssSummary(samples, windows, warmSeconds) {
+  const values = samples.map((s) => s.rssMiB).filter((v) => v !== null);
+  const medians = windows.map((w) => w.rssMedianMiB).filter((v) => v !== null);
+  const reference = medians[0] ?? null;
+  const last = medians[medians.length - 1] ?? null;
+  const after = samples.filter((s) => s.rssMiB !== null && s.atSeconds >= warmSeconds);
+  let slope = null;
+  if (after.length >= 3) {
+    const n = after.length;
+    const mx = after.reduce((a, s) => a + s.atSeconds, 0) / n;
+    const my = after.reduce((a, s) => a + /** @type {number} */ (s.rssMiB), 0) / n;
+    const sxy = after.reduce((a, s) => a + (s.atSeconds - mx) * /** @type {number} */ ((s.rssMiB) - my), 0);
+    const sxx = after.reduce((a, s) => a + (s.atSeconds - mx) ** 2, 0);
+    slope = sxx > 0 ? (sxy / sxx) * 600 : null;
+  }
+  const deviations = reference ? medians.map((m) => (Math.abs(m - reference) / reference) * 100) : [];
+  const maxWindowDeviation = deviations.length ? deviations.reduce((a, b) => (b > a ? b : a), 0) : null;
+  return {
+    firstSampleMiB: values[0] ?? null,
+    firstWindowMedianMiB: reference,
+    lastWindowMedianMiB: last,
+    minMiB: values.length ? values.reduce((a, b) => (b < a ? b : a), Infinity) : null,
+    maxMiB: values.length ? values.reduce((a, b) => (b > a ? b : a), 0) : null,
+    // The issue's "flat (± 10 %)": last window against first, by their medians.
+    driftPct: reference && last ? round(((last - reference) / reference) * 100) : null,
+    maxWindowDeviationPct: maxWindowDeviation === null ? null : round(maxWindowDeviation),
+    trendMiBPer10Min: slope === null ? null : round(slope),
+    flat: maxWindowDeviation !== null && maxWindowDeviation <= 10,
+    samples,
+  };
 }
 
 /** @param {number} v @param {number} [digits] */

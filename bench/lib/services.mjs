@@ -84,3 +84,35 @@ export async function unfinishedRuns(db) {
   const { rows } = await db.query(`SELECT count(*)::int AS n FROM workflow_runs WHERE status IN ('queued', 'running')`);
   return /** @type {number} */ (rows[0].n);
 }
+
+/** Advisory lock key held by a running bench: one bench at a time per database (and so per machine). */
+const BENCH_LOCK_ID = 7_201_552_818;
+
+/**
+ * Takes the bench's lock on a connection of its own, waiting while another bench holds it (they would
+ * empty each other's tables and share the CPU). Returns a function that releases it.
+ * @param {string} databaseUrl @param {number} maxWaitMs @param {(line: string) => void} log
+ */
+export async function lockBench(databaseUrl, maxWaitMs, log) {
+  const client = new pg.Client({ connectionString: databaseUrl, application_name: 'hookrun-bench-lock' });
+  await client.connect();
+  const deadline = Date.now() + maxWaitMs;
+  let told = false;
+  for (;;) {
+    const { rows } = await client.query('SELECT pg_try_advisory_lock($1) AS ok', [BENCH_LOCK_ID]);
+    if (rows[0].ok) break;
+    if (Date.now() > deadline) {
+      await client.end();
+      throw new Error('Another bench is still running against this database: try again when it has finished');
+    }
+    if (!told) {
+      log('Another bench is running against this database: waiting for it to finish...');
+      told = true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+  return async () => {
+    await client.query('SELECT pg_advisory_unlock($1)', [BENCH_LOCK_ID]).catch(() => undefined);
+    await client.end().catch(() => undefined);
+  };
+}

@@ -26,7 +26,7 @@ export function summarize(values) {
     p90: round(percentile(values, 90)),
     p99: round(percentile(values, 99)),
     p999: round(percentile(values, 99.9)),
-    max: round(values.length ? Math.max(...values) : null),
+    max: round(values.length ? values.reduce((a, b) => (b > a ? b : a), -Infinity) : null),
     mean: round(mean),
   };
 }
