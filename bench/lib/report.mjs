@@ -188,8 +188,8 @@ export function markdownReport(results) {
   if (s) {
     row(
       'soak',
-      `RSS median of 1st → last window; min–max of samples (MiB), ${s.seconds} s`,
-      `${fixed(s.rss.firstWindowMedianMiB)} → ${fixed(s.rss.lastWindowMedianMiB)}; ${fixed(s.rss.minMiB)}–${fixed(s.rss.maxMiB)}`,
+      `RSS median of window ${s.rss.referenceWindow} → last window; min–max of samples (MiB), ${s.seconds} s`,
+      `${fixed(s.rss.referenceMedianMiB)} → ${fixed(s.rss.lastWindowMedianMiB)}; ${fixed(s.rss.minMiB)}–${fixed(s.rss.maxMiB)}`,
       none,
       none,
       '',
@@ -197,7 +197,7 @@ export function markdownReport(results) {
     );
     row(
       'soak',
-      'RSS drift (%); largest window off the 1st (%); trend (MiB / 10 min)',
+      'RSS drift (%); largest window off the reference (%); trend (MiB / 10 min)',
       `${fixed(s.rss.driftPct)}; ${fixed(s.rss.maxWindowDeviationPct)}; ${fixed(s.rss.trendMiBPer10Min)}`,
       none,
       none,

@@ -586,7 +586,7 @@ export async function soakScenario(ctx, options) {
         postToCompletedP99: latencies.fromRun.p99,
         httpP99: w.httpP99,
         non202: w.non202,
-        rssMedianMiB: median(inWindow),
+        rssMedianMiB: inWindow.length ? round(/** @type {number} */ (median(inWindow))) : null,
         rssMaxMiB: inWindow.length ? inWindow.reduce((a, b) => (b > a ? b : a), 0) : null,
       });
     }
@@ -607,14 +607,17 @@ export async function soakScenario(ctx, options) {
 
 /**
  * RSS over the soak. Single samples swing with the V8 heap (a major GC gives back what the young
- * generation took), so the drift compares the median RSS of the last window with that of the first,
- * and the trend is a least-squares slope over the samples after the first window.
+ * generation took), so the drift compares the median RSS of the last window with that of the first
+ * window after warm-up, and the trend is a least-squares slope over the samples after the first window.
  * @param {{ atSeconds: number, rssMiB: number | null }[]} samples
  * @param {{ rssMedianMiB: number | null }[]} windows @param {number} warmSeconds
  */
 function rssSummary(samples, windows, warmSeconds) {
   const values = samples.map((s) => s.rssMiB).filter((v) => v !== null);
-  const medians = windows.map((w) => w.rssMedianMiB).filter((v) => v !== null);
+  // With three windows or more the first one is warm-up (JIT, connection pools, the heap finding its
+  // size) and the drift is measured from the second.
+  const allMedians = windows.map((w) => w.rssMedianMiB).filter((v) => v !== null);
+  const medians = allMedians.length >= 3 ? allMedians.slice(1) : allMedians;
   const reference = medians[0] ?? null;
   const last = medians[medians.length - 1] ?? null;
   const after = samples.filter((s) => s.rssMiB !== null && s.atSeconds >= warmSeconds);
@@ -623,7 +626,7 @@ function rssSummary(samples, windows, warmSeconds) {
     const n = after.length;
     const mx = after.reduce((a, s) => a + s.atSeconds, 0) / n;
     const my = after.reduce((a, s) => a + /** @type {number} */ (s.rssMiB), 0) / n;
-    const sxy = after.reduce((a, s) => a + (s.atSeconds - mx) * /** @type {number} */ ((s.rssMiB) - my), 0);
+    const sxy = after.reduce((a, s) => a + (s.atSeconds - mx) * /** @type {number} */ (s.rssMiB - my), 0);
     const sxx = after.reduce((a, s) => a + (s.atSeconds - mx) ** 2, 0);
     slope = sxx > 0 ? (sxy / sxx) * 600 : null;
   }
@@ -631,11 +634,13 @@ function rssSummary(samples, windows, warmSeconds) {
   const maxWindowDeviation = deviations.length ? deviations.reduce((a, b) => (b > a ? b : a), 0) : null;
   return {
     firstSampleMiB: values[0] ?? null,
-    firstWindowMedianMiB: reference,
+    firstWindowMedianMiB: allMedians[0] ?? null,
+    referenceWindow: allMedians.length >= 3 ? 2 : 1,
+    referenceMedianMiB: reference,
     lastWindowMedianMiB: last,
     minMiB: values.length ? values.reduce((a, b) => (b < a ? b : a), Infinity) : null,
     maxMiB: values.length ? values.reduce((a, b) => (b > a ? b : a), 0) : null,
-    // The "flat (± 10 %)": last window against first, by their medians.
+    // The "flat (± 10 %)": every later window against the reference one, by their medians.
     driftPct: reference && last ? round(((last - reference) / reference) * 100) : null,
     maxWindowDeviationPct: maxWindowDeviation === null ? null : round(maxWindowDeviation),
     trendMiBPer10Min: slope === null ? null : round(slope),
