@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from './ids.js';
 
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -15,7 +15,7 @@ declare module 'http' {
  */
 export function requestIdMiddleware(req: Request, res: Response, next: NextFunction): void {
   const sent = req.headers['x-request-id'];
-  const id = typeof sent === 'string' && CLIENT_REQUEST_ID.test(sent) ? sent : uuidv7();
+  const id = typeof sent === 'string' && CLIENT_REQUEST_ID.test(sent) ? sent : newId();
   req.requestId = id;
   res.setHeader('x-request-id', id);
   next();

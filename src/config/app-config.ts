@@ -92,7 +92,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     bootstrapApiKey,
     webhookMaxBodyBytes: int(env, 'WEBHOOK_MAX_BODY_BYTES', 1024 * 1024, 1, 64 * 1024 * 1024, problems),
     webhookRateLimitPerSecond: int(env, 'WEBHOOK_RATE_LIMIT_PER_SECOND', 1000, 0, 1_000_000, problems),
-    workerConcurrency: int(env, 'WORKER_CONCURRENCY', 10, 1, 1000, problems),
+    workerConcurrency: int(env, 'WORKER_CONCURRENCY', 25, 1, 1000, problems),
     reconcileIntervalMs: int(env, 'RECONCILE_INTERVAL_MS', 5000, 0, 3_600_000, problems),
     workerLockMs: int(env, 'WORKER_LOCK_MS', 30_000, 1000, 600_000, problems),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 5000, 0, 600_000, problems),

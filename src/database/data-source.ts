@@ -9,6 +9,7 @@ import { WorkflowVersion } from '../modules/workflows/workflow-version.entity.js
 import { Workflow } from '../modules/workflows/workflow.entity.js';
 import { InitialSchema1764216000000 } from './migrations/1764216000000-initial-schema.js';
 import { RunScheduling1764216100000 } from './migrations/1764216100000-run-scheduling.js';
+import { LeanRunInserts1764216400000 } from './migrations/1764216400000-lean-run-inserts.js';
 import { TriggerOptionsAndDeliveries1764216300000 } from './migrations/1764216300000-trigger-options-and-deliveries.js';
 
 export const ENTITIES = [
@@ -24,6 +25,7 @@ export const MIGRATIONS = [
   InitialSchema1764216000000,
   RunScheduling1764216100000,
   TriggerOptionsAndDeliveries1764216300000,
+  LeanRunInserts1764216400000,
 ];
 
 /** Shared by the app and the migration command, so both see the same schema. */

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { timingSafeEqual } from 'node:crypto';
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../../common/ids.js';
 
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { AuthenticationError, NotFoundError } from '../../common/errors.js';
@@ -32,7 +32,7 @@ export class ApiKeysService {
 
   async create(name: string): Promise<CreatedApiKeyResponse> {
     const { key, prefix, hash } = generateApiKey();
-    const entity = { id: uuidv7(), name, prefix, keyHash: hash, createdAt: new Date(), lastUsedAt: null };
+    const entity = { id: newId(), name, prefix, keyHash: hash, createdAt: new Date(), lastUsedAt: null };
     await this.repository.insert(entity);
     return toCreatedApiKeyResponse(entity, key);
   }

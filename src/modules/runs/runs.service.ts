@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../../common/ids.js';
 
 import { ConflictError, NotFoundError } from '../../common/errors.js';
 import { decodeCursor, toPage, type Page } from '../../common/pagination.js';
@@ -27,7 +27,7 @@ export class RunsService {
   /** The ingest path: one insert (deduplicated on the webhook id), then one enqueue for a new run. */
   async startFromWebhook(request: WebhookRunRequest): Promise<InsertedRun> {
     const run = await this.runs.insertUnlessDuplicate({
-      id: uuidv7(),
+      id: newId(),
       workflowId: request.workflowId,
       workflowVersion: null,
       triggerType: 'webhook',
@@ -48,7 +48,7 @@ export class RunsService {
   ): Promise<{ run: RunResponse; replayed: boolean }> {
     const workflow = await this.workflows.findRunnable(workflowId);
     const inserted = await this.runs.insertUnlessDuplicate({
-      id: uuidv7(),
+      id: newId(),
       workflowId: workflow.id,
       workflowVersion: workflow.version,
       triggerType: 'api',
@@ -104,7 +104,7 @@ export class RunsService {
     if (!original) throw new NotFoundError('run', id);
     await this.workflows.findRunnable(original.workflowId);
     const inserted = await this.runs.insertUnlessDuplicate({
-      id: uuidv7(),
+      id: newId(),
       workflowId: original.workflowId,
       workflowVersion: original.workflowVersion,
       triggerType: 'rerun',

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../../common/ids.js';
 
 import { SecretCipher } from './secret-cipher.js';
 import { generateWebhookSecret } from './secret-generator.js';
@@ -61,7 +61,7 @@ export class TriggerSecretsService {
 
   private seal(triggerId: string, secret: string, now: Date): TriggerSecret {
     return {
-      id: uuidv7(),
+      id: newId(),
       triggerId,
       ciphertext: this.cipher.encrypt(secret, triggerId),
       createdAt: now,

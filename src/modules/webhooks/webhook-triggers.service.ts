@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../../common/ids.js';
 
 import { ChangeFeed } from '../../common/change-feed.js';
 import { ConflictError, NotFoundError } from '../../common/errors.js';
@@ -53,7 +53,7 @@ export class WebhookTriggersService {
     await this.workflows.assertExists(workflowId);
     const now = new Date();
     const trigger: WebhookTrigger = {
-      id: uuidv7(),
+      id: newId(),
       workflowId,
       slug: generateSlug(),
       scheme: scheme.name,

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { isDeepStrictEqual } from 'node:util';
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../../common/ids.js';
 
 import { ChangeFeed } from '../../common/change-feed.js';
 import { ConflictError, InvalidInputError, NotFoundError, ValidationError } from '../../common/errors.js';
@@ -36,7 +36,7 @@ export class WorkflowsService {
   async create(dto: CreateWorkflowDto): Promise<WorkflowResponse> {
     const now = new Date();
     const workflow: Workflow = {
-      id: uuidv7(),
+      id: newId(),
       name: dto.name,
       description: dto.description ?? null,
       enabled: true,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 import { Injectable, Logger } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../../../common/ids.js';
 
 import { TriggerCache } from '../trigger-cache.js';
 import type { DeliveryOutcome } from './webhook-delivery.js';
@@ -39,7 +39,7 @@ export class WebhookDeliveryLogMiddleware {
   readonly use = (req: Request, res: Response, next: NextFunction): void => {
     const slug = slugOf(req.path);
     if (slug !== null) {
-      const id = uuidv7();
+      const id = newId();
       const receivedAt = new Date();
       res.once('finish', () => {
         this.finished(req, res, slug, id, receivedAt).catch((error: unknown) =>
