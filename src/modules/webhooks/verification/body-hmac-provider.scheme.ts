@@ -1,45 +1,20 @@
-import {
-  assertServerArguments,
-  checkSharedSecret,
-  noOptions,
-  utf8Key,
-  verifyBodyHmac,
-  type BodyHmacRule,
-} from './scheme-helpers.js';
-import type {
-  PreparedKey,
-  SchemeOptions,
-  SignedRequest,
-  VerifiedDelivery,
-  WebhookScheme,
-  WebhookSchemeName,
-} from './webhook-scheme.js';
+import { ProviderSecretScheme } from './provider-secret.scheme.js';
+import { assertServerArguments, verifyBodyHmac, type BodyHmacRule } from './scheme-helpers.js';
+import type { PreparedKey, SignedRequest, VerifiedDelivery, WebhookSchemeName } from './webhook-scheme.js';
 
 /**
  * A provider that signs nothing but the body, with the secret typed into its UI as the HMAC key, in a
  * header of its own (GitHub, Shopify). Such providers sign no timestamp, so the replay rule is
  * deduplication on their delivery id header.
  */
-export class BodyHmacProviderScheme implements WebhookScheme {
-  readonly generatesSecret = false;
+export class BodyHmacProviderScheme extends ProviderSecretScheme {
   readonly usesTimestamp = false;
 
   constructor(
     readonly name: WebhookSchemeName,
     private readonly rule: BodyHmacRule,
-  ) {}
-
-  validateOptions(raw: unknown): SchemeOptions {
-    return noOptions(this.name, raw);
-  }
-
-  validateSecret(secret: string): void {
-    checkSharedSecret(this.name, secret);
-  }
-
-  prepareKey(secret: string): PreparedKey {
-    this.validateSecret(secret);
-    return utf8Key(secret);
+  ) {
+    super();
   }
 
   verify(

@@ -2,19 +2,17 @@ import { AuthenticationError } from '../../../common/errors.js';
 import {
   anyKeyMatches,
   assertServerArguments,
-  checkSharedSecret,
   checkTimestamp,
   contentHashId,
   decodeHex,
   HMAC_SHA256_BYTES,
   hmacSha256,
   jsonStringField,
-  noOptions,
   requireHeader,
   requireTimestampHeader,
-  utf8Key,
 } from './scheme-helpers.js';
-import type { PreparedKey, SchemeOptions, SignedRequest, VerifiedDelivery, WebhookScheme } from './webhook-scheme.js';
+import { ProviderSecretScheme } from './provider-secret.scheme.js';
+import type { PreparedKey, SignedRequest, VerifiedDelivery } from './webhook-scheme.js';
 
 /**
  * Slack: `X-Slack-Signature: v0=<hex HMAC-SHA256 of "v0:" + X-Slack-Request-Timestamp + ":" + raw body>`,
@@ -29,23 +27,9 @@ import type { PreparedKey, SchemeOptions, SignedRequest, VerifiedDelivery, Webho
  * same signed request within the tolerance is deduplicated, and distinct commands differ by their
  * `trigger_id` or timestamp.
  */
-export class SlackScheme implements WebhookScheme {
+export class SlackScheme extends ProviderSecretScheme {
   readonly name = 'slack';
-  readonly generatesSecret = false;
   readonly usesTimestamp = true;
-
-  validateOptions(raw: unknown): SchemeOptions {
-    return noOptions(this.name, raw);
-  }
-
-  validateSecret(secret: string): void {
-    checkSharedSecret(this.name, secret);
-  }
-
-  prepareKey(secret: string): PreparedKey {
-    this.validateSecret(secret);
-    return utf8Key(secret);
-  }
 
   verify(
     request: SignedRequest,

@@ -10,11 +10,10 @@ import {
   hmacSha256,
   jsonStringField,
   MAX_SIGNATURES,
-  noOptions,
   requireHeader,
-  utf8Key,
 } from './scheme-helpers.js';
-import type { PreparedKey, SchemeOptions, SignedRequest, VerifiedDelivery, WebhookScheme } from './webhook-scheme.js';
+import { ProviderSecretScheme } from './provider-secret.scheme.js';
+import type { PreparedKey, SignedRequest, VerifiedDelivery } from './webhook-scheme.js';
 
 /**
  * Stripe: `Stripe-Signature: t=<unix seconds>,v1=<hex>[,v1=<hex>...]`, each `v1` the HMAC-SHA256 of
@@ -27,26 +26,16 @@ import type { PreparedKey, SchemeOptions, SignedRequest, VerifiedDelivery, Webho
  * read only once the signature has verified, so it is covered by it), which Stripe's retries keep;
  * a body without a usable one falls back to `sha256:<hex>` of the body, which retries keep too.
  */
-export class StripeScheme implements WebhookScheme {
+export class StripeScheme extends ProviderSecretScheme {
   readonly name = 'stripe';
-  readonly generatesSecret = false;
   readonly usesTimestamp = true;
 
-  validateOptions(raw: unknown): SchemeOptions {
-    return noOptions(this.name, raw);
-  }
-
-  validateSecret(secret: string): void {
+  override validateSecret(secret: string): void {
     checkSharedSecret(this.name, secret, { asciiOnly: true });
     if (!SECRET.test(secret)) {
       // The usual slip is pasting an API key (sk_..., rk_...) instead of the endpoint's signing secret.
       throw new Error("A stripe secret is the endpoint's signing secret, which starts with whsec_ and has no spaces");
     }
-  }
-
-  prepareKey(secret: string): PreparedKey {
-    this.validateSecret(secret);
-    return utf8Key(secret);
   }
 
   verify(

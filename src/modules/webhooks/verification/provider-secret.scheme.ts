@@ -1,0 +1,40 @@
+import { checkSharedSecret, noOptions, utf8Key } from './scheme-helpers.js';
+import type {
+  PreparedKey,
+  SchemeOptions,
+  SignedRequest,
+  VerifiedDelivery,
+  WebhookScheme,
+  WebhookSchemeName,
+} from './webhook-scheme.js';
+
+/**
+ * A provider's scheme (GitHub, Shopify, Stripe, Slack): no options, and the secret the user copies from
+ * the provider's UI is the HMAC key as typed (its UTF-8 bytes). Subclasses say how requests are signed.
+ */
+export abstract class ProviderSecretScheme implements WebhookScheme {
+  readonly generatesSecret = false;
+  abstract readonly name: WebhookSchemeName;
+  abstract readonly usesTimestamp: boolean;
+
+  validateOptions(raw: unknown): SchemeOptions {
+    return noOptions(this.name, raw);
+  }
+
+  validateSecret(secret: string): void {
+    checkSharedSecret(this.name, secret);
+  }
+
+  prepareKey(secret: string): PreparedKey {
+    this.validateSecret(secret);
+    return utf8Key(secret);
+  }
+
+  abstract verify(
+    request: SignedRequest,
+    keys: readonly PreparedKey[],
+    toleranceSeconds: number,
+    nowSeconds: number,
+    options?: SchemeOptions,
+  ): VerifiedDelivery;
+}
