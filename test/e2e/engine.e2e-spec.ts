@@ -4,6 +4,7 @@ import type { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
 
 import { RUNS_QUEUE } from '../../src/modules/runs/runs.queue.js';
+import { RunsRepository } from '../../src/modules/runs/runs.repository.js';
 import { TEST_API_KEY, TEST_DATABASE_URL, TEST_ENCRYPTION_KEY, TEST_REDIS_URL } from '../support/env.js';
 import { createWorkflow } from '../support/factories.js';
 import { HttpSink } from '../support/http-sink.js';
@@ -280,5 +281,31 @@ describe('durable engine: steps, retries, timeouts, cancel', () => {
     expect(run).toEqual(expect.objectContaining({ status: 'completed', output: 200 }));
     expect(sink.countByKey(`${runId}:first`)).toBe(1);
     expect(sink.countByKey(`${runId}:toggle`)).toBe(2);
+  });
+
+  it('stops a stale worker before its next side effect when another claim took the run', async () => {
+    sink.hold('/stale-one');
+    const runId = await startRun(t, {
+      steps: [http('one', `${sink.url}/stale-one`), http('two', `${sink.url}/stale-two`)],
+    });
+    await waitUntil(async () => sink.to('/stale-one').length === 1, 10_000, 'step one to reach the sink');
+    // Another worker claims the run (as after a lock expiry) while this one waits for step one's answer.
+    const newer = await t.app.get(RunsRepository).claim(runId, new Date());
+    expect(newer?.attempt).toBe(2);
+    sink.releaseAll();
+    await waitUntil(
+      async () => {
+        const [row] = await t.db.query("SELECT status FROM workflow_run_steps WHERE run_id = $1 AND step_id = 'one'", [
+          runId,
+        ]);
+        return row?.status === 'running';
+      },
+      10_000,
+      'the stale result to be refused',
+    );
+    // The stale worker wrote nothing and never sent step two.
+    const [run] = await t.db.query('SELECT status, attempt FROM workflow_runs WHERE id = $1', [runId]);
+    expect(run).toEqual({ status: 'running', attempt: 2 });
+    expect(sink.to('/stale-two')).toHaveLength(0);
   });
 });

@@ -50,11 +50,13 @@ export class RunExecutor {
     const steps = new StepBook(definition, run);
     // Results of steps without side effects are written with the next write that must happen anyway
     // (before an http request, at a delay, at the end): re-running them after a crash gives the same result.
+    const cancelled = new AbortController();
     const flush = async () => {
-      await this.runs.writeSteps(run.id, attempt, steps.takeDirty());
+      // A refused write means the run was cancelled or another worker claimed it since: stop here,
+      // before any further side effect.
+      if (!(await this.runs.writeSteps(run.id, attempt, steps.takeDirty()))) cancelled.abort();
     };
 
-    const cancelled = new AbortController();
     const poll = setInterval(() => {
       this.runs.statusOf(run.id).then(
         (status) => status === 'cancelled' && cancelled.abort(),
@@ -113,7 +115,7 @@ export class RunExecutor {
         case 'waiting':
           return { kind: 'waiting', until: outcome.until };
         case 'cancelled':
-          this.logger.log(`Run ${run.id} stopped: it was cancelled`);
+          this.logger.log(`Run ${run.id} stopped: it was cancelled or claimed by another worker`);
           return { kind: 'done' };
       }
     } finally {
