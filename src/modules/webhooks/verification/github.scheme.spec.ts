@@ -2,9 +2,9 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 import { describe, expect, it } from '@jest/globals';
 
-import { AuthenticationError } from '../../../common/errors.js';
 import { GitHubScheme } from './github.scheme.js';
 import type { HeaderBag, PreparedKey } from './webhook-scheme.js';
+import { expectAuthError } from '../../../../test/support/expect-auth-error.js';
 
 // GitHub's published example ("Validating webhook deliveries").
 const VECTOR = {
@@ -28,18 +28,6 @@ function headers(signature: string, delivery: string | null = DELIVERY): HeaderB
   const h: HeaderBag = { 'x-hub-signature-256': signature, 'x-github-event': 'pull_request' };
   if (delivery !== null) h['x-github-delivery'] = delivery;
   return h;
-}
-
-function expectAuthError(action: () => unknown, code: string): AuthenticationError {
-  let caught: unknown;
-  try {
-    action();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(AuthenticationError);
-  expect((caught as AuthenticationError).code).toBe(code);
-  return caught as AuthenticationError;
 }
 
 describe('GitHubScheme', () => {

@@ -2,9 +2,9 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 import { describe, expect, it } from '@jest/globals';
 
-import { AuthenticationError } from '../../../common/errors.js';
 import { HmacSha256Scheme } from './hmac-sha256.scheme.js';
 import type { HeaderBag, PreparedKey, SchemeOptions } from './webhook-scheme.js';
+import { expectAuthError } from '../../../../test/support/expect-auth-error.js';
 
 const scheme = new HmacSha256Scheme();
 const NOW = 1_700_000_000;
@@ -13,17 +13,6 @@ const BODY = Buffer.from('{"event":"invoice.created","amount":1999,"note":"ünï
 /** The convention written out independently of the scheme: HMAC-SHA256 of the raw body, keyed with the secret's bytes. */
 function mac(secret: string, body: Buffer | string): Buffer {
   return createHmac('sha256', secret).update(body).digest();
-}
-
-function expectAuthError(action: () => unknown, code: string): void {
-  let caught: unknown;
-  try {
-    action();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(AuthenticationError);
-  expect((caught as AuthenticationError).code).toBe(code);
 }
 
 describe('HmacSha256Scheme', () => {

@@ -2,9 +2,9 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 import { describe, expect, it } from '@jest/globals';
 
-import { AuthenticationError } from '../../../common/errors.js';
 import { ShopifyScheme } from './shopify.scheme.js';
 import type { HeaderBag, PreparedKey } from './webhook-scheme.js';
+import { expectAuthError } from '../../../../test/support/expect-auth-error.js';
 
 const scheme = new ShopifyScheme();
 const NOW = 1_700_000_000;
@@ -25,17 +25,6 @@ function headers(signature: string, webhookId: string | null = WEBHOOK_ID): Head
   };
   if (webhookId !== null) h['x-shopify-webhook-id'] = webhookId;
   return h;
-}
-
-function expectAuthError(action: () => unknown, code: string): void {
-  let caught: unknown;
-  try {
-    action();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(AuthenticationError);
-  expect((caught as AuthenticationError).code).toBe(code);
 }
 
 describe('ShopifyScheme', () => {

@@ -2,9 +2,9 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 import { describe, expect, it } from '@jest/globals';
 
-import { AuthenticationError } from '../../../common/errors.js';
 import { SlackScheme } from './slack.scheme.js';
 import type { HeaderBag, PreparedKey } from './webhook-scheme.js';
+import { expectAuthError } from '../../../../test/support/expect-auth-error.js';
 
 // Slack's documented example ("Verifying requests from Slack"): a slash command, form-encoded. The token
 // field is xyzz0WbapA4vBCDEFasx0q6G as in Slack's page; the signature does not match any other body.
@@ -39,17 +39,6 @@ function slackSign(secret: string, ts: number | string, body: Buffer | string): 
 
 function headers(signature: string, ts: number | string = NOW): HeaderBag {
   return { 'x-slack-signature': signature, 'x-slack-request-timestamp': String(ts) };
-}
-
-function expectAuthError(action: () => unknown, code: string): void {
-  let caught: unknown;
-  try {
-    action();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(AuthenticationError);
-  expect((caught as AuthenticationError).code).toBe(code);
 }
 
 describe('SlackScheme', () => {

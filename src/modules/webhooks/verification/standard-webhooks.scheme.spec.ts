@@ -3,9 +3,9 @@ import { createHmac, generateKeyPairSync, KeyObject, randomBytes, sign } from 'n
 import { describe, expect, it } from '@jest/globals';
 import { Webhook } from 'standardwebhooks';
 
-import { AuthenticationError } from '../../../common/errors.js';
 import { signStandardWebhook, StandardWebhooksScheme } from './standard-webhooks.scheme.js';
 import type { HeaderBag, PreparedKey } from './webhook-scheme.js';
+import { expectAuthError } from '../../../../test/support/expect-auth-error.js';
 
 // Published Standard Webhooks / Svix test vector.
 const VECTOR = {
@@ -40,18 +40,6 @@ function referenceSign(secret: string, id: string, timestamp: number, payload: s
 
 function headers(signature: string, id = ID, timestamp: string | number = NOW): HeaderBag {
   return { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature };
-}
-
-function expectAuthError(action: () => unknown, code: string): AuthenticationError {
-  let caught: unknown;
-  try {
-    action();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(AuthenticationError);
-  expect((caught as AuthenticationError).code).toBe(code);
-  return caught as AuthenticationError;
 }
 
 describe('StandardWebhooksScheme', () => {

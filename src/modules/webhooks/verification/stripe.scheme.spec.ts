@@ -2,9 +2,9 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 import { describe, expect, it } from '@jest/globals';
 
-import { AuthenticationError } from '../../../common/errors.js';
 import { StripeScheme } from './stripe.scheme.js';
 import type { PreparedKey } from './webhook-scheme.js';
+import { expectAuthError } from '../../../../test/support/expect-auth-error.js';
 
 const scheme = new StripeScheme();
 const NOW = 1_700_000_000;
@@ -29,17 +29,6 @@ function v1(secret: string, t: number | string, payload: Buffer | string): strin
 
 function stripeHeader(secret: string, t: number | string = NOW, payload: Buffer | string = BODY): string {
   return `t=${t},v1=${v1(secret, t, payload)}`;
-}
-
-function expectAuthError(action: () => unknown, code: string): void {
-  let caught: unknown;
-  try {
-    action();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(AuthenticationError);
-  expect((caught as AuthenticationError).code).toBe(code);
 }
 
 describe('StripeScheme', () => {

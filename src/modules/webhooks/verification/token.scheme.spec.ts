@@ -2,24 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 
 import { describe, expect, it } from '@jest/globals';
 
-import { AuthenticationError } from '../../../common/errors.js';
 import { TokenScheme } from './token.scheme.js';
 import type { HeaderBag, PreparedKey, SchemeOptions } from './webhook-scheme.js';
+import { expectAuthError } from '../../../../test/support/expect-auth-error.js';
 
 const scheme = new TokenScheme();
 const NOW = 1_700_000_000;
 const BODY = Buffer.from('{"alert":"disk full","host":"db-1"}');
-
-function expectAuthError(action: () => unknown, code: string): void {
-  let caught: unknown;
-  try {
-    action();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(AuthenticationError);
-  expect((caught as AuthenticationError).code).toBe(code);
-}
 
 describe('TokenScheme', () => {
   const token = `whsec_${randomBytes(32).toString('base64')}`;
