@@ -50,9 +50,13 @@ describe('a 202 is a promise: accepted runs finish even when the queue loses eve
     }
     expect(new Set(accepted).size).toBe(200);
 
+    // This process's reconcile loop would put jobs back at once; the worker started below recovers.
+    await api.app.get(RunsReconciler).onModuleDestroy();
     // The queue's server restarts empty: every job is gone, the runs are still queued in PostgreSQL.
     await redis.flushall();
-    expect(await redis.dbsize()).toBe(0);
+    const queue = api.app.get<Queue>(getQueueToken(RUNS_QUEUE));
+    const states = await Promise.all(accepted.map((runId) => queue.getJobState(runId)));
+    expect(new Set(states)).toEqual(new Set(['unknown']));
 
     const worker = await startTestApp({
       worker: true,
@@ -97,7 +101,7 @@ describe('a 202 is a promise: accepted runs finish even when the queue loses eve
         ).body.data.id,
       );
     }
-    // Only the three passes below reconcile: the automatic loop of this process stops.
+    // Only the three passes below reconcile: this process's automatic loop stopped in the test above.
     await api.app.get(RunsReconciler).onModuleDestroy();
     await redis.flushall();
     // Old enough to be due, never checked.
