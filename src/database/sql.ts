@@ -1,3 +1,5 @@
+import type { Pool } from 'pg';
+
 /**
  * TypeORM's raw `query()` answers UPDATE and DELETE with `[rows, rowCount]` and everything else with
  * `rows`; this gives the rows either way, so that `UPDATE ... RETURNING` can be read like a SELECT.
@@ -7,4 +9,22 @@ export function rowsOf<T>(raw: unknown): T[] {
     return raw[0] as T[];
   }
   return raw as T[];
+}
+
+const statementNames = new Map<string, string>();
+
+/**
+ * Runs one of hookrun's fixed hot-path statements as a named prepared statement: each pooled connection
+ * parses and plans it once, then only binds and executes it. On the ingest path that halves
+ * PostgreSQL's CPU per request (BENCHMARKS.md). Only for statement texts fixed in the code (one name
+ * per distinct text, kept for the process's life), whose result columns are listed, never `*`: a
+ * migration that adds a column then changes no prepared statement's result type.
+ */
+export async function preparedQuery<T>(pool: Pool, text: string, values: unknown[]): Promise<T[]> {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `hookrun_${statementNames.size + 1}`;
+    statementNames.set(text, name);
+  }
+  return (await pool.query({ name, text, values })).rows as T[];
 }

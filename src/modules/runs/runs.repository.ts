@@ -5,7 +5,7 @@ import type { DataSource } from 'typeorm';
 
 import { InvalidInputError } from '../../common/errors.js';
 import { isUnstorableJson } from '../../common/database-errors.js';
-import { rowsOf } from '../../database/sql.js';
+import { preparedQuery, rowsOf } from '../../database/sql.js';
 import type { RunError, RunStatus, StepStatus, TriggerType } from './run-status.js';
 import { WorkflowRunStep } from './workflow-run-step.entity.js';
 import { WorkflowRun } from './workflow-run.entity.js';
@@ -65,6 +65,10 @@ const UPSERT_STEPS = `
          finished_at = EXCLUDED.finished_at, output = EXCLUDED.output, error = EXCLUDED.error
    WHERE EXCLUDED.status <> 'pending'`;
 
+/** Listed, not `*`: the claim is a prepared statement, whose result columns must not change under it. */
+const RUN_COLUMNS = `id, workflow_id, workflow_version, status, trigger_type, trigger_id, webhook_id, idempotency_key,
+  rerun_of, input, output, error, attempt, wake_at, checked_at, created_at, started_at, completed_at`;
+
 @Injectable()
 export class RunsRepository {
   /** The pool under TypeORM: the hot paths (ingest, worker) send plain parameterised SQL straight to it. */
@@ -74,8 +78,8 @@ export class RunsRepository {
     this.pool = (dataSource.driver as unknown as { master: Pool }).master;
   }
 
-  private async sql<T>(text: string, params: unknown[]): Promise<T[]> {
-    return (await this.pool.query(text, params)).rows as T[];
+  private sql<T>(text: string, params: unknown[]): Promise<T[]> {
+    return preparedQuery<T>(this.pool, text, params);
   }
 
   /**
@@ -204,7 +208,7 @@ export class RunsRepository {
   async claim(id: string, now: Date): Promise<WorkflowRun | null> {
     const rows = await this.sql<RunRow>(
       `UPDATE workflow_runs SET status = 'running', attempt = attempt + 1, started_at = COALESCE(started_at, $2)
-          WHERE id = $1 AND status IN ('queued', 'running') RETURNING *`,
+          WHERE id = $1 AND status IN ('queued', 'running') RETURNING ${RUN_COLUMNS}`,
       [id, now],
     );
     if (rows.length === 0) return null;
