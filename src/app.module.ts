@@ -34,11 +34,13 @@ export class AppModule {
         TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl)),
         // On the PostgreSQL backend the connection is the database's, set process-wide (src/local).
         BullModule.forRoot({ connection: { url: config.redisUrl ?? config.databaseUrl }, prefix: config.queuePrefix }),
+        // First, so that its routes come first in express's router: a webhook, the busiest request, is
+        // matched against the fewest route patterns.
+        WebhooksModule.forRoot(runs),
         ApiKeysModule,
         WorkflowsModule,
         SecretsModule,
         runs,
-        WebhooksModule.forRoot(runs),
         HealthModule,
       ],
     };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { newId } from './ids.js';
+import { firstIdAt, idTime, newId } from './ids.js';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -18,5 +18,28 @@ describe('newId', () => {
     const ms = parseInt(id.replace(/-/g, '').slice(0, 12), 16);
     expect(ms).toBeGreaterThanOrEqual(before);
     expect(ms).toBeLessThanOrEqual(Date.now());
+  });
+});
+
+describe('idTime and firstIdAt', () => {
+  it('reads back the millisecond an id was made at', () => {
+    const before = Date.now();
+    const id = newId();
+    const time = idTime(id).getTime();
+    expect(time).toBeGreaterThanOrEqual(before);
+    expect(time).toBeLessThanOrEqual(Date.now());
+    expect(idTime('01932b4e-3c1a-7abc-9def-0123456789ab').toISOString()).toBe('2024-11-14T15:32:47.770Z');
+  });
+
+  it('turns a time into an id bound: ids of earlier milliseconds sort below it, later and equal ones not', () => {
+    const t = new Date('2024-11-14T15:32:47.770Z');
+    const bound = firstIdAt(t);
+    expect(bound).toBe('01932b4e-3c1a-7000-8000-000000000000');
+    expect(bound).toMatch(UUID_V7);
+    expect(idTime(bound)).toEqual(t);
+    const same = '01932b4e-3c1a-7000-8000-000000000001';
+    const earlier = '01932b4e-3c19-7fff-bfff-ffffffffffff';
+    const later = '01932b4e-3c1b-7000-8000-000000000000';
+    expect([later, same, bound, earlier].sort()).toEqual([earlier, bound, same, later]);
   });
 });

@@ -28,3 +28,17 @@ export function newId(): string {
   }
   return v7({ random, msecs: lastMs, seq });
 }
+
+/** The millisecond a UUIDv7 was made at (its first 48 bits). */
+export function idTime(id: string): Date {
+  return new Date(parseInt(id.slice(0, 8) + id.slice(9, 13), 16));
+}
+
+/**
+ * The smallest UUIDv7 of the millisecond `time`: every v7 id made before it sorts below, every one made
+ * at or after it sorts at or above, so a time range becomes an id range that an index on the id walks.
+ */
+export function firstIdAt(time: Date): string {
+  const hex = Math.max(0, Math.floor(time.getTime())).toString(16).padStart(12, '0').slice(-12);
+  return `${hex.slice(0, 8)}-${hex.slice(8)}-7000-8000-000000000000`;
+}

@@ -10,6 +10,7 @@ import { Workflow } from '../modules/workflows/workflow.entity.js';
 import { InitialSchema1764216000000 } from './migrations/1764216000000-initial-schema.js';
 import { RunScheduling1764216100000 } from './migrations/1764216100000-run-scheduling.js';
 import { LeanRunInserts1764216400000 } from './migrations/1764216400000-lean-run-inserts.js';
+import { LeanDeliveryLog1764216500000 } from './migrations/1764216500000-lean-delivery-log.js';
 import { TriggerOptionsAndDeliveries1764216300000 } from './migrations/1764216300000-trigger-options-and-deliveries.js';
 
 export const ENTITIES = [
@@ -26,6 +27,7 @@ export const MIGRATIONS = [
   RunScheduling1764216100000,
   TriggerOptionsAndDeliveries1764216300000,
   LeanRunInserts1764216400000,
+  LeanDeliveryLog1764216500000,
 ];
 
 /** Shared by the app and the migration command, so both see the same schema. */

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
+import { v7 as uuidv7 } from 'uuid';
+
 import { WebhookDeliveriesPruner } from '../../src/modules/webhooks/deliveries/webhook-deliveries.pruner.js';
 import { WebhookDeliveriesRecorder } from '../../src/modules/webhooks/deliveries/webhook-deliveries.recorder.js';
 import { expectError } from '../support/expect-error.js';
@@ -372,12 +374,14 @@ describe('webhook delivery log', () => {
     await post(trigger.path, body, signedHeaders(trigger.secret, body)).expect(202);
     await waitForDeliveries(workflowId, 1);
     const [{ id: triggerId }] = await t.db.query('SELECT id FROM webhook_triggers WHERE slug = $1', [trigger.slug]);
+    // As the delivery log writes them: the id is a UUIDv7 of the time received.
     const insertAged = async (hoursAgo: number) => {
-      const id = randomUUID();
+      const receivedAt = new Date(Date.now() - hoursAgo * 3_600_000);
+      const id = uuidv7({ msecs: receivedAt.getTime() });
       await t.db.query(
         `INSERT INTO webhook_deliveries (id, trigger_id, workflow_id, received_at, outcome, status_code)
-         VALUES ($1, $2, $3, now() - make_interval(hours => $4), 'rejected', 401)`,
-        [id, triggerId, workflowId, hoursAgo],
+         VALUES ($1, $2, $3, $4, 'rejected', 401)`,
+        [id, triggerId, workflowId, receivedAt],
       );
       return id;
     };

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 
+import { firstIdAt } from '../../../common/ids.js';
 import type { DeliveryOutcome, WebhookDelivery } from './webhook-delivery.js';
 
 export interface DeliveryFilter {
@@ -36,8 +37,9 @@ export class WebhookDeliveriesRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * Many deliveries in one statement. Rows of a trigger deleted meanwhile are skipped rather than failing
-   * the whole batch on the foreign key; ids make a retried batch insert nothing twice.
+   * Many deliveries in one statement. Rows of a trigger deleted meanwhile are skipped (deleting a trigger
+   * deletes its deliveries; a batch racing that delete may leave a few rows, which pruning removes); ids
+   * make a retried batch insert nothing twice.
    */
   async insertMany(deliveries: readonly WebhookDelivery[]): Promise<void> {
     if (deliveries.length === 0) return;
@@ -73,24 +75,32 @@ export class WebhookDeliveriesRepository {
       `SELECT ${COLUMNS} FROM webhook_deliveries
         WHERE trigger_id = $1
           AND ($2::text IS NULL OR outcome = $2)
-          AND ($3::timestamptz IS NULL OR received_at >= $3)
+          AND ($3::uuid IS NULL OR id >= $3)
           AND ($4::uuid IS NULL OR id < $4)
         ORDER BY id DESC
         LIMIT $5`,
-      [filter.triggerId, filter.outcome ?? null, filter.since ?? null, filter.beforeId, filter.limit + 1],
+      // Ids are UUIDv7 of the time received: `since` is an id range on the (trigger_id, id) index.
+      [
+        filter.triggerId,
+        filter.outcome ?? null,
+        filter.since ? firstIdAt(filter.since) : null,
+        filter.beforeId,
+        filter.limit + 1,
+      ],
     );
     return rows.map(toDelivery);
   }
 
   /**
-   * Deletes up to `batchSize` deliveries received before `before`; returns how many. Rows another
-   * process is deleting are skipped, so that several processes pruning at once do not wait on each other.
+   * Deletes up to `batchSize` deliveries received before `before`, oldest first, by id range on the
+   * primary key (ids are UUIDv7 of the time received); returns how many. Rows another process is
+   * deleting are skipped, so that several processes pruning at once do not wait on each other.
    */
   async deleteReceivedBefore(before: Date, batchSize: number): Promise<number> {
     const result: unknown = await this.dataSource.query(
       `DELETE FROM webhook_deliveries WHERE id IN (
-         SELECT id FROM webhook_deliveries WHERE received_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
-      [before, batchSize],
+         SELECT id FROM webhook_deliveries WHERE id < $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+      [firstIdAt(before), batchSize],
     );
     // TypeORM answers a DELETE with [rows, affected].
     return Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 import { Injectable, Logger } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { newId } from '../../../common/ids.js';
 
+import { idTime, newId } from '../../../common/ids.js';
 import { TriggerCache } from '../trigger-cache.js';
 import type { DeliveryOutcome } from './webhook-delivery.js';
 import { WebhookDeliveriesRecorder } from './webhook-deliveries.recorder.js';
@@ -40,7 +40,8 @@ export class WebhookDeliveryLogMiddleware {
     const slug = slugOf(req.path);
     if (slug !== null) {
       const id = newId();
-      const receivedAt = new Date();
+      // The id's own millisecond, so that time ranges over deliveries are id ranges (the repository).
+      const receivedAt = idTime(id);
       res.once('finish', () => {
         this.finished(req, res, slug, id, receivedAt).catch((error: unknown) =>
           this.logger.warn(`Could not log webhook delivery ${id}: ${(error as Error).message}`),
@@ -68,7 +69,7 @@ export class WebhookDeliveryLogMiddleware {
       statusCode: status,
       errorCode,
       bodyBytes: body ? body.length : declaredLength(req),
-      bodySha256: body ? createHash('sha256').update(body).digest('hex') : null,
+      bodySha256: body ? hash('sha256', body, 'hex') : null,
       deliveryId: req.verifiedWebhook?.deliveryId ?? null,
       runId: run?.id ?? null,
       requestId: req.requestId ?? null,
