@@ -15,7 +15,7 @@ import { baselineScenario, e2eScenario, idleLatencyScenario, ingestScenario, soa
 import { setBenchDatabase } from './lib/processes.mjs';
 import { databaseName, ensureDatabase, lockBench } from './lib/services.mjs';
 import { medianOf } from './lib/stats.mjs';
-import { evaluateTargets, markdownReport, profileReport } from './lib/report.mjs';
+import { evaluateTargets, markdownReport, pairedIngestRatio, profileReport } from './lib/report.mjs';
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -237,7 +237,10 @@ async function main() {
   for (let run = 1; run <= options.runs; run++) {
     /** @type {Record<string, any>} */
     const results = {};
-    for (const name of scenarios.filter((s) => s !== 'soak')) {
+    // Every other run in reverse order, so that a machine getting slower or faster during the bench
+    // does not always favour the scenario that runs first.
+    const order = scenarios.filter((s) => s !== 'soak');
+    for (const name of run % 2 === 1 ? order : order.reverse()) {
       console.log(`[run ${run}/${options.runs}] ${name}...`);
       try {
         const result = await runners[name](ctx);
@@ -290,6 +293,7 @@ async function main() {
     },
     median,
     ratios: {
+      ingestOverBaselinePaired: pairedIngestRatio(runs),
       ingestOverBaseline:
         median.ingest && median.baseline ? round2(median.ingest.acceptedPerSec / median.baseline.acceptedPerSec) : null,
       ingestOverBaselineExpress:
@@ -297,7 +301,7 @@ async function main() {
           ? round2(median.ingest.acceptedPerSec / median['baseline-express'].acceptedPerSec)
           : null,
     },
-    targets: evaluateTargets({ ...median, soak }),
+    targets: evaluateTargets({ ...median, soak }, pairedIngestRatio(runs)?.median ?? null),
     soak,
     runs,
     failures,

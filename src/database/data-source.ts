@@ -11,6 +11,7 @@ import { InitialSchema1764216000000 } from './migrations/1764216000000-initial-s
 import { RunScheduling1764216100000 } from './migrations/1764216100000-run-scheduling.js';
 import { LeanRunInserts1764216400000 } from './migrations/1764216400000-lean-run-inserts.js';
 import { LeanDeliveryLog1764216500000 } from './migrations/1764216500000-lean-delivery-log.js';
+import { AcceptedDeliveriesInRuns1764216600000 } from './migrations/1764216600000-accepted-deliveries-in-runs.js';
 import { TriggerOptionsAndDeliveries1764216300000 } from './migrations/1764216300000-trigger-options-and-deliveries.js';
 
 export const ENTITIES = [
@@ -28,6 +29,7 @@ export const MIGRATIONS = [
   TriggerOptionsAndDeliveries1764216300000,
   LeanRunInserts1764216400000,
   LeanDeliveryLog1764216500000,
+  AcceptedDeliveriesInRuns1764216600000,
 ];
 
 /** Shared by the app and the migration command, so both see the same schema. */

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import type { DataSource } from 'typeorm';
 
 /**
  * TypeORM's raw `query()` answers UPDATE and DELETE with `[rows, rowCount]` and everything else with
@@ -27,4 +28,9 @@ export async function preparedQuery<T>(pool: Pool, text: string, values: unknown
     statementNames.set(text, name);
   }
   return (await pool.query({ name, text, values })).rows as T[];
+}
+
+/** The pg pool under a TypeORM data source: hot paths send plain parameterised SQL straight to it. */
+export function poolOf(dataSource: DataSource): Pool {
+  return (dataSource.driver as unknown as { master: Pool }).master;
 }

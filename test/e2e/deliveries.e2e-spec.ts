@@ -320,20 +320,28 @@ describe('webhook delivery log', () => {
 
   it('answers webhooks as usual when writing the log fails', async () => {
     const { id: workflowId, trigger } = await createWebhookWorkflow(t);
+    const first = JSON.stringify({ n: 1 });
     await t.db.query('ALTER TABLE webhook_deliveries RENAME TO webhook_deliveries_away');
     try {
-      const body = JSON.stringify({ n: 1 });
-      expect((await post(trigger.path, body, signedHeaders(trigger.secret, body))).status).toBe(202);
-      expectError(await post(trigger.path, body, {}), 401, 'missing_signature');
+      expect((await post(trigger.path, first, signedHeaders(trigger.secret, first))).status).toBe(202);
+      expectError(await post(trigger.path, first, {}), 401, 'missing_signature');
       await t.app.get(WebhookDeliveriesRecorder).flush();
     } finally {
       await t.db.query('ALTER TABLE webhook_deliveries_away RENAME TO webhook_deliveries');
     }
-    // Those two were dropped (the failure is logged); the log goes on with the next ones.
-    const body = JSON.stringify({ n: 2 });
-    expect((await post(trigger.path, body, signedHeaders(trigger.secret, body))).status).toBe(202);
-    const deliveries = await waitForDeliveries(workflowId, 1);
-    expect(deliveries.map((d) => d.bodySha256)).toEqual([sha256(body)]);
+    // The rejection was dropped (the failure is logged); the accepted delivery is logged in its run's
+    // row, which the outage did not touch; and the log goes on with the next ones.
+    const second = JSON.stringify({ n: 2 });
+    expect((await post(trigger.path, second, signedHeaders(trigger.secret, second))).status).toBe(202);
+    expectError(await post(trigger.path, second, {}), 401, 'missing_signature');
+    await waitForDeliveries(workflowId, 3);
+    await t.app.get(WebhookDeliveriesRecorder).flush();
+    const deliveries = (await list(workflowId, '?limit=100')).data;
+    expect(deliveries.map((d) => [d.outcome, d.bodySha256])).toEqual([
+      ['rejected', sha256(second)],
+      ['accepted', sha256(second)],
+      ['accepted', sha256(first)],
+    ]);
   });
 
   it('skips deliveries of a trigger deleted before they were written, without losing the rest of the batch', async () => {
@@ -387,11 +395,19 @@ describe('webhook delivery log', () => {
     };
     const old = [await insertAged(25), await insertAged(24 * 30)];
     const young = await insertAged(23);
+    // A run the trigger started 25 hours ago stands for a delivery past retention too.
+    const agedRun = uuidv7({ msecs: Date.now() - 25 * 3_600_000 });
+    await t.db.query(
+      `INSERT INTO workflow_runs (id, workflow_id, workflow_version, status, trigger_type, trigger_id, webhook_id, input,
+                                  created_at, body_bytes, body_sha256)
+       VALUES ($1, $2, 1, 'completed', 'webhook', $3, 'msg_aged', '{}', now() - interval '25 hours', 2, $4)`,
+      [agedRun, workflowId, triggerId, sha256('{}')],
+    );
 
     expect(await t.app.get(WebhookDeliveriesPruner).prune()).toBe(2);
     const remaining = (await list(workflowId)).data.map((d) => d.id);
     expect(remaining).toContain(young);
-    for (const id of old) expect(remaining).not.toContain(id);
+    for (const id of [...old, agedRun]) expect(remaining).not.toContain(id);
     expect(remaining).toHaveLength(2);
 
     await t.http().delete(`/v1/workflows/${workflowId}/trigger/webhook`).set(t.auth).expect(204);

@@ -269,13 +269,8 @@ describe('no secret in the logs', () => {
 
     // Let the runs fail (their message quotes a whsec_-shaped value) and the delivery log be written.
     await waitUntil(async () => {
-      const [deliveries] = (
-        await db.query(
-          'SELECT count(*)::int AS count FROM webhook_deliveries d JOIN webhook_triggers t ON t.id = d.trigger_id WHERE t.workflow_id = $1',
-          [standard.workflowId],
-        )
-      ).rows as { count: number }[];
-      return deliveries.count >= 4;
+      const listed = await call('GET', `/v1/workflows/${standard.workflowId}/trigger/webhook/deliveries`);
+      return listed.status === 200 && (listed.body.data as unknown[]).length >= 4;
     });
     expect(await app.stop('SIGTERM')).toBe(0);
     output = app.output();

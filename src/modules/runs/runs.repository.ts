@@ -5,7 +5,7 @@ import type { DataSource } from 'typeorm';
 
 import { InvalidInputError } from '../../common/errors.js';
 import { isUnstorableJson } from '../../common/database-errors.js';
-import { preparedQuery, rowsOf } from '../../database/sql.js';
+import { poolOf, preparedQuery, rowsOf } from '../../database/sql.js';
 import type { RunError, RunStatus, StepStatus, TriggerType } from './run-status.js';
 import { WorkflowRunStep } from './workflow-run-step.entity.js';
 import { WorkflowRun } from './workflow-run.entity.js';
@@ -22,6 +22,15 @@ export interface NewRun {
   rerunOf: string | null;
   /** The input as JSON text: a webhook's body goes to PostgreSQL as received, without a re-serialisation. */
   inputJson: string;
+  /** The webhook delivery that starts the run, logged in the run's row; null for other runs. */
+  delivery: RunDelivery | null;
+}
+
+/** What the delivery log shows of the request that started a run (never its body or headers). */
+export interface RunDelivery {
+  requestId: string | null;
+  bodyBytes: number;
+  bodySha256: string;
 }
 
 export interface InsertedRun {
@@ -75,7 +84,7 @@ export class RunsRepository {
   private readonly pool: Pool;
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {
-    this.pool = (dataSource.driver as unknown as { master: Pool }).master;
+    this.pool = poolOf(dataSource);
   }
 
   private sql<T>(text: string, params: unknown[]): Promise<T[]> {
@@ -90,8 +99,10 @@ export class RunsRepository {
   async insertUnlessDuplicate(run: NewRun): Promise<InsertedRun> {
     const inserted = await this.sql<{ id: string }>(
       `INSERT INTO workflow_runs
-         (id, workflow_id, workflow_version, status, trigger_type, trigger_id, webhook_id, idempotency_key, rerun_of, input)
-       VALUES ($1, $2, COALESCE($3::int, (SELECT version FROM workflows WHERE id = $2)), 'queued', $4, $5, $6, $7, $8, $9::jsonb)
+         (id, workflow_id, workflow_version, status, trigger_type, trigger_id, webhook_id, idempotency_key, rerun_of, input,
+          request_id, body_bytes, body_sha256)
+       VALUES ($1, $2, COALESCE($3::int, (SELECT version FROM workflows WHERE id = $2)), 'queued', $4, $5, $6, $7, $8, $9::jsonb,
+               $10, $11, $12)
        ON CONFLICT DO NOTHING
        RETURNING id`,
       [
@@ -104,6 +115,9 @@ export class RunsRepository {
         run.idempotencyKey,
         run.rerunOf,
         run.inputJson,
+        run.delivery?.requestId ?? null,
+        run.delivery?.bodyBytes ?? null,
+        run.delivery?.bodySha256 ?? null,
       ],
     ).catch((error: unknown) => {
       if (isUnstorableJson(error)) {

@@ -7,13 +7,14 @@ import { WorkflowsService } from '../workflows/workflows.service.js';
 import { toRunResponse, type RunResponse } from './dto/run.dto.js';
 import type { RunStatus } from './run-status.js';
 import { RunsProducer } from './runs.producer.js';
-import { RunsRepository, type InsertedRun, type RunFilter } from './runs.repository.js';
+import { RunsRepository, type InsertedRun, type RunDelivery, type RunFilter } from './runs.repository.js';
 
 export interface WebhookRunRequest {
   workflowId: string;
   triggerId: string;
   webhookId: string;
   inputJson: string;
+  delivery: RunDelivery;
 }
 
 @Injectable()
@@ -36,6 +37,7 @@ export class RunsService {
       idempotencyKey: null,
       rerunOf: null,
       inputJson: request.inputJson,
+      delivery: request.delivery,
     });
     if (run.created) await this.producer.enqueue(run.id);
     return run;
@@ -57,6 +59,7 @@ export class RunsService {
       idempotencyKey,
       rerunOf: null,
       inputJson: JSON.stringify(input),
+      delivery: null,
     });
     if (inserted.created) await this.producer.enqueue(inserted.id);
     return { run: await this.get(inserted.id), replayed: !inserted.created };
@@ -113,6 +116,7 @@ export class RunsService {
       idempotencyKey: null,
       rerunOf: original.id,
       inputJson: JSON.stringify(original.input ?? null),
+      delivery: null,
     });
     await this.producer.enqueue(inserted.id);
     return this.get(inserted.id);

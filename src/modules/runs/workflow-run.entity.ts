@@ -62,6 +62,17 @@ export class WorkflowRun {
   @Column('timestamptz', { name: 'completed_at', nullable: true })
   completedAt: Date | null;
 
+  // The webhook delivery that started the run, for the delivery log (webhook-deliveries.repository.ts);
+  // null for runs started otherwise. Not loaded with the run.
+  @Column('text', { name: 'request_id', nullable: true, select: false })
+  requestId?: string | null;
+
+  @Column('int', { name: 'body_bytes', nullable: true, select: false })
+  bodyBytes?: number | null;
+
+  @Column('text', { name: 'body_sha256', nullable: true, select: false })
+  bodySha256?: string | null;
+
   @OneToMany(() => WorkflowRunStep, (step) => step.run)
   steps?: Relation<WorkflowRunStep>[];
 }

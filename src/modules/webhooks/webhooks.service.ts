@@ -1,3 +1,5 @@
+import { hash } from 'node:crypto';
+
 import { Injectable } from '@nestjs/common';
 
 import type { InsertedRun } from '../runs/runs.repository.js';
@@ -17,8 +19,16 @@ export class WebhooksService {
     private readonly rateLimiter: TriggerRateLimiter,
   ) {}
 
-  /** A verified delivery becomes a queued run, or the run its delivery id already started. */
-  async accept(webhook: VerifiedWebhook, contentType: string | undefined, rawBody: Buffer): Promise<WebhookOutcome> {
+  /**
+   * A verified delivery becomes a queued run, or the run its delivery id already started. The run's row
+   * also logs the delivery (request id, size, SHA-256 of the body), so that it needs no row of its own.
+   */
+  async accept(
+    webhook: VerifiedWebhook,
+    contentType: string | undefined,
+    rawBody: Buffer,
+    requestId: string | null,
+  ): Promise<WebhookOutcome> {
     this.rateLimiter.take(webhook.trigger.id);
     if (webhook.trigger.scheme.name === 'slack') {
       const challenge = slackChallengeOf(contentType, rawBody);
@@ -29,6 +39,7 @@ export class WebhooksService {
       triggerId: webhook.trigger.id,
       webhookId: webhook.deliveryId,
       inputJson: webhookInputJson(contentType, rawBody),
+      delivery: { requestId, bodyBytes: rawBody.length, bodySha256: hash('sha256', rawBody, 'hex') },
     });
     return { kind: 'run', run };
   }

@@ -3,10 +3,15 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 
 import { firstIdAt } from '../../../common/ids.js';
+import { poolOf, preparedQuery } from '../../../database/sql.js';
 import type { DeliveryOutcome, WebhookDelivery } from './webhook-delivery.js';
 
 export interface DeliveryFilter {
   triggerId: string;
+  /** The trigger's workflow: the runs it started are listed from that workflow's runs. */
+  workflowId: string;
+  /** Runs created before this are past the log's retention and not listed (delivery rows are pruned). */
+  retainedFrom: Date;
   outcome?: DeliveryOutcome;
   since?: Date;
   /** Only deliveries older than this id (the cursor). */
@@ -57,10 +62,11 @@ export class WebhookDeliveriesRepository {
       run_id: d.runId,
       request_id: d.requestId,
     }));
-    await this.dataSource.query(
+    await preparedQuery(
+      poolOf(this.dataSource),
       `INSERT INTO webhook_deliveries (${COLUMNS})
        SELECT ${COLUMNS}
-         FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, trigger_id uuid, workflow_id uuid, received_at timestamptz,
+         FROM json_to_recordset($1::json) AS r(id uuid, trigger_id uuid, workflow_id uuid, received_at timestamptz,
               outcome text, status_code int, error_code text, body_bytes bigint, body_sha256 text, delivery_id text,
               run_id uuid, request_id text)
         WHERE EXISTS (SELECT 1 FROM webhook_triggers t WHERE t.id = r.trigger_id)
@@ -69,24 +75,38 @@ export class WebhookDeliveriesRepository {
     );
   }
 
-  /** A trigger's deliveries, newest first, `limit + 1` of them so that the caller knows whether more follow. */
+  /**
+   * A trigger's deliveries, newest first, `limit + 1` of them so that the caller knows whether more
+   * follow: the rows of `webhook_deliveries` (replays, rejections, Slack's handshake, and deliveries
+   * from before runs logged their own) merged with the runs the trigger started, each run standing for
+   * the delivery that started it (its id is the run's). Both kinds of id are UUIDv7 of the time
+   * received, so one id order, one cursor, and `since` as an id range serve both, each on an index:
+   * (trigger_id, id) for delivery rows, (workflow_id, id) for runs.
+   */
   async list(filter: DeliveryFilter): Promise<WebhookDelivery[]> {
+    const since = filter.since ? firstIdAt(filter.since) : null;
+    const retained = firstIdAt(filter.retainedFrom);
     const rows: DeliveryRow[] = await this.dataSource.query(
-      `SELECT ${COLUMNS} FROM webhook_deliveries
-        WHERE trigger_id = $1
-          AND ($2::text IS NULL OR outcome = $2)
-          AND ($3::uuid IS NULL OR id >= $3)
-          AND ($4::uuid IS NULL OR id < $4)
-        ORDER BY id DESC
-        LIMIT $5`,
-      // Ids are UUIDv7 of the time received: `since` is an id range on the (trigger_id, id) index.
-      [
-        filter.triggerId,
-        filter.outcome ?? null,
-        filter.since ? firstIdAt(filter.since) : null,
-        filter.beforeId,
-        filter.limit + 1,
-      ],
+      `(SELECT ${COLUMNS} FROM webhook_deliveries
+         WHERE trigger_id = $1
+           AND ($3::text IS NULL OR outcome = $3)
+           AND ($4::uuid IS NULL OR id >= $4)
+           AND ($5::uuid IS NULL OR id < $5)
+         ORDER BY id DESC
+         LIMIT $6)
+       UNION ALL
+       (SELECT id, trigger_id, workflow_id, created_at AS received_at, 'accepted' AS outcome, 202 AS status_code,
+               NULL AS error_code, body_bytes::bigint, body_sha256, webhook_id AS delivery_id, id AS run_id, request_id
+          FROM workflow_runs
+         WHERE workflow_id = $2 AND trigger_id = $1 AND body_sha256 IS NOT NULL
+           AND ($3::text IS NULL OR $3 = 'accepted')
+           AND id >= GREATEST($4::uuid, $7::uuid)
+           AND ($5::uuid IS NULL OR id < $5)
+         ORDER BY id DESC
+         LIMIT $6)
+       ORDER BY id DESC
+       LIMIT $6`,
+      [filter.triggerId, filter.workflowId, filter.outcome ?? null, since, filter.beforeId, filter.limit + 1, retained],
     );
     return rows.map(toDelivery);
   }

@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { decodeCursor, toPage, type Page } from '../../../common/pagination.js';
 import {
   toWebhookDeliveryResponse,
@@ -14,6 +15,7 @@ export class WebhookDeliveriesService {
   constructor(
     private readonly deliveries: WebhookDeliveriesRepository,
     private readonly triggers: WebhookTriggersService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** The deliveries of the workflow's current trigger, newest first. */
@@ -22,6 +24,8 @@ export class WebhookDeliveriesService {
     const limit = query.limit ?? 20;
     const rows = await this.deliveries.list({
       triggerId: trigger.id,
+      workflowId,
+      retainedFrom: new Date(Date.now() - this.config.deliveryRetentionHours * 3_600_000),
       outcome: query.outcome,
       since: query.since === undefined ? undefined : new Date(query.since),
       beforeId: decodeCursor(query.cursor),

@@ -25,7 +25,9 @@ const WEBHOOK_ROUTE = /^\/webhooks\/workflows\/([^/]+)\/?$/;
  * time on the way in; everything else happens once the answer has been sent ('finish'), from what the
  * guard (`verifiedWebhook`), the controller (`webhookRun`) and the exception filter (`res.locals.errorCode`)
  * left on the request, with the trigger looked up through the cache when the guard did not get that far.
- * A request whose connection closed before its answer was sent has no outcome and is not recorded.
+ * A request whose connection closed before its answer was sent has no outcome and is not recorded. A
+ * delivery that started a run is not recorded here at all: the run's own row logs it (one row per
+ * accepted webhook, not two), and the repository lists both.
  */
 @Injectable()
 export class WebhookDeliveryLogMiddleware {
@@ -60,24 +62,26 @@ export class WebhookDeliveryLogMiddleware {
     const outcome: DeliveryOutcome = status >= 300 ? 'rejected' : run?.replayed ? 'replayed' : 'accepted';
     const errorCode = status >= 400 && typeof res.locals.errorCode === 'string' ? res.locals.errorCode : null;
     const body = Buffer.isBuffer(req.body) ? req.body : null;
-    this.recorder.record({
-      id,
-      triggerId: trigger.id,
-      workflowId: trigger.workflowId,
-      receivedAt,
-      outcome,
-      statusCode: status,
-      errorCode,
-      bodyBytes: body ? body.length : declaredLength(req),
-      bodySha256: body ? hash('sha256', body, 'hex') : null,
-      deliveryId: req.verifiedWebhook?.deliveryId ?? null,
-      runId: run?.id ?? null,
-      requestId: req.requestId ?? null,
-    });
+    // A delivery that started a run is logged in the run's row (WebhooksService.accept).
+    if (!(outcome === 'accepted' && run)) {
+      this.recorder.record({
+        id,
+        triggerId: trigger.id,
+        workflowId: trigger.workflowId,
+        receivedAt,
+        outcome,
+        statusCode: status,
+        errorCode,
+        bodyBytes: body ? body.length : declaredLength(req),
+        bodySha256: body ? hash('sha256', body, 'hex') : null,
+        deliveryId: req.verifiedWebhook?.deliveryId ?? null,
+        runId: run?.id ?? null,
+        requestId: req.requestId ?? null,
+      });
+    }
     this.logger.debug(
-      `Delivery ${id} to trigger ${trigger.id}: ${outcome} ${status}${errorCode ? ` ${errorCode}` : ''}` +
-        (run ? ` run ${run.id}` : '') +
-        ` (request ${req.requestId ?? '-'})`,
+      `Delivery ${outcome === 'accepted' && run ? run.id : id} to trigger ${trigger.id}: ${outcome} ${status}` +
+        `${errorCode ? ` ${errorCode}` : ''}${run ? ` run ${run.id}` : ''} (request ${req.requestId ?? '-'})`,
     );
   }
 }

@@ -23,7 +23,10 @@ export class ListDeliveriesQueryDto extends ListQueryDto {
 }
 
 export class WebhookDeliveryResponse {
-  /** @example "0193a8f2-5b7e-7c3d-9a61-2f4e8d0c1b2a" */
+  /**
+   * The entry's id, time-ordered; for a delivery that started a run, the run's id.
+   * @example "0193a8f2-5b7e-7c3d-9a61-2f4e8d0c1b2a"
+   */
   id: string;
   /** @example "2026-11-27T10:00:00.000Z" */
   receivedAt: string;
