@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { firstIdAt, idTime, newId } from './ids.js';
+import { firstIdAt, idTime, newId, newIdAt } from './ids.js';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -29,6 +29,17 @@ describe('idTime and firstIdAt', () => {
     expect(time).toBeGreaterThanOrEqual(before);
     expect(time).toBeLessThanOrEqual(Date.now());
     expect(idTime('01932b4e-3c1a-7abc-9def-0123456789ab').toISOString()).toBe('2024-11-14T15:32:47.770Z');
+  });
+
+  it('makes distinct ids of a given millisecond, also one in the past', () => {
+    const ms = Date.now() - 60_000;
+    const ids = Array.from({ length: 500 }, () => newIdAt(ms));
+    for (const id of ids) {
+      expect(id).toMatch(UUID_V7);
+      expect(idTime(id).getTime()).toBe(ms);
+    }
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(newIdAt(ms) < newId()).toBe(true);
   });
 
   it('turns a time into an id bound: ids of earlier milliseconds sort below it, later and equal ones not', () => {

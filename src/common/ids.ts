@@ -11,13 +11,18 @@ let offset = POOL.length;
 let lastMs = -Infinity;
 let seq = 0;
 
-export function newId(): string {
+function nextRandom(): Buffer {
   if (offset === POOL.length) {
     randomFillSync(POOL);
     offset = 0;
   }
   const random = POOL.subarray(offset, offset + 16);
   offset += 16;
+  return random;
+}
+
+export function newId(): string {
+  const random = nextRandom();
   const now = Date.now();
   if (now > lastMs) {
     lastMs = now;
@@ -27,6 +32,15 @@ export function newId(): string {
     seq = (seq + 1) | 0;
   }
   return v7({ random, msecs: lastMs, seq });
+}
+
+/**
+ * A UUIDv7 of a given millisecond (a moment noted earlier): ordered with other ids across milliseconds,
+ * random within one.
+ */
+export function newIdAt(ms: number): string {
+  const random = nextRandom();
+  return v7({ random, msecs: ms, seq: random.readUInt32BE(6) & 0x7fffffff });
 }
 
 /** The millisecond a UUIDv7 was made at (its first 48 bits). */

@@ -1,9 +1,10 @@
 import { hash } from 'node:crypto';
 
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 
-import { idTime, newId } from '../../../common/ids.js';
+import { newIdAt } from '../../../common/ids.js';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { TriggerCache } from '../trigger-cache.js';
 import type { DeliveryOutcome } from './webhook-delivery.js';
 import { WebhookDeliveriesRecorder } from './webhook-deliveries.recorder.js';
@@ -33,27 +34,31 @@ const WEBHOOK_ROUTE = /^\/webhooks\/workflows\/([^/]+)\/?$/;
 export class WebhookDeliveryLogMiddleware {
   private readonly logger = new Logger('WebhookDeliveries');
 
+  /** Whether the per-delivery debug line is logged at all: building it costs on every webhook. */
+  private readonly debug: boolean;
+
   constructor(
     private readonly recorder: WebhookDeliveriesRecorder,
     private readonly triggers: TriggerCache,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.debug = config.logLevel === 'debug' || config.logLevel === 'trace';
+  }
 
   readonly use = (req: Request, res: Response, next: NextFunction): void => {
     const slug = slugOf(req.path);
     if (slug !== null) {
-      const id = newId();
-      // The id's own millisecond, so that time ranges over deliveries are id ranges (the repository).
-      const receivedAt = idTime(id);
+      const receivedAtMs = Date.now();
       res.once('finish', () => {
-        this.finished(req, res, slug, id, receivedAt).catch((error: unknown) =>
-          this.logger.warn(`Could not log webhook delivery ${id}: ${(error as Error).message}`),
+        this.finished(req, res, slug, receivedAtMs).catch((error: unknown) =>
+          this.logger.warn(`Could not log a webhook delivery to ${slug}: ${(error as Error).message}`),
         );
       });
     }
     next();
   };
 
-  private async finished(req: Request, res: Response, slug: string, id: string, receivedAt: Date): Promise<void> {
+  private async finished(req: Request, res: Response, slug: string, receivedAtMs: number): Promise<void> {
     const trigger = req.verifiedWebhook?.trigger ?? (await this.triggers.get(slug));
     if (!trigger) return;
     const status = res.statusCode;
@@ -63,12 +68,15 @@ export class WebhookDeliveryLogMiddleware {
     const errorCode = status >= 400 && typeof res.locals.errorCode === 'string' ? res.locals.errorCode : null;
     const body = Buffer.isBuffer(req.body) ? req.body : null;
     // A delivery that started a run is logged in the run's row (WebhooksService.accept).
-    if (!(outcome === 'accepted' && run)) {
+    const loggedInRun = outcome === 'accepted' && run !== undefined;
+    // An id of the moment received, so that time ranges over deliveries are id ranges (the repository).
+    const id = loggedInRun ? run.id : newIdAt(receivedAtMs);
+    if (!loggedInRun) {
       this.recorder.record({
         id,
         triggerId: trigger.id,
         workflowId: trigger.workflowId,
-        receivedAt,
+        receivedAt: new Date(receivedAtMs),
         outcome,
         statusCode: status,
         errorCode,
@@ -79,10 +87,12 @@ export class WebhookDeliveryLogMiddleware {
         requestId: req.requestId ?? null,
       });
     }
-    this.logger.debug(
-      `Delivery ${outcome === 'accepted' && run ? run.id : id} to trigger ${trigger.id}: ${outcome} ${status}` +
-        `${errorCode ? ` ${errorCode}` : ''}${run ? ` run ${run.id}` : ''} (request ${req.requestId ?? '-'})`,
-    );
+    if (this.debug) {
+      this.logger.debug(
+        `Delivery ${id} to trigger ${trigger.id}: ${outcome} ${status}${errorCode ? ` ${errorCode}` : ''}` +
+          `${run ? ` run ${run.id}` : ''} (request ${req.requestId ?? '-'})`,
+      );
+    }
   }
 }
 
