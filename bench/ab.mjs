@@ -17,7 +17,7 @@ import pg from 'pg';
 
 import { drive } from './lib/load.mjs';
 import { cpuSeconds, startServer } from './lib/processes.mjs';
-import { cleanDatabase, cleanRedis, ensureDatabase } from './lib/services.mjs';
+import { cleanDatabase, cleanRedis, ensureDatabase, lockBench } from './lib/services.mjs';
 import { BENCH_DEFINITION, signedDeliveries } from './lib/signing.mjs';
 
 const { values: args } = parseArgs({
@@ -54,110 +54,116 @@ const variants = (args.variant ?? ['A=']).map((spec) => {
 });
 
 await ensureDatabase(databaseUrl);
+const unlock = await lockBench(databaseUrl, 30 * 60_000, console.log);
 const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
 await cleanDatabase(db);
 await cleanRedis(redisUrl, prefix);
 
+/** @type {any[]} */
 const servers = [];
-for (const v of variants) {
-  if (v.baseline) {
-    const secret = `whsec_${randomBytes(32).toString('base64')}`;
+try {
+  for (const v of variants) {
+    if (v.baseline) {
+      const secret = `whsec_${randomBytes(32).toString('base64')}`;
+      const server = await startServer({
+        name: v.name,
+        script: join(root, 'bench', 'baseline-server.mjs'),
+        args: ['nest'],
+        env: {
+          ...process.env,
+          DATABASE_URL: databaseUrl,
+          REDIS_URL: redisUrl,
+          QUEUE_PREFIX: `${prefix}-baseline`,
+          BASELINE_SLUG: 'baseline',
+          BASELINE_SECRET: secret,
+          BASELINE_TOLERANCE_SECONDS: '3600',
+          NODE_ENV: 'production',
+        },
+        cwd: root,
+        readyPath: '/health',
+      });
+      servers.push({
+        ...v,
+        server,
+        target: { path: '/webhooks/workflows/baseline', secret, fallbackPath: '/health' },
+        accepted: 0,
+        seconds: 0,
+        cpu: 0,
+        perSlice: [],
+      });
+      continue;
+    }
     const server = await startServer({
       name: v.name,
-      script: join(root, 'bench', 'baseline-server.mjs'),
-      args: ['nest'],
+      script: join(v.dir, 'dist', 'main.js'),
+      args: ['api'],
       env: {
         ...process.env,
         DATABASE_URL: databaseUrl,
         REDIS_URL: redisUrl,
-        QUEUE_PREFIX: `${prefix}-baseline`,
-        BASELINE_SLUG: 'baseline',
-        BASELINE_SECRET: secret,
-        BASELINE_TOLERANCE_SECONDS: '3600',
+        QUEUE_PREFIX: prefix,
+        SECRETS_ENCRYPTION_KEY: encryptionKey,
+        BOOTSTRAP_API_KEY: apiKey,
+        WEBHOOK_RATE_LIMIT_PER_SECOND: '0',
+        LOG_LEVEL: 'warn',
         NODE_ENV: 'production',
+        ...v.env,
       },
-      cwd: root,
-      readyPath: '/health',
+      cwd: v.dir,
+      readyPath: '/health/ready',
     });
+    const call = async (method, path, body) => {
+      const res = await fetch(`${server.baseUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+      return (await res.json()).data;
+    };
+    const workflow = await call('POST', '/v1/workflows', { name: `ab ${v.name}`, definition: BENCH_DEFINITION });
+    const trigger = await call('POST', `/v1/workflows/${workflow.id}/trigger/webhook`, { toleranceSeconds: 3600 });
     servers.push({
       ...v,
       server,
-      target: { path: '/webhooks/workflows/baseline', secret, fallbackPath: '/health' },
+      target: { path: `/webhooks/workflows/${trigger.slug}`, secret: trigger.secret, fallbackPath: '/health/live' },
       accepted: 0,
       seconds: 0,
       cpu: 0,
       perSlice: [],
     });
-    continue;
   }
-  const server = await startServer({
-    name: v.name,
-    script: join(v.dir, 'dist', 'main.js'),
-    args: ['api'],
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: redisUrl,
-      QUEUE_PREFIX: prefix,
-      SECRETS_ENCRYPTION_KEY: encryptionKey,
-      BOOTSTRAP_API_KEY: apiKey,
-      WEBHOOK_RATE_LIMIT_PER_SECOND: '0',
-      LOG_LEVEL: 'warn',
-      NODE_ENV: 'production',
-      ...v.env,
-    },
-    cwd: v.dir,
-    readyPath: '/health/ready',
-  });
-  const call = async (method, path, body) => {
-    const res = await fetch(`${server.baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-    return (await res.json()).data;
-  };
-  const workflow = await call('POST', '/v1/workflows', { name: `ab ${v.name}`, definition: BENCH_DEFINITION });
-  const trigger = await call('POST', `/v1/workflows/${workflow.id}/trigger/webhook`, { toleranceSeconds: 3600 });
-  servers.push({
-    ...v,
-    server,
-    target: { path: `/webhooks/workflows/${trigger.slug}`, secret: trigger.secret, fallbackPath: '/health/live' },
-    accepted: 0,
-    seconds: 0,
-    cpu: 0,
-    perSlice: [],
-  });
-}
 
-let tag = 0;
-const load = async (s, seconds) => {
-  const deliveries = signedDeliveries(s.target.secret, Math.ceil(seconds * 5000), `ab${tag++}`);
-  const before = cpuSeconds(s.server.pid);
-  const r = await drive({ baseUrl: s.server.baseUrl, ...s.target, deliveries, connections, seconds });
-  return { r, cpu: cpuSeconds(s.server.pid) - before };
-};
-for (const s of servers) await load(s, 2); // warm-up
-for (let i = 0; i < slices; i++) {
-  const order = i % 2 === 0 ? servers : [...servers].reverse();
-  for (const s of order) {
-    const { r, cpu } = await load(s, sliceSeconds);
-    s.accepted += r.accepted;
-    s.seconds += r.seconds;
-    s.cpu += cpu;
-    s.perSlice.push(Math.round(r.accepted / r.seconds));
+  let tag = 0;
+  const load = async (s, seconds) => {
+    const deliveries = signedDeliveries(s.target.secret, Math.ceil(seconds * 5000), `ab${tag++}`);
+    const before = cpuSeconds(s.server.pid);
+    const r = await drive({ baseUrl: s.server.baseUrl, ...s.target, deliveries, connections, seconds });
+    return { r, cpu: cpuSeconds(s.server.pid) - before };
+  };
+  for (const s of servers) await load(s, 2); // warm-up
+  for (let i = 0; i < slices; i++) {
+    const order = i % 2 === 0 ? servers : [...servers].reverse();
+    for (const s of order) {
+      const { r, cpu } = await load(s, sliceSeconds);
+      s.accepted += r.accepted;
+      s.seconds += r.seconds;
+      s.cpu += cpu;
+      s.perSlice.push(Math.round(r.accepted / r.seconds));
+    }
   }
+  const first = servers[0];
+  for (const s of servers) {
+    const rate = s.accepted / s.seconds;
+    console.log(
+      `${s.name.padEnd(12)} ${rate.toFixed(0).padStart(6)} accepted/s  ×${(rate / (first.accepted / first.seconds)).toFixed(3)}` +
+        `  cpu ${((1000 * s.cpu) / s.accepted).toFixed(3)} ms/req  slices ${s.perSlice.join(' ')}`,
+    );
+  }
+} finally {
+  for (const s of servers) await s.server.stop();
+  await cleanRedis(redisUrl, prefix);
+  await cleanRedis(redisUrl, `${prefix}-baseline`);
+  await db.end();
+  await unlock();
 }
-const first = servers[0];
-for (const s of servers) {
-  const rate = s.accepted / s.seconds;
-  console.log(
-    `${s.name.padEnd(12)} ${rate.toFixed(0).padStart(6)} accepted/s  ×${(rate / (first.accepted / first.seconds)).toFixed(3)}` +
-      `  cpu ${((1000 * s.cpu) / s.accepted).toFixed(3)} ms/req  slices ${s.perSlice.join(' ')}`,
-  );
-}
-for (const s of servers) await s.server.stop();
-await cleanRedis(redisUrl, prefix);
-await cleanRedis(redisUrl, `${prefix}-baseline`);
-await db.end();
