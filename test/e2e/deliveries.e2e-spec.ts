@@ -368,7 +368,8 @@ describe('webhook delivery log', () => {
       runId: null,
       requestId: null,
     });
-    const [a, b] = [randomUUID(), randomUUID()];
+    // Ids as the delivery log makes them (UUIDv7 of the time received): pruning goes by id.
+    const [a, b] = [uuidv7(), uuidv7()];
     recorder.record(delivery(a, goneTrigger, gone.id));
     recorder.record(delivery(b, keptTrigger, kept.id));
     await recorder.flush();
