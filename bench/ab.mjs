@@ -8,7 +8,7 @@
 //                     [--slices 8] [--slice 3] [--connections 50]
 //
 // A variant is NAME=ENV... (space-separated KEY=VALUE pairs added to hookrun's environment) or
-// NAME=@DIR (the build in DIR/dist), or NAME=%baseline (bench/baseline-server.mjs, NestJS). Uses the bench's database and Redis settings (BENCHMARKS.md).
+// NAME=@DIR [KEY=VALUE...] (the build in DIR/dist), or NAME=%baseline [KEY=VALUE...] (bench/baseline-server.mjs, NestJS). Uses the bench's database and Redis settings (BENCHMARKS.md).
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 
 import { drive } from './lib/load.mjs';
-import { cpuSeconds, startServer } from './lib/processes.mjs';
+import { cpuSeconds, hookrunNodeFlags, rssMiB, startServer, syscalls } from './lib/processes.mjs';
 import { cleanDatabase, cleanRedis, ensureDatabase, lockBench } from './lib/services.mjs';
 import { BENCH_DEFINITION, signedDeliveries } from './lib/signing.mjs';
 
@@ -42,15 +42,15 @@ const variants = (args.variant ?? ['A=']).map((spec) => {
   const eq = spec.indexOf('=');
   const name = spec.slice(0, eq);
   const rest = spec.slice(eq + 1);
-  if (rest.startsWith('@')) return { name, dir: rest.slice(1), env: {} };
-  if (rest === '%baseline') return { name, dir: root, env: {}, baseline: true };
+  const [head, ...pairs] = rest.split(' ');
+  const dir = head.startsWith('@') ? head.slice(1) : root;
+  const baseline = head === '%baseline';
   const env = Object.fromEntries(
-    rest
-      .split(' ')
+    (head.startsWith('@') || baseline ? pairs : [head, ...pairs])
       .filter(Boolean)
       .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
   );
-  return { name, dir: root, env };
+  return { name, dir, env, baseline };
 });
 
 await ensureDatabase(databaseUrl);
@@ -58,6 +58,17 @@ const unlock = await lockBench(databaseUrl, 30 * 60_000, console.log);
 const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
 await cleanDatabase(db);
 await cleanRedis(redisUrl, prefix);
+
+/**
+ * The median over rounds of this variant's rate ÷ the first variant's in the same round: the figure a
+ * drifting machine moves least (each round's slices are seconds apart).
+ * @param {{ perSlice: number[] }} s @param {{ perSlice: number[] }} first
+ */
+function pairedRatio(s, first) {
+  const ratios = s.perSlice.map((rate, i) => rate / first.perSlice[i]).sort((a, b) => a - b);
+  const mid = ratios.length >> 1;
+  return ratios.length % 2 ? ratios[mid] : (ratios[mid - 1] + ratios[mid]) / 2;
+}
 
 /** @type {any[]} */
 const servers = [];
@@ -78,6 +89,7 @@ try {
           BASELINE_SECRET: secret,
           BASELINE_TOLERANCE_SECONDS: '3600',
           NODE_ENV: 'production',
+          ...v.env,
         },
         cwd: root,
         readyPath: '/health',
@@ -89,6 +101,7 @@ try {
         accepted: 0,
         seconds: 0,
         cpu: 0,
+        writes: 0,
         perSlice: [],
       });
       continue;
@@ -97,6 +110,7 @@ try {
       name: v.name,
       script: join(v.dir, 'dist', 'main.js'),
       args: ['api'],
+      nodeArgs: hookrunNodeFlags(v.dir),
       env: {
         ...process.env,
         DATABASE_URL: databaseUrl,
@@ -130,6 +144,7 @@ try {
       accepted: 0,
       seconds: 0,
       cpu: 0,
+      writes: 0,
       perSlice: [],
     });
   }
@@ -138,14 +153,16 @@ try {
   const load = async (s, seconds) => {
     const deliveries = signedDeliveries(s.target.secret, Math.ceil(seconds * 5000), `ab${tag++}`);
     const before = cpuSeconds(s.server.pid);
+    const writesBefore = syscalls(s.server.pid).writes;
     const r = await drive({ baseUrl: s.server.baseUrl, ...s.target, deliveries, connections, seconds });
-    return { r, cpu: cpuSeconds(s.server.pid) - before };
+    return { r, cpu: cpuSeconds(s.server.pid) - before, writes: syscalls(s.server.pid).writes - writesBefore };
   };
   for (const s of servers) await load(s, 2); // warm-up
   for (let i = 0; i < slices; i++) {
     const order = i % 2 === 0 ? servers : [...servers].reverse();
     for (const s of order) {
-      const { r, cpu } = await load(s, sliceSeconds);
+      const { r, cpu, writes } = await load(s, sliceSeconds);
+      s.writes += writes;
       s.accepted += r.accepted;
       s.seconds += r.seconds;
       s.cpu += cpu;
@@ -157,7 +174,7 @@ try {
     const rate = s.accepted / s.seconds;
     console.log(
       `${s.name.padEnd(12)} ${rate.toFixed(0).padStart(6)} accepted/s  ×${(rate / (first.accepted / first.seconds)).toFixed(3)}` +
-        `  cpu ${((1000 * s.cpu) / s.accepted).toFixed(3)} ms/req  slices ${s.perSlice.join(' ')}`,
+        `  paired ×${pairedRatio(s, first).toFixed(3)}  cpu ${((1000 * s.cpu) / s.accepted).toFixed(3)} ms/req  writes ${(s.writes / s.accepted).toFixed(2)}/req  rss ${rssMiB(s.server.pid).toFixed(0)} MiB  slices ${s.perSlice.join(' ')}`,
     );
   }
 } finally {

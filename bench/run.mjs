@@ -13,7 +13,7 @@ import pg from 'pg';
 
 import { baselineScenario, e2eScenario, idleLatencyScenario, ingestScenario, soakScenario } from './lib/scenarios.mjs';
 import { setBenchDatabase } from './lib/processes.mjs';
-import { databaseName, ensureDatabase, lockBench } from './lib/services.mjs';
+import { cleanRedis, databaseName, ensureDatabase, lockBench } from './lib/services.mjs';
 import { medianOf } from './lib/stats.mjs';
 import { evaluateTargets, markdownReport, pairedIngestRatio, profileReport } from './lib/report.mjs';
 
@@ -269,6 +269,8 @@ async function main() {
       failures.push(`soak: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
     }
   }
+  // The last scenario's queue (often the baseline's) would otherwise stay in Redis: ingest leaves its jobs unworked.
+  await cleanRedis(redisUrl, prefix);
   await db.end();
   await unlock();
 

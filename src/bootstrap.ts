@@ -5,11 +5,11 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 import { createRootLogger, PinoNestLogger } from './common/logger.js';
 import type { AppConfig } from './config/app-config.js';
-import { configureApp } from './configure-app.js';
+import { configureApp, routeWebhooksFirst } from './configure-app.js';
 import { runMigrations } from './database/data-source.js';
 import { RunsWorkers } from './modules/runs/runs-workers.js';
 
-/** Migrates the database, then builds and configures the application; main.ts and the e2e tests share it. */
+/** Migrates the database, then builds, configures and initialises the application; main.ts and the e2e tests share it. */
 export async function createApp(
   config: AppConfig,
   options: AppModuleOptions = { worker: true },
@@ -23,6 +23,9 @@ export async function createApp(
     logger,
   });
   configureApp(app, config);
+  // Initialised here rather than by listen(), so that the webhook route can be put first once it exists.
+  await app.init();
+  routeWebhooksFirst(app);
   return app;
 }
 

@@ -44,6 +44,22 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   if (config.role !== 'worker') setupSwagger(app, config);
 }
 
+const WEBHOOK_ROUTE = '/webhooks/workflows/:slug';
+
+/**
+ * Express tries routes in the order they were added, and Swagger's nine come before the controllers'
+ * (they are added here, before Nest registers its routes on init). The webhook route, by far the
+ * busiest, is moved ahead of them, so that a webhook is matched against no other route. Call once the
+ * application is initialised; nothing else matches a webhook's path, so no request changes route.
+ */
+export function routeWebhooksFirst(app: NestExpressApplication): void {
+  const stack = (app.getHttpAdapter().getInstance() as { router: { stack: { route?: { path?: unknown } }[] } }).router
+    .stack;
+  const webhook = stack.findIndex((layer) => layer.route?.path === WEBHOOK_ROUTE);
+  const firstRoute = stack.findIndex((layer) => layer.route !== undefined);
+  if (webhook > firstRoute && firstRoute >= 0) stack.splice(firstRoute, 0, ...stack.splice(webhook, 1));
+}
+
 function setupSwagger(app: NestExpressApplication, config: AppConfig): void {
   const document = SwaggerModule.createDocument(
     app,

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 
 /**
  * @typedef {object} ServerProcess
@@ -13,6 +14,17 @@ import { createServer } from 'node:net';
  * @property {() => string} output last lines it wrote
  * @property {(signal?: NodeJS.Signals) => Promise<number | null>} stop
  */
+
+/**
+ * The Node.js flags hookrun runs under (package.json's `hookrun.nodeFlags`, the same that `npm start`, the
+ * Dockerfile and docker-compose.yml pass): hookrun is measured as it is started.
+ * @param {string} appDir a hookrun checkout
+ * @returns {string[]}
+ */
+export function hookrunNodeFlags(appDir) {
+  const pkg = JSON.parse(readFileSync(join(appDir, 'package.json'), 'utf8'));
+  return Array.isArray(pkg.hookrun?.nodeFlags) ? pkg.hookrun.nodeFlags : [];
+}
 
 /** A free TCP port on 127.0.0.1. */
 export async function freePort() {

@@ -5,7 +5,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { drive, postOne } from './load.mjs';
-import { cpuMeter, rssMiB, sleep, startServer, waitForQuiet } from './processes.mjs';
+import { cpuMeter, hookrunNodeFlags, rssMiB, sleep, startServer, waitForQuiet } from './processes.mjs';
 import { cleanDatabase, cleanRedis, unfinishedRuns } from './services.mjs';
 import { BENCH_DEFINITION, signedDeliveries } from './signing.mjs';
 import { median, summarize } from './stats.mjs';
@@ -93,7 +93,7 @@ async function startHookrun(ctx, role, label) {
     name: `hookrun ${role}`,
     script: join(ctx.appDir, 'dist', 'main.js'),
     args: [role],
-    nodeArgs: prof.nodeArgs,
+    nodeArgs: [...hookrunNodeFlags(ctx.appDir), ...prof.nodeArgs],
     env: hookrunEnv(ctx),
     cwd: ctx.appDir,
     readyPath: '/health/ready',

@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Pool, QueryConfig } from 'pg';
 import type { DataSource } from 'typeorm';
 
 /**
@@ -12,7 +12,8 @@ export function rowsOf<T>(raw: unknown): T[] {
   return raw as T[];
 }
 
-const statementNames = new Map<string, string>();
+/** One per distinct statement text: its name and text, shared by every execution (the prototype of each). */
+const statements = new Map<string, { name: string; text: string }>();
 
 /**
  * Runs one of hookrun's fixed hot-path statements as a named prepared statement: each pooled connection
@@ -22,12 +23,16 @@ const statementNames = new Map<string, string>();
  * migration that adds a column then changes no prepared statement's result type.
  */
 export async function preparedQuery<T>(pool: Pool, text: string, values: unknown[]): Promise<T[]> {
-  let name = statementNames.get(text);
-  if (name === undefined) {
-    name = `hookrun_${statementNames.size + 1}`;
-    statementNames.set(text, name);
+  let statement = statements.get(text);
+  if (statement === undefined) {
+    statement = { name: `hookrun_${statements.size + 1}`, text };
+    statements.set(text, statement);
   }
-  return (await pool.query({ name, text, values })).rows as T[];
+  // pg copies every own property of a query's config for each call; name and text inherited from the
+  // statement leave it only `values` to copy.
+  const config = Object.create(statement) as QueryConfig;
+  config.values = values;
+  return (await pool.query(config)).rows as T[];
 }
 
 /** The pg pool under a TypeORM data source: hot paths send plain parameterised SQL straight to it. */

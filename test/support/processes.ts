@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -8,6 +8,10 @@ import { waitUntil } from './wait-for.js';
 
 export const PROJECT_ROOT = join(import.meta.dirname, '..', '..');
 const MAIN = join(PROJECT_ROOT, 'dist', 'main.js');
+/** The Node.js flags hookrun is started with everywhere (package.json's `hookrun.nodeFlags`). */
+const NODE_FLAGS = (
+  JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { hookrun: { nodeFlags: string[] } }
+).hookrun.nodeFlags;
 
 export interface HookrunProcess {
   child: ChildProcess;
@@ -29,7 +33,7 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Starts the built hookrun (`node dist/main.js <args>`), as a user or a container would, and waits until
+ * Starts the built hookrun (`node <flags> dist/main.js <args>`), as a user or a container would, and waits until
  * it answers /health/ready. The build is the test command's job (`npm run build` runs before e2e).
  */
 export async function startHookrun(
@@ -39,7 +43,7 @@ export async function startHookrun(
 ): Promise<HookrunProcess> {
   if (!options.command && !existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first`);
   const port = env.PORT ?? String(await freePort());
-  const [command, ...commandArgs] = options.command ?? [process.execPath, MAIN];
+  const [command, ...commandArgs] = options.command ?? [process.execPath, ...NODE_FLAGS, MAIN];
   const child = spawn(command, [...commandArgs, ...args], {
     cwd: options.cwd ?? PROJECT_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, PORT: port, HOST: '127.0.0.1' },

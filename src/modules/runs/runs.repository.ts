@@ -33,6 +33,16 @@ export interface RunDelivery {
   bodySha256: string;
 }
 
+/** A run started by a verified webhook delivery: what the ingest's insert takes. */
+export interface NewWebhookRun {
+  id: string;
+  workflowId: string;
+  triggerId: string;
+  webhookId: string;
+  inputJson: string;
+  delivery: RunDelivery;
+}
+
 export interface InsertedRun {
   id: string;
   workflowId: string;
@@ -78,6 +88,13 @@ const UPSERT_STEPS = `
 const RUN_COLUMNS = `id, workflow_id, workflow_version, status, trigger_type, trigger_id, webhook_id, idempotency_key,
   rerun_of, input, output, error, attempt, wake_at, checked_at, created_at, started_at, completed_at`;
 
+function unstorableJsonIsInvalidInput(error: unknown): never {
+  if (isUnstorableJson(error)) {
+    throw new InvalidInputError('invalid_json', 'Input holds JSON that cannot be stored (a \\u0000 in a string)');
+  }
+  throw error;
+}
+
 @Injectable()
 export class RunsRepository {
   /** The pool under TypeORM: the hot paths (ingest, worker) send plain parameterised SQL straight to it. */
@@ -119,13 +136,47 @@ export class RunsRepository {
         run.delivery?.bodyBytes ?? null,
         run.delivery?.bodySha256 ?? null,
       ],
-    ).catch((error: unknown) => {
-      if (isUnstorableJson(error)) {
-        throw new InvalidInputError('invalid_json', 'Input holds JSON that cannot be stored (a \\u0000 in a string)');
-      }
-      throw error;
-    });
+    ).catch(unstorableJsonIsInvalidInput);
     if (inserted.length > 0) return { id: run.id, workflowId: run.workflowId, status: 'queued', created: true };
+    return this.existing(run);
+  }
+
+  /**
+   * The ingest's insert, as `insertUnlessDuplicate` for a webhook run but leaner, on the busiest path:
+   * eight parameters instead of twelve, and the webhook dedupe index named as the only conflict that is
+   * a duplicate (a run id is new, and webhook runs have no idempotency key).
+   */
+  async insertWebhookRun(run: NewWebhookRun): Promise<InsertedRun> {
+    const inserted = await this.sql<{ id: string }>(
+      `INSERT INTO workflow_runs
+         (id, workflow_id, workflow_version, status, trigger_type, trigger_id, webhook_id, input,
+          request_id, body_bytes, body_sha256)
+       VALUES ($1, $2, (SELECT version FROM workflows WHERE id = $2), 'queued', 'webhook', $3, $4, $5::jsonb, $6, $7, $8)
+       ON CONFLICT (trigger_id, webhook_id) WHERE webhook_id IS NOT NULL DO NOTHING
+       RETURNING id`,
+      [
+        run.id,
+        run.workflowId,
+        run.triggerId,
+        run.webhookId,
+        run.inputJson,
+        run.delivery.requestId,
+        run.delivery.bodyBytes,
+        run.delivery.bodySha256,
+      ],
+    ).catch(unstorableJsonIsInvalidInput);
+    if (inserted.length > 0) return { id: run.id, workflowId: run.workflowId, status: 'queued', created: true };
+    return this.existing({ ...run, idempotencyKey: null });
+  }
+
+  /** The run a duplicate insert ran into: the one with the same webhook id, or else the same idempotency key. */
+  private async existing(run: {
+    id: string;
+    workflowId: string;
+    triggerId: string | null;
+    webhookId: string | null;
+    idempotencyKey: string | null;
+  }): Promise<InsertedRun> {
     const existing: { id: string; workflow_id: string; status: RunStatus }[] =
       run.webhookId !== null
         ? await this.sql<{ id: string; workflow_id: string; status: RunStatus }>(

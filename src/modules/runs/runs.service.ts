@@ -27,15 +27,11 @@ export class RunsService {
 
   /** The ingest path: one insert (deduplicated on the webhook id), then one enqueue for a new run. */
   async startFromWebhook(request: WebhookRunRequest): Promise<InsertedRun> {
-    const run = await this.runs.insertUnlessDuplicate({
+    const run = await this.runs.insertWebhookRun({
       id: newId(),
       workflowId: request.workflowId,
-      workflowVersion: null,
-      triggerType: 'webhook',
       triggerId: request.triggerId,
       webhookId: request.webhookId,
-      idempotencyKey: null,
-      rerunOf: null,
       inputJson: request.inputJson,
       delivery: request.delivery,
     });

@@ -13,6 +13,8 @@ declare module 'http' {
   interface IncomingMessage {
     /** Set by the webhook controller once the delivery has its run. */
     webhookRun?: { id: string; replayed: boolean };
+    /** Set by the delivery log on the way in: the slug requested and when. */
+    webhookDelivery?: { slug: string; receivedAtMs: number };
   }
 }
 
@@ -43,20 +45,36 @@ export class WebhookDeliveryLogMiddleware {
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.debug = config.logLevel === 'debug' || config.logLevel === 'trace';
+    // One listener for every response (an emitter calls it with `this` = the response): no closure per webhook.
+    const answered = (res: Response): void => this.answered(res);
+    this.onFinish = function (this: Response): void {
+      answered(this);
+    };
   }
+
+  private readonly onFinish: (this: Response) => void;
 
   readonly use = (req: Request, res: Response, next: NextFunction): void => {
     const slug = slugOf(req.path);
     if (slug !== null) {
-      const receivedAtMs = Date.now();
-      res.once('finish', () => {
-        this.finished(req, res, slug, receivedAtMs).catch((error: unknown) =>
-          this.logger.warn(`Could not log a webhook delivery to ${slug}: ${(error as Error).message}`),
-        );
-      });
+      req.webhookDelivery = { slug, receivedAtMs: Date.now() };
+      // 'finish' comes at most once per response, so `on` needs no `once` wrapper.
+      res.on('finish', this.onFinish);
     }
     next();
   };
+
+  /** Runs as `finish`'s listener; `this` is the answered response. */
+  private answered(res: Response): void {
+    const req = res.req;
+    const noted = req.webhookDelivery;
+    if (noted === undefined) return;
+    // The common case, decided without a promise: a delivery that started a run is logged in the run's row.
+    if (!this.debug && res.statusCode < 300 && req.webhookRun !== undefined && !req.webhookRun.replayed) return;
+    this.finished(req, res, noted.slug, noted.receivedAtMs).catch((error: unknown) =>
+      this.logger.warn(`Could not log a webhook delivery to ${noted.slug}: ${(error as Error).message}`),
+    );
+  }
 
   private async finished(req: Request, res: Response, slug: string, receivedAtMs: number): Promise<void> {
     const trigger = req.verifiedWebhook?.trigger ?? (await this.triggers.get(slug));
