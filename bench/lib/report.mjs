@@ -212,8 +212,8 @@ export function markdownReport(results) {
   if (s) {
     row(
       'soak',
-      `RSS median of window ${s.rss.referenceWindow} → last window; min–max of samples (MiB), ${s.seconds} s`,
-      `${fixed(s.rss.referenceMedianMiB)} → ${fixed(s.rss.lastWindowMedianMiB)}; ${fixed(s.rss.minMiB)}–${fixed(s.rss.maxMiB)}`,
+      `RSS: median of the window medians; window ${s.rss.driftFromWindow} → last window; min–max of samples (MiB), ${s.seconds} s`,
+      `${fixed(s.rss.referenceMedianMiB)}; ${fixed(s.rss.driftFromMedianMiB)} → ${fixed(s.rss.lastWindowMedianMiB)}; ${fixed(s.rss.minMiB)}–${fixed(s.rss.maxMiB)}`,
       none,
       none,
       '',
@@ -221,8 +221,8 @@ export function markdownReport(results) {
     );
     row(
       'soak',
-      'RSS drift (%); largest window off the reference (%); trend (MiB / 10 min)',
-      `${fixed(s.rss.driftPct)}; ${fixed(s.rss.maxWindowDeviationPct)}; ${fixed(s.rss.trendMiBPer10Min)}`,
+      'RSS: largest window off the median of windows (%); drift (%); trend (MiB / 10 min)',
+      `${fixed(s.rss.maxWindowDeviationPct)}; ${fixed(s.rss.driftPct)}; ${fixed(s.rss.trendMiBPer10Min)}`,
       none,
       none,
       `± ${TARGETS.rssDriftPct} %`,

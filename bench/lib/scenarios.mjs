@@ -606,20 +606,23 @@ export async function soakScenario(ctx, options) {
 }
 
 /**
- * RSS over the soak. Single samples swing with the V8 heap (a major GC gives back what the young
- * generation took), so the drift compares the median RSS of the last window with that of the first
- * window after warm-up, and the trend is a least-squares slope over the samples after the first window.
+ * RSS over the soak. RSS follows the V8 heap in a sawtooth (the young generation fills and empties, the
+ * old one grows until a major collection), and its period can be as long as a window, so one window's
+ * median is a phase of that sawtooth, not a level. "Flat (± 10 %)" is therefore read as: every window's
+ * median within 10 % of the median of all of them (after the first window, which is warm-up: JIT,
+ * connection pools, the heap finding its size). Also reported: the drift from the first window after
+ * warm-up to the last, and the least-squares trend over the samples after the first window, which is
+ * what a leak would show.
  * @param {{ atSeconds: number, rssMiB: number | null }[]} samples
  * @param {{ rssMedianMiB: number | null }[]} windows @param {number} warmSeconds
  */
 function rssSummary(samples, windows, warmSeconds) {
   const values = samples.map((s) => s.rssMiB).filter((v) => v !== null);
-  // With three windows or more the first one is warm-up (JIT, connection pools, the heap finding its
-  // size) and the drift is measured from the second.
   const allMedians = windows.map((w) => w.rssMedianMiB).filter((v) => v !== null);
   const medians = allMedians.length >= 3 ? allMedians.slice(1) : allMedians;
-  const reference = medians[0] ?? null;
+  const first = medians[0] ?? null;
   const last = medians[medians.length - 1] ?? null;
+  const reference = medians.length ? /** @type {number} */ (median(medians)) : null;
   const after = samples.filter((s) => s.rssMiB !== null && s.atSeconds >= warmSeconds);
   let slope = null;
   if (after.length >= 3) {
@@ -635,13 +638,16 @@ function rssSummary(samples, windows, warmSeconds) {
   return {
     firstSampleMiB: values[0] ?? null,
     firstWindowMedianMiB: allMedians[0] ?? null,
-    referenceWindow: allMedians.length >= 3 ? 2 : 1,
-    referenceMedianMiB: reference,
+    /** The first window after warm-up (1-based), where the drift is measured from. */
+    driftFromWindow: allMedians.length >= 3 ? 2 : 1,
+    driftFromMedianMiB: first,
     lastWindowMedianMiB: last,
+    /** Median of the window medians after warm-up: the level every window is compared with. */
+    referenceMedianMiB: reference,
     minMiB: values.length ? values.reduce((a, b) => (b < a ? b : a), Infinity) : null,
     maxMiB: values.length ? values.reduce((a, b) => (b > a ? b : a), 0) : null,
-    // The "flat (± 10 %)": every later window against the reference one, by their medians.
-    driftPct: reference && last ? round(((last - reference) / reference) * 100) : null,
+    driftPct: first && last ? round(((last - first) / first) * 100) : null,
+    // The "flat (± 10 %)": every window after warm-up against the median of them all.
     maxWindowDeviationPct: maxWindowDeviation === null ? null : round(maxWindowDeviation),
     trendMiBPer10Min: slope === null ? null : round(slope),
     flat: maxWindowDeviation !== null && maxWindowDeviation <= 10,
