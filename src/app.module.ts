@@ -25,7 +25,6 @@ export class AppModule {
       worker: options.worker,
       concurrency: config.workerConcurrency,
       lockMs: config.workerLockMs,
-      redisUrl: config.redisUrl,
     });
     return {
       module: AppModule,

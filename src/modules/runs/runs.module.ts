@@ -19,13 +19,7 @@ import { WorkflowRun } from './workflow-run.entity.js';
 /** Runs and their queue. The processor (a BullMQ worker) is only there in processes that run workers. */
 @Module({})
 export class RunsModule {
-  /** `redisUrl` null: the queue runs on PostgreSQL (local mode), whose backend brings its own connection. */
-  static forRoot(options: {
-    worker: boolean;
-    concurrency: number;
-    lockMs: number;
-    redisUrl: string | null;
-  }): DynamicModule {
+  static forRoot(options: { worker: boolean; concurrency: number; lockMs: number }): DynamicModule {
     if (options.worker) {
       // The decorator applied here rather than on the class, so that its worker options come from config.
       Processor(RUNS_QUEUE, {
@@ -33,20 +27,13 @@ export class RunsModule {
         lockDuration: options.lockMs,
         stalledInterval: options.lockMs,
         maxStalledCount: 2,
-        // Workers keep a plain connection (it blocks waiting for jobs); only the producer's pipelines.
-        ...(options.redisUrl !== null && { connection: { url: options.redisUrl } }),
       })(RunsProcessor);
     }
     return {
       module: RunsModule,
       imports: [
         TypeOrmModule.forFeature([WorkflowRun, WorkflowRunStep]),
-        // The producer's connection sends the adds of all deliveries answered in one turn of the event
-        // loop in one write (ioredis auto-pipelining): about one system call fewer per delivery.
-        BullModule.registerQueue({
-          name: RUNS_QUEUE,
-          ...(options.redisUrl !== null && { connection: { url: options.redisUrl, enableAutoPipelining: true } }),
-        }),
+        BullModule.registerQueue({ name: RUNS_QUEUE }),
         WorkflowsModule,
         ApiKeysModule,
       ],
