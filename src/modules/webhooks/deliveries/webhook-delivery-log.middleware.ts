@@ -13,11 +13,12 @@ declare module 'http' {
   interface IncomingMessage {
     /** Set by the webhook controller once the delivery has its run. */
     webhookRun?: { id: string; replayed: boolean };
-    /** Set by the delivery log on the way in: the slug requested and when. */
-    webhookDelivery?: { slug: string; receivedAtMs: number };
+    /** Set by the delivery log on the way in to a webhook path: when the request came in (epoch ms). */
+    webhookReceivedAtMs?: number;
   }
 }
 
+const WEBHOOK_PATH = '/webhooks/workflows/';
 const WEBHOOK_ROUTE = /^\/webhooks\/workflows\/([^/]+)\/?$/;
 
 /**
@@ -55,9 +56,9 @@ export class WebhookDeliveryLogMiddleware {
   private readonly onFinish: (this: Response) => void;
 
   readonly use = (req: Request, res: Response, next: NextFunction): void => {
-    const slug = slugOf(req.path);
-    if (slug !== null) {
-      req.webhookDelivery = { slug, receivedAtMs: Date.now() };
+    // Only the time on the way in: the slug is read from the path once the outcome needs logging.
+    if (req.path.startsWith(WEBHOOK_PATH)) {
+      req.webhookReceivedAtMs = Date.now();
       // 'finish' comes at most once per response, so `on` needs no `once` wrapper.
       res.on('finish', this.onFinish);
     }
@@ -67,12 +68,14 @@ export class WebhookDeliveryLogMiddleware {
   /** Runs as `finish`'s listener; `this` is the answered response. */
   private answered(res: Response): void {
     const req = res.req;
-    const noted = req.webhookDelivery;
-    if (noted === undefined) return;
+    const receivedAtMs = req.webhookReceivedAtMs;
+    if (receivedAtMs === undefined) return;
     // The common case, decided without a promise: a delivery that started a run is logged in the run's row.
     if (!this.debug && res.statusCode < 300 && req.webhookRun !== undefined && !req.webhookRun.replayed) return;
-    this.finished(req, res, noted.slug, noted.receivedAtMs).catch((error: unknown) =>
-      this.logger.warn(`Could not log a webhook delivery to ${noted.slug}: ${(error as Error).message}`),
+    const slug = slugOf(req.path);
+    if (slug === null) return;
+    this.finished(req, res, slug, receivedAtMs).catch((error: unknown) =>
+      this.logger.warn(`Could not log a webhook delivery to ${slug}: ${(error as Error).message}`),
     );
   }
 
