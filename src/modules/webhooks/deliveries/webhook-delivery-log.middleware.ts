@@ -40,20 +40,21 @@ export class WebhookDeliveryLogMiddleware {
   /** Whether the per-delivery debug line is logged at all: building it costs on every webhook. */
   private readonly debug: boolean;
 
+  /** The one `finish` listener of every webhook response (an emitter calls it with `this` = the response). */
+  private readonly onFinish: (this: Response) => void;
+
   constructor(
     private readonly recorder: WebhookDeliveriesRecorder,
     private readonly triggers: TriggerCache,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.debug = config.logLevel === 'debug' || config.logLevel === 'trace';
-    // One listener for every response (an emitter calls it with `this` = the response): no closure per webhook.
+    // One function for all responses, not a closure per webhook.
     const answered = (res: Response): void => this.answered(res);
     this.onFinish = function (this: Response): void {
       answered(this);
     };
   }
-
-  private readonly onFinish: (this: Response) => void;
 
   readonly use = (req: Request, res: Response, next: NextFunction): void => {
     // Only the time on the way in: the slug is read from the path once the outcome needs logging.
