@@ -36,10 +36,23 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
-/** jsonb refuses some JSON that JavaScript accepts (a \u0000 in a string). */
-export function isUnstorableJson(error: unknown): boolean {
+/** What PostgreSQL's `jsonb` input refuses, by SQLSTATE, in words for the sender. */
+const JSON_REFUSALS = new Map<unknown, string>([
+  ['22P02', 'Body is not valid JSON'], // invalid_text_representation: the json parser's syntax errors
+  ['22P05', 'Input holds JSON that cannot be stored (a \\u0000 in a string)'], // untranslatable_character
+  ['22021', 'Body is not valid JSON (a NUL byte)'], // character_not_in_repertoire
+  ['22003', 'Input holds a number too large to store'], // numeric_value_out_of_range
+  ['54001', 'Input is nested too deeply to store'], // statement_too_complex: stack depth limit exceeded
+]);
+
+/**
+ * Why `jsonb` refused a run's input, or null for any other error. JavaScript accepts some JSON that
+ * `jsonb` does not (a \u0000 in a string, 1e1000000, very deep nesting), and webhook bodies reach
+ * PostgreSQL unparsed: its input is their only parse.
+ */
+export function jsonInputRefusal(error: unknown): string | null {
   const code =
     (error as { driverError?: { code?: unknown }; code?: unknown }).driverError?.code ??
     (error as { code?: unknown }).code;
-  return code === '22P02' || code === '22P05';
+  return JSON_REFUSALS.get(code) ?? null;
 }

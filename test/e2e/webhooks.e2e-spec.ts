@@ -219,6 +219,23 @@ describe('POST /webhooks/workflows/{slug}', () => {
       expect(await countRuns()).toBe(before);
     });
 
+    it('answers 400 invalid_json for JSON that JavaScript reads but PostgreSQL cannot store', async () => {
+      const before = await countRuns();
+      const refused = [
+        ['{"n": 1e1000000}', 'Input holds a number too large to store'],
+        [`${'['.repeat(200_000)}${']'.repeat(200_000)}`, 'Input is nested too deeply to store'],
+        ['{"s": "a\u0000b"}', 'Body is not valid JSON (a NUL byte)'],
+        ['{"s": "line\nbreak"}', 'Body is not valid JSON'],
+        ['{"a": 1} trailing', 'Body is not valid JSON'],
+      ];
+      for (const [body, message] of refused) {
+        const res = await post(body, signedHeaders(secret, body));
+        expectError(res, 400, 'invalid_json');
+        expect(res.body.error.message).toBe(message);
+      }
+      expect(await countRuns()).toBe(before);
+    });
+
     it('answers 415 unsupported_media_type for another content type', async () => {
       const body = 'hello';
       expectError(await post(body, signedHeaders(secret, body), 'text/plain'), 415, 'unsupported_media_type');

@@ -4,7 +4,7 @@ import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 
 import { InvalidInputError } from '../../common/errors.js';
-import { isUnstorableJson } from '../../common/database-errors.js';
+import { jsonInputRefusal } from '../../common/database-errors.js';
 import { poolOf, preparedQuery, rowsOf } from '../../database/sql.js';
 import type { RunError, RunStatus, StepStatus, TriggerType } from './run-status.js';
 import { WorkflowRunStep } from './workflow-run-step.entity.js';
@@ -88,10 +88,10 @@ const UPSERT_STEPS = `
 const RUN_COLUMNS = `id, workflow_id, workflow_version, status, trigger_type, trigger_id, webhook_id, idempotency_key,
   rerun_of, input, output, error, attempt, wake_at, checked_at, created_at, started_at, completed_at`;
 
+/** An insert whose input `jsonb` refused is the sender's error, 400 `invalid_json`; nothing was written. */
 function unstorableJsonIsInvalidInput(error: unknown): never {
-  if (isUnstorableJson(error)) {
-    throw new InvalidInputError('invalid_json', 'Input holds JSON that cannot be stored (a \\u0000 in a string)');
-  }
+  const refusal = jsonInputRefusal(error);
+  if (refusal !== null) throw new InvalidInputError('invalid_json', refusal);
   throw error;
 }
 
