@@ -24,6 +24,10 @@ export interface ResolvedTrigger {
   toleranceSeconds: number;
   active: boolean;
   keys: VerificationKey[];
+  /** Every key, prepared once: what verifies until `firstExpiry`. */
+  allKeys: PreparedKey[];
+  /** Epoch ms at which the first of `keys` expires; Infinity when none does. */
+  firstExpiry: number;
 }
 
 const MAX_ENTRIES = 10_000;
@@ -58,10 +62,15 @@ export class TriggerCache implements OnModuleDestroy {
     this.unsubscribe();
   }
 
-  async get(slug: string): Promise<ResolvedTrigger | null> {
-    const now = Date.now();
+  /** The trigger (null: no such trigger) while its entry is fresh; undefined when it must be loaded. */
+  cached(slug: string): ResolvedTrigger | null | undefined {
     const hit = this.entries.get(slug);
-    if (hit && hit.until > now) return hit.value;
+    return hit !== undefined && hit.until > Date.now() ? hit.value : undefined;
+  }
+
+  async get(slug: string): Promise<ResolvedTrigger | null> {
+    const hit = this.cached(slug);
+    if (hit !== undefined) return hit;
     const pending = this.loading.get(slug);
     if (pending) return pending;
     const load = this.load(slug).finally(() => this.loading.delete(slug));
@@ -82,7 +91,7 @@ export class TriggerCache implements OnModuleDestroy {
             options: this.optionsOf(found.id, found.options, scheme),
             toleranceSeconds: found.toleranceSeconds,
             active: found.active,
-            keys: this.keysOf(found.id, found.secrets, scheme),
+            ...this.keysOf(found.id, found.secrets, scheme),
           }
         : null;
     if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
@@ -103,7 +112,11 @@ export class TriggerCache implements OnModuleDestroy {
   }
 
   /** A secret that does not decrypt (a wrong key, a row tampered with) verifies nothing; the others still do. */
-  private keysOf(triggerId: string, rows: TriggerSecret[], scheme: WebhookScheme): VerificationKey[] {
+  private keysOf(
+    triggerId: string,
+    rows: TriggerSecret[],
+    scheme: WebhookScheme,
+  ): Pick<ResolvedTrigger, 'keys' | 'allKeys' | 'firstExpiry'> {
     const keys: VerificationKey[] = [];
     for (const row of rows) {
       try {
@@ -113,6 +126,10 @@ export class TriggerCache implements OnModuleDestroy {
         this.logger.error(`Secret ${row.id} of trigger ${triggerId} is unusable: ${(error as Error).name}`);
       }
     }
-    return keys;
+    return {
+      keys,
+      allKeys: keys.map((k) => k.key),
+      firstExpiry: Math.min(...keys.map((k) => k.expiresAt ?? Infinity)),
+    };
   }
 }

@@ -14,9 +14,17 @@ declare module 'http' {
 export class WebhookSignatureGuard implements CanActivate {
   constructor(private readonly verification: WebhookVerificationService) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  /** Without a promise when the trigger is cached, so that Nest need not await the guard. */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request>();
-    req.verifiedWebhook = await this.verification.verify(String(req.params.slug), req.headers, rawBodyOf(req));
+    const verified = this.verification.verify(String(req.params.slug), req.headers, rawBodyOf(req));
+    if (verified instanceof Promise) {
+      return verified.then((webhook) => {
+        req.verifiedWebhook = webhook;
+        return true;
+      });
+    }
+    req.verifiedWebhook = verified;
     return true;
   }
 }

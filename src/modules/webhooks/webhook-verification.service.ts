@@ -18,14 +18,26 @@ export interface VerifiedWebhook {
 export class WebhookVerificationService {
   constructor(private readonly triggers: TriggerCache) {}
 
-  async verify(slug: string, headers: HeaderBag, rawBody: Buffer): Promise<VerifiedWebhook> {
-    const trigger = await this.triggers.get(slug);
+  /**
+   * Synchronous while the trigger is cached (almost every request), so that the guard answers without
+   * a promise; a promise when the trigger must be loaded first. Throws (or rejects) when it does not verify.
+   */
+  verify(slug: string, headers: HeaderBag, rawBody: Buffer): VerifiedWebhook | Promise<VerifiedWebhook> {
+    const cached = this.triggers.cached(slug);
+    if (cached !== undefined) return this.verifyFor(cached, headers, rawBody);
+    return this.triggers.get(slug).then((trigger) => this.verifyFor(trigger, headers, rawBody));
+  }
+
+  private verifyFor(trigger: ResolvedTrigger | null, headers: HeaderBag, rawBody: Buffer): VerifiedWebhook {
     if (!trigger || !trigger.active) throw new NotFoundError('trigger', undefined, 'trigger_not_found');
     // Stored options that no longer validate are the server's fault (logged by the cache), but failing
     // closed is the only safe answer: nothing verifies until the trigger is fixed.
     if (trigger.options === null) throw new AuthenticationError('invalid_signature', 'No signature matches');
     const now = Date.now();
-    const keys = trigger.keys.filter((k) => k.expiresAt === null || k.expiresAt > now).map((k) => k.key);
+    const keys =
+      now < trigger.firstExpiry
+        ? trigger.allKeys
+        : trigger.keys.filter((k) => k.expiresAt === null || k.expiresAt > now).map((k) => k.key);
     const delivery = trigger.scheme.verify(
       { headers, rawBody },
       keys,

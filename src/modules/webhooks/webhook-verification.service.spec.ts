@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+
+import { NotFoundError } from '../../common/errors.js';
+import { expectAuthError } from '../../../test/support/expect-auth-error.js';
+import type { ResolvedTrigger, TriggerCache } from './trigger-cache.js';
+import { signStandardWebhook, StandardWebhooksScheme } from './verification/standard-webhooks.scheme.js';
+import { WebhookVerificationService, type VerifiedWebhook } from './webhook-verification.service.js';
+
+const scheme = new StandardWebhooksScheme();
+const T0 = Date.parse('2026-11-27T12:00:00Z');
+const BODY = Buffer.from('{"order":42}');
+
+function newSecret(): string {
+  return `whsec_${randomBytes(32).toString('base64')}`;
+}
+
+/** A trigger as the cache resolves it: the current secret, and the previous one until `oldExpiresAt`. */
+function resolvedTrigger(current: string, old: string, oldExpiresAt: number): ResolvedTrigger {
+  const keys = [
+    { key: scheme.prepareKey(current), expiresAt: null },
+    { key: scheme.prepareKey(old), expiresAt: oldExpiresAt },
+  ];
+  return {
+    id: 'trigger-1',
+    workflowId: 'workflow-1',
+    scheme,
+    options: scheme.validateOptions({}),
+    toleranceSeconds: 300,
+    active: true,
+    keys,
+    allKeys: keys.map((k) => k.key),
+    firstExpiry: oldExpiresAt,
+  };
+}
+
+/** The cache as the service sees it: `cached` answers for the slugs it holds, `get` loads the others. */
+function cacheOf(triggers: Record<string, ResolvedTrigger | null>, loadable: Record<string, ResolvedTrigger | null>) {
+  return {
+    cached: (slug: string) => triggers[slug],
+    get: (slug: string) => Promise.resolve(loadable[slug] ?? null),
+  } as unknown as TriggerCache;
+}
+
+function signed(secret: string, id: string) {
+  const timestamp = Math.floor(Date.now() / 1000);
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': signStandardWebhook(scheme.prepareKey(secret) as Buffer, id, timestamp, BODY),
+  };
+}
+
+describe('WebhookVerificationService', () => {
+  beforeEach(() => {
+    jest.useFakeTimers({ now: T0 });
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  it('verifies a cached trigger without a promise, with the old secret only until it expires', () => {
+    const current = newSecret();
+    const old = newSecret();
+    const service = new WebhookVerificationService(cacheOf({ hooks: resolvedTrigger(current, old, T0 + 60_000) }, {}));
+
+    const before = service.verify('hooks', signed(old, 'msg_1'), BODY);
+    expect(before).not.toBeInstanceOf(Promise);
+    expect((before as VerifiedWebhook).deliveryId).toBe('msg_1');
+    expect((service.verify('hooks', signed(current, 'msg_2'), BODY) as VerifiedWebhook).deliveryId).toBe('msg_2');
+
+    jest.setSystemTime(T0 + 60_000);
+    expectAuthError(() => service.verify('hooks', signed(old, 'msg_3'), BODY), 'invalid_signature');
+    expect((service.verify('hooks', signed(current, 'msg_4'), BODY) as VerifiedWebhook).deliveryId).toBe('msg_4');
+  });
+
+  it('loads a trigger the cache does not hold, and refuses an unknown slug', async () => {
+    const current = newSecret();
+    const service = new WebhookVerificationService(
+      cacheOf({ known: null }, { loaded: resolvedTrigger(current, newSecret(), T0 + 1) }),
+    );
+
+    const pending = service.verify('loaded', signed(current, 'msg_5'), BODY);
+    expect(pending).toBeInstanceOf(Promise);
+    expect((await pending).deliveryId).toBe('msg_5');
+    expect(() => service.verify('known', signed(current, 'msg_6'), BODY)).toThrow(NotFoundError);
+    await expect(service.verify('nowhere', signed(current, 'msg_7'), BODY)).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
