@@ -20,4 +20,4 @@ EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # Node flags as in package.json's hookrun.nodeFlags (a larger young generation: BENCHMARKS.md).
-CMD ["node", "--max-semi-space-size=32", "--heap-growing-percent=100", "dist/main.js"]
+CMD ["node", "--max-semi-space-size=32", "--heap-growing-percent=200", "dist/main.js"]
