@@ -1,10 +1,16 @@
-import { ValidationPipe, type ValidationError as ClassValidatorError } from '@nestjs/common';
+import { type ArgumentMetadata, ValidationPipe, type ValidationError as ClassValidatorError } from '@nestjs/common';
 
-import { ValidationError, type ValidationDetail } from './errors.js';
+import { InvalidInputError, ValidationError, type ValidationDetail } from './errors.js';
+
+/**
+ * JSON bodies nested deeper than this are refused (400 `invalid_json`) before class-transformer sees
+ * them: its recursion overflows the stack somewhere past a thousand levels, which was a 500.
+ */
+export const MAX_BODY_DEPTH = 256;
 
 /** class-validator DTO checks; failures become `400 validation_failed` with one detail per problem. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new DepthLimitedValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
@@ -16,6 +22,32 @@ export function createValidationPipe(): ValidationPipe {
       );
     },
   });
+}
+
+class DepthLimitedValidationPipe extends ValidationPipe {
+  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' && nestedDeeperThan(value, MAX_BODY_DEPTH)) {
+      throw new InvalidInputError('invalid_json', `Body is nested deeper than ${MAX_BODY_DEPTH} levels`);
+    }
+    return super.transform(value, metadata) as Promise<unknown>;
+  }
+}
+
+/**
+ * Whether objects and arrays nest more than `limit` levels (a top-level object is one level). Walks
+ * with its own stack, so that a hostile body cannot overflow the call stack here either.
+ */
+export function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const pending: [unknown, number][] = [[value, 1]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [node, level] = next;
+    if (node === null || typeof node !== 'object') continue;
+    if (level > limit) return true;
+    for (const child of Object.values(node)) {
+      if (child !== null && typeof child === 'object') pending.push([child, level + 1]);
+    }
+  }
+  return false;
 }
 
 function flatten(errors: ClassValidatorError[], parent = ''): ValidationDetail[] {

@@ -116,6 +116,26 @@ describe('runs started with the API', () => {
     expectError(await start(id, {}), 404, 'workflow_not_found');
   });
 
+  it('answers 400 invalid_json for a body nested deeper than 256 levels, and starts no run', async () => {
+    const { id } = await createWorkflow(t, SCORE);
+    const nested = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+    const send = (input: string) =>
+      t
+        .http()
+        .post(`/v1/workflows/${id}/runs`)
+        .set(t.auth)
+        .set('content-type', 'application/json')
+        .send(`{"input": ${input}}`);
+    const before = await t.db.query('SELECT count(*)::int AS n FROM workflow_runs');
+    for (const levels of [256, 5_000, 300_000]) {
+      const res = await send(nested(levels));
+      expectError(res, 400, 'invalid_json');
+      expect(res.body.error.message).toBe('Body is nested deeper than 256 levels');
+    }
+    expect(await t.db.query('SELECT count(*)::int AS n FROM workflow_runs')).toEqual(before);
+    expect((await send(nested(255))).status).toBe(202);
+  });
+
   it('answers 404 run_not_found for unknown runs', async () => {
     expectError(
       await t.http().get('/v1/workflow-runs/0193a8f2-5b7e-7c3d-9a61-2f4e8d0c1b2a').set(t.auth),
