@@ -89,7 +89,7 @@ const RUN_COLUMNS = `id, workflow_id, workflow_version, status, trigger_type, tr
   rerun_of, input, output, error, attempt, wake_at, checked_at, created_at, started_at, completed_at`;
 
 /** An insert whose input `jsonb` refused is the sender's error, 400 `invalid_json`; nothing was written. */
-function unstorableJsonIsInvalidInput(error: unknown): never {
+function refusedJsonIsInvalidInput(error: unknown): never {
   const refusal = jsonInputRefusal(error);
   if (refusal !== null) throw new InvalidInputError('invalid_json', refusal);
   throw error;
@@ -136,7 +136,7 @@ export class RunsRepository {
         run.delivery?.bodyBytes ?? null,
         run.delivery?.bodySha256 ?? null,
       ],
-    ).catch(unstorableJsonIsInvalidInput);
+    ).catch(refusedJsonIsInvalidInput);
     if (inserted.length > 0) return { id: run.id, workflowId: run.workflowId, status: 'queued', created: true };
     return this.existing(run);
   }
@@ -164,7 +164,7 @@ export class RunsRepository {
         run.delivery.bodyBytes,
         run.delivery.bodySha256,
       ],
-    ).catch(unstorableJsonIsInvalidInput);
+    ).catch(refusedJsonIsInvalidInput);
     if (inserted.length > 0) return { id: run.id, workflowId: run.workflowId, status: 'queued', created: true };
     return this.existing({ ...run, idempotencyKey: null });
   }
