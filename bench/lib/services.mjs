@@ -81,7 +81,7 @@ export async function cleanRedis(redisUrl, prefix) {
  * @param {pg.Pool} db
  */
 export async function unfinishedRuns(db) {
-  const { rows } = await db.query(`SELECT count(*)::int AS n FROM workflow_runs WHERE status IN ('queued', 'running')`);
+  const { rows } = await db.query(`SELECT count(*)::int AS n FROM workflow_runs WHERE completed_at IS NULL`);
   return /** @type {number} */ (rows[0].n);
 }
 

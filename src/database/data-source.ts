@@ -12,6 +12,7 @@ import { RunScheduling1764216100000 } from './migrations/1764216100000-run-sched
 import { LeanRunInserts1764216400000 } from './migrations/1764216400000-lean-run-inserts.js';
 import { LeanDeliveryLog1764216500000 } from './migrations/1764216500000-lean-delivery-log.js';
 import { AcceptedDeliveriesInRuns1764216600000 } from './migrations/1764216600000-accepted-deliveries-in-runs.js';
+import { HotRunClaims1764216700000 } from './migrations/1764216700000-hot-run-claims.js';
 import { TriggerOptionsAndDeliveries1764216300000 } from './migrations/1764216300000-trigger-options-and-deliveries.js';
 
 export const ENTITIES = [
@@ -30,6 +31,7 @@ export const MIGRATIONS = [
   LeanRunInserts1764216400000,
   LeanDeliveryLog1764216500000,
   AcceptedDeliveriesInRuns1764216600000,
+  HotRunClaims1764216700000,
 ];
 
 /** Shared by the app and the migration command, so both see the same schema. */

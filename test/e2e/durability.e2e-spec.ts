@@ -169,4 +169,55 @@ describe('a 202 is a promise: accepted runs finish even when the queue loses eve
     expect(run).toEqual(expect.objectContaining({ status: 'completed', output: 'fresh' }));
     expect(run.steps[0]).toEqual(expect.objectContaining({ status: 'completed', output: 'fresh' }));
   });
+
+  it('fences each run on its own when claims and ends go to PostgreSQL together', async () => {
+    const { id } = await createWorkflow(api);
+    const [twice, refused, completes, fails] = await Promise.all(
+      [1, 2, 3, 4].map(
+        async () =>
+          (await api.http().post(`/v1/workflows/${id}/runs`).set(api.auth).send({ input: {} })).body.data.id as string,
+      ),
+    );
+    const runs = api.app.get(RunsRepository);
+    const now = new Date();
+    // Submitted in one tick: they share statements, and one run claimed twice still gets two claims.
+    const claims = await Promise.all([twice, twice, refused, completes, fails].map((runId) => runs.claim(runId, now)));
+    expect(claims.map((run) => run?.attempt)).toEqual([1, 2, 1, 1, 1]);
+
+    const step = {
+      stepId: 'double',
+      position: 0,
+      type: 'transform',
+      status: 'completed' as const,
+      attempts: 1,
+      startedAt: now,
+      finishedAt: now,
+      output: 'step output',
+      error: null,
+    };
+    const error = { code: 'step_failed', message: 'it broke', stepId: 'double' };
+    const ends = await Promise.allSettled([
+      runs.finish(twice, 1, { status: 'completed', output: 'stale' }, now),
+      runs.finish(twice, 2, { status: 'completed', output: 'fresh' }, now),
+      // PostgreSQL refuses to store U+0000 in jsonb: this end fails, and only this one.
+      runs.finish(refused, 1, { status: 'completed', output: 'nul \u0000 byte' }, now),
+      runs.finish(completes, 1, { status: 'completed', output: { n: 2 } }, now, [step]),
+      runs.finish(fails, 1, { status: 'failed', error }, now),
+    ]);
+    expect(ends.map((end) => (end.status === 'fulfilled' ? end.value : 'rejected'))).toEqual([
+      false,
+      true,
+      'rejected',
+      true,
+      true,
+    ]);
+
+    const get = async (runId: string) => (await api.http().get(`/v1/workflow-runs/${runId}`).set(api.auth)).body.data;
+    expect(await get(twice)).toEqual(expect.objectContaining({ status: 'completed', output: 'fresh' }));
+    expect(await get(refused)).toEqual(expect.objectContaining({ status: 'running', output: null, completedAt: null }));
+    const completed = await get(completes);
+    expect(completed).toEqual(expect.objectContaining({ status: 'completed', output: { n: 2 } }));
+    expect(completed.steps).toEqual([expect.objectContaining({ id: 'double', status: 'completed', output: 'step output' })]);
+    expect(await get(fails)).toEqual(expect.objectContaining({ status: 'failed', error, output: null }));
+  });
 });

@@ -1,0 +1,97 @@
+export interface BatcherOptions<I> {
+  /** Batches sent at once; an item waits only while this many are in flight. */
+  maxInFlight: number;
+  /** Items per batch at most. */
+  maxBatch: number;
+  /** Items with the same key never share a batch: a later one goes in the batch after. */
+  keyOf?: (item: I) => string;
+}
+
+interface Waiting<I, O> {
+  item: I;
+  resolve: (result: O) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Merges items submitted close together into one call of `send`, which answers every item of a batch
+ * in order. While fewer than `maxInFlight` batches are in flight an item goes out at once (with the
+ * others submitted in the same tick), so a lone item waits for nothing; under load, items queue behind
+ * the batches in flight and go out together when one returns. A statement's fixed cost (round trip,
+ * parse, transaction, commit) is then paid once per batch: for a one-row update, most of its cost.
+ *
+ * When a batch of several items fails, each item is sent again alone, so that one bad item (a value
+ * the database refuses, a deadlock with another writer) fails only itself.
+ */
+export class Batcher<I, O> {
+  private readonly queue: Waiting<I, O>[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+
+  constructor(
+    private readonly send: (items: I[]) => Promise<O[]>,
+    private readonly options: BatcherOptions<I>,
+  ) {}
+
+  submit(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        queueMicrotask(() => {
+          this.scheduled = false;
+          this.flush();
+        });
+      }
+    });
+  }
+
+  private flush(): void {
+    while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
+      const batch = this.take();
+      this.inFlight++;
+      void this.sendBatch(batch).finally(() => {
+        this.inFlight--;
+        this.flush();
+      });
+    }
+  }
+
+  /** The next batch: the oldest items, skipping (for the batch after) any whose key is already in it. */
+  private take(): Waiting<I, O>[] {
+    const { keyOf, maxBatch } = this.options;
+    if (!keyOf) return this.queue.splice(0, maxBatch);
+    const batch: Waiting<I, O>[] = [];
+    const keys = new Set<string>();
+    let kept = 0;
+    for (const waiting of this.queue) {
+      const key = keyOf(waiting.item);
+      if (batch.length < maxBatch && !keys.has(key)) {
+        keys.add(key);
+        batch.push(waiting);
+      } else {
+        this.queue[kept++] = waiting;
+      }
+    }
+    this.queue.length = kept;
+    return batch;
+  }
+
+  private async sendBatch(batch: Waiting<I, O>[]): Promise<void> {
+    let results: O[];
+    try {
+      results = await this.send(batch.map((w) => w.item));
+      if (results.length !== batch.length) {
+        throw new Error(`A batch of ${batch.length} was answered with ${results.length} results`);
+      }
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0].reject(error);
+        return;
+      }
+      await Promise.all(batch.map((waiting) => this.sendBatch([waiting])));
+      return;
+    }
+    batch.forEach((waiting, i) => waiting.resolve(results[i]));
+  }
+}
