@@ -217,7 +217,9 @@ describe('a 202 is a promise: accepted runs finish even when the queue loses eve
     expect(await get(refused)).toEqual(expect.objectContaining({ status: 'running', output: null, completedAt: null }));
     const completed = await get(completes);
     expect(completed).toEqual(expect.objectContaining({ status: 'completed', output: { n: 2 } }));
-    expect(completed.steps).toEqual([expect.objectContaining({ id: 'double', status: 'completed', output: 'step output' })]);
+    expect(completed.steps).toEqual([
+      expect.objectContaining({ id: 'double', status: 'completed', output: 'step output' }),
+    ]);
     expect(await get(fails)).toEqual(expect.objectContaining({ status: 'failed', error, output: null }));
   });
 });
