@@ -71,25 +71,32 @@ describe('Batcher', () => {
     await expect(Promise.all(results)).resolves.toHaveLength(5);
   });
 
-  it('never puts two items with the same key in one batch: the later one goes in the next', async () => {
+  it('sends items with one key one after the other, while other keys go on', async () => {
     const { calls, send } = controlledSend();
-    const batcher = new Batcher(send, { maxInFlight: 1, maxBatch: 10, keyOf: (item: string) => item.split('#')[0] });
+    const batcher = new Batcher(send, { maxInFlight: 3, maxBatch: 10, keyOf: (item: string) => item.split('#')[0] });
     const results = ['run1#1', 'run2#1', 'run1#2', 'run3#1', 'run1#3'].map((i) => batcher.submit(i));
     await settle();
     expect(calls.map((c) => c.items)).toEqual([['run1#1', 'run2#1', 'run3#1']]);
+    // A free slot does not let run1#2 overtake run1#1; another key takes it.
+    const other = batcher.submit('run4#1');
+    await settle();
+    expect(calls.map((c) => c.items)).toEqual([['run1#1', 'run2#1', 'run3#1'], ['run4#1']]);
+
     calls[0].answer();
     await settle();
-    expect(calls[1].items).toEqual(['run1#2']);
-    calls[1].answer();
-    await settle();
-    expect(calls[2].items).toEqual(['run1#3']);
+    expect(calls[2].items).toEqual(['run1#2']);
     calls[2].answer();
-    await expect(Promise.all(results)).resolves.toEqual([
+    await settle();
+    expect(calls[3].items).toEqual(['run1#3']);
+    calls[1].answer();
+    calls[3].answer();
+    await expect(Promise.all([...results, other])).resolves.toEqual([
       'done:run1#1',
       'done:run2#1',
       'done:run1#2',
       'done:run3#1',
       'done:run1#3',
+      'done:run4#1',
     ]);
   });
 

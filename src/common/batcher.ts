@@ -3,7 +3,10 @@ export interface BatcherOptions<I> {
   maxInFlight: number;
   /** Items per batch at most. */
   maxBatch: number;
-  /** Items with the same key never share a batch: a later one goes in the batch after. */
+  /**
+   * Items with the same key are sent one after the other: a later one waits, while the others go on,
+   * until the batch holding the earlier one has returned.
+   */
   keyOf?: (item: I) => string;
 }
 
@@ -25,6 +28,7 @@ interface Waiting<I, O> {
  */
 export class Batcher<I, O> {
   private readonly queue: Waiting<I, O>[] = [];
+  private readonly keysInFlight = new Set<string>();
   private inFlight = 0;
   private scheduled = false;
 
@@ -48,33 +52,37 @@ export class Batcher<I, O> {
 
   private flush(): void {
     while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
-      const batch = this.take();
+      const { batch, keys } = this.take();
+      // What is left waits for keys in flight.
+      if (batch.length === 0) return;
       this.inFlight++;
       void this.sendBatch(batch).finally(() => {
+        for (const key of keys) this.keysInFlight.delete(key);
         this.inFlight--;
         this.flush();
       });
     }
   }
 
-  /** The next batch: the oldest items, skipping (for the batch after) any whose key is already in it. */
-  private take(): Waiting<I, O>[] {
+  /** The next batch: the oldest items, leaving in the queue any whose key is in this batch or in flight. */
+  private take(): { batch: Waiting<I, O>[]; keys: string[] } {
     const { keyOf, maxBatch } = this.options;
-    if (!keyOf) return this.queue.splice(0, maxBatch);
+    if (!keyOf) return { batch: this.queue.splice(0, maxBatch), keys: [] };
     const batch: Waiting<I, O>[] = [];
-    const keys = new Set<string>();
+    const keys: string[] = [];
     let kept = 0;
     for (const waiting of this.queue) {
       const key = keyOf(waiting.item);
-      if (batch.length < maxBatch && !keys.has(key)) {
-        keys.add(key);
+      if (batch.length < maxBatch && !this.keysInFlight.has(key)) {
+        this.keysInFlight.add(key);
+        keys.push(key);
         batch.push(waiting);
       } else {
         this.queue[kept++] = waiting;
       }
     }
     this.queue.length = kept;
-    return batch;
+    return { batch, keys };
   }
 
   private async sendBatch(batch: Waiting<I, O>[]): Promise<void> {

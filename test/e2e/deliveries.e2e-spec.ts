@@ -400,8 +400,9 @@ describe('webhook delivery log', () => {
     const agedRun = uuidv7({ msecs: Date.now() - 25 * 3_600_000 });
     await t.db.query(
       `INSERT INTO workflow_runs (id, workflow_id, workflow_version, status, trigger_type, trigger_id, webhook_id, input,
-                                  created_at, body_bytes, body_sha256)
-       VALUES ($1, $2, 1, 'completed', 'webhook', $3, 'msg_aged', '{}', now() - interval '25 hours', 2, $4)`,
+                                  created_at, completed_at, body_bytes, body_sha256)
+       VALUES ($1, $2, 1, 'completed', 'webhook', $3, 'msg_aged', '{}', now() - interval '25 hours',
+               now() - interval '25 hours', 2, $4)`,
       [agedRun, workflowId, triggerId, sha256('{}')],
     );
 

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
+import { newId } from '../../src/common/ids.js';
+import { RunsRepository } from '../../src/modules/runs/runs.repository.js';
 import { expectError } from '../support/expect-error.js';
 import { createTrigger, createWebhookWorkflow, createWorkflow } from '../support/factories.js';
 import { signedHeaders } from '../support/signing.js';
@@ -110,6 +112,72 @@ describe('POST /webhooks/workflows/{slug}', () => {
     expect(count).toBe(1);
     const run = await waitForRun(t, [...runIds][0]);
     expect(run.output).toEqual({ doubled: 100 });
+  });
+
+  it('inserts runs that arrive together in one batch, and a refused input fails only its own run', async () => {
+    const [{ id: triggerId }] = await t.db.query('SELECT id FROM webhook_triggers WHERE workflow_id = $1', [
+      workflowId,
+    ]);
+    const repository = t.app.get(RunsRepository);
+    const run = (webhookId: string, inputJson: string) => ({
+      id: newId(),
+      workflowId,
+      triggerId,
+      webhookId,
+      inputJson,
+      delivery: { requestId: null, bodyBytes: inputJson.length, bodySha256: 'x'.repeat(64) },
+    });
+    const first = run('msg_batch_dup', '{"n": 1}');
+    const runs = [
+      first,
+      run('msg_batch_a', '{"n": 2}'),
+      run('msg_batch_bad', '{"n": 1e1000000}'),
+      run('msg_batch_dup', '{"n": 3}'),
+      run('msg_batch_b', '{"n": 4}'),
+    ];
+    // Submitted in one tick, they go to PostgreSQL as one statement, which the refused input fails.
+    const results = await Promise.allSettled(runs.map((r) => repository.insertWebhookRun(r)));
+
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value.created : (r.reason as Error).message))).toEqual([
+      true,
+      true,
+      'Input holds a number too large to store',
+      false,
+      true,
+    ]);
+    expect(results[3]).toEqual({ status: 'fulfilled', value: expect.objectContaining({ id: first.id }) });
+    const stored: { webhook_id: string; input: unknown }[] = await t.db.query(
+      `SELECT webhook_id, input FROM workflow_runs WHERE webhook_id LIKE 'msg_batch_%' ORDER BY webhook_id`,
+    );
+    expect(stored).toEqual([
+      { webhook_id: 'msg_batch_a', input: { n: 2 } },
+      { webhook_id: 'msg_batch_b', input: { n: 4 } },
+      { webhook_id: 'msg_batch_dup', input: { n: 1 } },
+    ]);
+  });
+
+  it('answers each of many parallel deliveries on its own: refused bodies 400, the others one run each', async () => {
+    const [{ count: before }] = await t.db.query('SELECT count(*)::int AS count FROM workflow_runs');
+    const refused = ['{"n": 1e1000000}', '{"s": "a\u0000b"}', '{"n": 1', '{"a": 1} trailing'];
+    const deliveries = [
+      ...Array.from({ length: 30 }, (_, i) => ({ body: JSON.stringify({ n: i }), id: `msg_mixed_${i}` })),
+      // A sender's retry racing its first attempt.
+      { body: JSON.stringify({ n: 0 }), id: 'msg_mixed_0' },
+      ...refused.map((body, i) => ({ body, id: `msg_mixed_refused_${i}` })),
+    ];
+    const responses = await Promise.all(
+      deliveries.map(({ body, id }) => post(body, signedHeaders(secret, body, { id }))),
+    );
+
+    for (const res of responses.slice(31)) expectError(res, 400, 'invalid_json');
+    const accepted = responses.slice(0, 31);
+    expect(accepted.map((r) => r.status)).toEqual(Array(31).fill(202));
+    expect(accepted[30].body.data.runId).toBe(accepted[0].body.data.runId);
+    expect(new Set(accepted.map((r) => r.body.data.runId)).size).toBe(30);
+    const [{ count: after }] = await t.db.query('SELECT count(*)::int AS count FROM workflow_runs');
+    expect(after - before).toBe(30);
+    const runs = await Promise.all(accepted.slice(0, 30).map((r) => waitForRun(t, r.body.data.runId)));
+    expect(runs.map((run) => run.output)).toEqual(Array.from({ length: 30 }, (_, i) => ({ doubled: i * 2 })));
   });
 
   describe('rejections', () => {

@@ -139,9 +139,48 @@ const FINISH_RUNS = `
  * Claims and ends go to PostgreSQL in batches: the runs that workers claim (or end) while two such
  * statements are in flight go together in the next one. A one-row update costs PostgreSQL about as
  * much CPU as a batch of five (the round trip, the transaction and its commit), which under load was
- * most of what a run cost it. One run never appears twice in a batch.
+ * most of what a run cost it. Two claims (or ends) of one run go one after the other.
  */
 const RUN_WRITE_BATCHING = { maxInFlight: 2, maxBatch: 50, keyOf: (item: { id: string }) => item.id };
+
+/**
+ * Webhook runs are inserted in batches of up to 50, with four statements in flight: a delivery waits
+ * at most for one insert to return, and a busy ingest commits many runs at once. A delivery whose id is
+ * being inserted waits for that insert, then finds its run.
+ */
+const WEBHOOK_INSERT_BATCHING = {
+  maxInFlight: 4,
+  maxBatch: 50,
+  keyOf: deliveryKey,
+};
+
+/** The insert of `count` webhook runs, eight parameters a run; one statement text per count. */
+const insertWebhookRunsSql = (() => {
+  const texts: string[] = [];
+  return (count: number): string => {
+    texts[count] ??= `INSERT INTO workflow_runs
+         (id, workflow_id, workflow_version, status, trigger_type, trigger_id, webhook_id, input,
+          request_id, body_bytes, body_sha256)
+       VALUES ${Array.from({ length: count }, (_, i) => {
+         const p = (n: number) => `$${i * 8 + n}`;
+         return `(${p(1)}::uuid, ${p(2)}::uuid, (SELECT version FROM workflows WHERE id = ${p(2)}::uuid), 'queued', 'webhook',
+                ${p(3)}::uuid, ${p(4)}::text, ${p(5)}::jsonb, ${p(6)}::text, ${p(7)}::int, ${p(8)}::text)`;
+       }).join(',\n              ')}
+       ON CONFLICT (trigger_id, webhook_id) WHERE webhook_id IS NOT NULL DO NOTHING
+       RETURNING id`;
+    return texts[count];
+  };
+})();
+
+/** What makes two webhook runs one delivery (the webhook dedupe index). */
+function deliveryKey(run: NewWebhookRun): string {
+  return `${run.triggerId} ${run.webhookId}`;
+}
+
+function byDeliveryKey(a: NewWebhookRun, b: NewWebhookRun): number {
+  const [x, y] = [deliveryKey(a), deliveryKey(b)];
+  return x < y ? -1 : x > y ? 1 : 0;
+}
 
 function byId(a: { id: string }, b: { id: string }): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
@@ -176,6 +215,7 @@ export class RunsRepository {
   private readonly pool: Pool;
   private readonly claims: Batcher<ClaimItem, RunRow | null>;
   private readonly finishes: Batcher<FinishItem, boolean>;
+  private readonly webhookInserts: Batcher<NewWebhookRun, boolean>;
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {
     this.pool = poolOf(dataSource);
@@ -192,6 +232,7 @@ export class RunsRepository {
       const ended = new Set(rows.map((row) => row.id));
       return items.map((f) => ended.has(f.id));
     }, RUN_WRITE_BATCHING);
+    this.webhookInserts = new Batcher((runs) => this.insertWebhookRuns(runs), WEBHOOK_INSERT_BATCHING);
   }
 
   private sql<T>(text: string, params: unknown[]): Promise<T[]> {
@@ -233,18 +274,25 @@ export class RunsRepository {
 
   /**
    * The ingest's insert, as `insertUnlessDuplicate` for a webhook run but leaner, on the busiest path:
-   * eight parameters instead of twelve, and the webhook dedupe index named as the only conflict that is
-   * a duplicate (a run id is new, and webhook runs have no idempotency key).
+   * eight parameters a run instead of twelve, the webhook dedupe index named as the only conflict that
+   * is a duplicate (a run id is new, and webhook runs have no idempotency key), and batched: the
+   * deliveries accepted while inserts are in flight are inserted together, in one statement and one
+   * commit. A body that `jsonb` refuses fails its batch, which is then retried run by run, so that it
+   * answers 400 and the others 202.
    */
   async insertWebhookRun(run: NewWebhookRun): Promise<InsertedRun> {
-    const inserted = await this.sql<{ id: string }>(
-      `INSERT INTO workflow_runs
-         (id, workflow_id, workflow_version, status, trigger_type, trigger_id, webhook_id, input,
-          request_id, body_bytes, body_sha256)
-       VALUES ($1, $2, (SELECT version FROM workflows WHERE id = $2), 'queued', 'webhook', $3, $4, $5::jsonb, $6, $7, $8)
-       ON CONFLICT (trigger_id, webhook_id) WHERE webhook_id IS NOT NULL DO NOTHING
-       RETURNING id`,
-      [
+    const created = await this.webhookInserts.submit(run).catch(refusedJsonIsInvalidInput);
+    if (created) return { id: run.id, workflowId: run.workflowId, status: 'queued', created: true };
+    return this.existing({ ...run, idempotencyKey: null });
+  }
+
+  /** Inserts a batch of webhook runs; true for each one inserted, false for a duplicate delivery. */
+  private async insertWebhookRuns(runs: NewWebhookRun[]): Promise<boolean[]> {
+    // In dedupe-key order, so that two batches holding the same deliveries wait on each other in one order.
+    const sorted = [...runs].sort(byDeliveryKey);
+    const params: unknown[] = [];
+    for (const run of sorted) {
+      params.push(
         run.id,
         run.workflowId,
         run.triggerId,
@@ -253,10 +301,11 @@ export class RunsRepository {
         run.delivery.requestId,
         run.delivery.bodyBytes,
         run.delivery.bodySha256,
-      ],
-    ).catch(refusedJsonIsInvalidInput);
-    if (inserted.length > 0) return { id: run.id, workflowId: run.workflowId, status: 'queued', created: true };
-    return this.existing({ ...run, idempotencyKey: null });
+      );
+    }
+    const inserted = await this.sql<{ id: string }>(insertWebhookRunsSql(sorted.length), params);
+    const ids = new Set(inserted.map((row) => row.id));
+    return runs.map((run) => ids.has(run.id));
   }
 
   /** The run a duplicate insert ran into: the one with the same webhook id, or else the same idempotency key. */
