@@ -111,9 +111,9 @@ const CLAIM_RUNS = `
   RETURNING ${RUN_COLUMNS.replace(/\w+/g, 'r.$&')}`;
 
 /**
- * Ends a batch of runs (`$1`, a JSON array of outcomes; `$2`, their ids) and writes their last step states, each fenced
- * by its claim: only a run still `running` under that attempt changes, so a terminal status never
- * does. Returns the ids of the runs it ended.
+ * Ends a batch of runs (`$1`, a JSON array of outcomes; `$2`, their ids) and writes their last step
+ * states, each fenced by its claim: only a run still `running` under that attempt changes, so a
+ * terminal status never does. Returns the ids of the runs it ended.
  */
 const FINISH_RUNS = `
   WITH outcome AS (
