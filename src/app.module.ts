@@ -21,10 +21,14 @@ export interface AppModuleOptions {
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, options: AppModuleOptions): DynamicModule {
+    const connection = { url: config.redisUrl ?? config.databaseUrl };
     const runs = RunsModule.forRoot({
       worker: options.worker,
       concurrency: config.workerConcurrency,
       lockMs: config.workerLockMs,
+      // Enqueueing fails at once while Redis is unreachable instead of waiting in ioredis' offline queue:
+      // the run is stored, and the reconciler enqueues it once Redis is back.
+      queueConnection: { ...connection, enableOfflineQueue: false },
     });
     return {
       module: AppModule,
@@ -33,7 +37,7 @@ export class AppModule {
         CommonModule,
         TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl)),
         // On the PostgreSQL backend the connection is the database's, set process-wide (src/local).
-        BullModule.forRoot({ connection: { url: config.redisUrl ?? config.databaseUrl }, prefix: config.queuePrefix }),
+        BullModule.forRoot({ connection, prefix: config.queuePrefix }),
         // First, so that its routes come first in express's router: a webhook, the busiest request, is
         // matched against the fewest route patterns.
         WebhooksModule.forRoot(runs),

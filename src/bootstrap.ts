@@ -30,25 +30,29 @@ export async function createApp(
 }
 
 /**
- * Graceful shutdown, in order: stop taking HTTP requests and answer those in flight; let workers finish
- * their runs or hand them back (bounded); then close connections. The caller stops anything it started
- * before (an embedded database) after this returns.
+ * Graceful shutdown: stop taking HTTP requests and answer those in flight, and at the same time stop
+ * taking jobs and let running ones finish, both for at most SHUTDOWN_TIMEOUT_MS; runs still going then
+ * are handed back to the queue. Then close connections. The caller stops anything it started before
+ * (an embedded database) after this returns.
  */
 export async function stopApp(app: NestExpressApplication, config: AppConfig): Promise<void> {
   const logger = new Logger('Shutdown');
   const server = app.getHttpServer();
-  if (server.listening) {
+  const http = async () => {
+    if (!server.listening) return;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
     await closed;
     clearTimeout(timer);
     logger.log('HTTP server closed');
-  }
-  const workers = app.get(RunsWorkers, { strict: false });
-  if (workers.running) {
-    await workers.drain(config.shutdownTimeoutMs);
+  };
+  const workers = async () => {
+    const runsWorkers = app.get(RunsWorkers, { strict: false });
+    if (!runsWorkers.running) return;
+    await runsWorkers.drain(config.shutdownTimeoutMs);
     logger.log('Workers stopped');
-  }
+  };
+  await Promise.all([http(), workers()]);
   await app.close();
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { Batcher } from './batcher.js';
+import { TimeoutError } from './timeout.js';
 
 /** A `send` whose batches stay in flight until the test answers them. */
 function controlledSend() {
@@ -138,5 +139,53 @@ describe('Batcher', () => {
     );
     await expect(batcher.submit('a')).rejects.toThrow('connection lost');
     await expect(batcher.submit('b')).resolves.toBe('b');
+  });
+
+  describe('deadlines', () => {
+    it('rejects a waiting item at its deadline and never sends it', async () => {
+      const { calls, send } = controlledSend();
+      const batcher = new Batcher(send, { maxInFlight: 1, maxBatch: 10 });
+      const first = batcher.submit('a');
+      await settle();
+      // 'b' waits behind the batch in flight; its deadline passes before that batch returns.
+      const late = batcher.submit('b', Date.now());
+      await expect(late).rejects.toBeInstanceOf(TimeoutError);
+      const onTime = batcher.submit('c', Date.now() + 60_000);
+      calls[0].answer();
+      await expect(first).resolves.toBe('done:a');
+      await settle();
+      expect(calls.map((c) => c.items)).toEqual([['a'], ['c']]);
+      calls[1].answer();
+      await expect(onTime).resolves.toBe('done:c');
+    });
+
+    it('rejects an item in flight at its deadline and drops the answer that comes later', async () => {
+      const { calls, send } = controlledSend();
+      const batcher = new Batcher(send, { maxInFlight: 1, maxBatch: 10 });
+      const result = batcher.submit('a', Date.now() + 20);
+      await settle();
+      expect(calls.map((c) => c.items)).toEqual([['a']]);
+      await expect(result).rejects.toBeInstanceOf(TimeoutError);
+      calls[0].answer();
+      // The batcher goes on: the slot of the late batch is free again once it returns.
+      const next = batcher.submit('b');
+      await settle();
+      calls[1].answer();
+      await expect(next).resolves.toBe('done:b');
+    });
+
+    it('does not send again, one by one, the items of a failed batch whose deadline passed', async () => {
+      const { calls, send } = controlledSend();
+      const batcher = new Batcher(send, { maxInFlight: 1, maxBatch: 10 });
+      const timedOut = batcher.submit('a', Date.now() + 20);
+      const kept = batcher.submit('b');
+      await settle();
+      await expect(timedOut).rejects.toBeInstanceOf(TimeoutError);
+      calls[0].fail(new Error('refused'));
+      await settle();
+      expect(calls.map((c) => c.items)).toEqual([['a', 'b'], ['b']]);
+      calls[1].answer();
+      await expect(kept).resolves.toBe('done:b');
+    });
   });
 });

@@ -10,10 +10,15 @@ export interface BatcherOptions<I> {
   keyOf?: (item: I) => string;
 }
 
+import { TimeoutError } from './timeout.js';
+
 interface Waiting<I, O> {
   item: I;
   resolve: (result: O) => void;
   reject: (error: unknown) => void;
+  /** Answered already (a result, an error, or its deadline): later answers are dropped. */
+  settled: boolean;
+  timer?: NodeJS.Timeout;
 }
 
 /**
@@ -25,6 +30,9 @@ interface Waiting<I, O> {
  *
  * When a batch of several items fails, each item is sent again alone, so that one bad item (a value
  * the database refuses, a deadlock with another writer) fails only itself.
+ *
+ * An item may have a deadline: past it, the item rejects with a `TimeoutError`, and is never sent if
+ * it was still waiting, so that a stalled database leaves no backlog of stale writes behind it.
  */
 export class Batcher<I, O> {
   private readonly queue: Waiting<I, O>[] = [];
@@ -37,9 +45,34 @@ export class Batcher<I, O> {
     private readonly options: BatcherOptions<I>,
   ) {}
 
-  submit(item: I): Promise<O> {
+  /** `deadline`: epoch ms after which the caller no longer waits for the item. */
+  submit(item: I, deadline?: number): Promise<O> {
     return new Promise<O>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+      const waiting: Waiting<I, O> = {
+        item,
+        settled: false,
+        resolve: (result) => {
+          if (waiting.settled) return;
+          waiting.settled = true;
+          clearTimeout(waiting.timer);
+          resolve(result);
+        },
+        reject: (error) => {
+          if (waiting.settled) return;
+          waiting.settled = true;
+          clearTimeout(waiting.timer);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      };
+      if (deadline !== undefined) {
+        const timeoutMs = Math.max(0, deadline - Date.now());
+        waiting.timer = setTimeout(() => {
+          const at = this.queue.indexOf(waiting);
+          if (at >= 0) this.queue.splice(at, 1);
+          waiting.reject(new TimeoutError('The write', timeoutMs));
+        }, timeoutMs);
+      }
+      this.queue.push(waiting);
       if (!this.scheduled) {
         this.scheduled = true;
         queueMicrotask(() => {
@@ -97,7 +130,7 @@ export class Batcher<I, O> {
         batch[0].reject(error);
         return;
       }
-      await Promise.all(batch.map((waiting) => this.sendBatch([waiting])));
+      await Promise.all(batch.filter((waiting) => !waiting.settled).map((waiting) => this.sendBatch([waiting])));
       return;
     }
     batch.forEach((waiting, i) => waiting.resolve(results[i]));

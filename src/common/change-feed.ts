@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import pg from 'pg';
 
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { DATABASE_TIMEOUTS } from '../database/timeouts.js';
 
 /** Something a cache may hold went stale: a workflow or its trigger changed. */
 export interface Change {
@@ -34,6 +35,7 @@ export class ChangeFeed implements OnApplicationBootstrap, OnModuleDestroy {
       connectionString: this.config.databaseUrl,
       max: 2,
       application_name: 'hookrun-notify',
+      ...DATABASE_TIMEOUTS,
     });
     this.notifier.on('error', (error) => this.logger.warn(`Notify connection failed: ${error.message}`));
     await this.listen();
@@ -62,7 +64,11 @@ export class ChangeFeed implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.config.databaseUrl, application_name: 'hookrun-listen' });
+    const client = new pg.Client({
+      connectionString: this.config.databaseUrl,
+      application_name: 'hookrun-listen',
+      ...DATABASE_TIMEOUTS,
+    });
     client.on('notification', (message) => {
       const change = parseChange(message.payload);
       if (change) this.emit(change);

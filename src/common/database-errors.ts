@@ -1,3 +1,5 @@
+import { TimeoutError } from './timeout.js';
+
 /** PostgreSQL or network errors that mean "the database cannot be reached now", as opposed to a bad query. */
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
@@ -13,12 +15,15 @@ const UNAVAILABLE_CODES = new Set([
   '08003',
   '08006',
   '53300', // too_many_connections
+  '57014', // query_canceled: statement_timeout
 ]);
 
 const UNAVAILABLE_MESSAGES = [
   'Connection terminated',
   'timeout exceeded when trying to connect',
   'Client has encountered a connection error',
+  // pg's client-side query_timeout: the server stalled with the statement in flight.
+  'Query read timeout',
 ];
 
 export function isDatabaseUnavailable(error: unknown): boolean {
@@ -29,6 +34,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
       driverError?: unknown;
       cause?: unknown;
     };
+    if (e instanceof TimeoutError) return true;
     if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
     if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((m) => message.includes(m))) return true;
     e = driverError ?? cause;

@@ -1,5 +1,6 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
 
+import { DATABASE_TIMEOUTS, type DatabaseTimeouts } from './timeouts.js';
 import { ApiKey } from '../modules/api-keys/api-key.entity.js';
 import { WorkflowRunStep } from '../modules/runs/workflow-run-step.entity.js';
 import { WorkflowRun } from '../modules/runs/workflow-run.entity.js';
@@ -35,7 +36,11 @@ export const MIGRATIONS = [
 ];
 
 /** Shared by the app and the migration command, so both see the same schema. */
-export function dataSourceOptions(databaseUrl: string, poolSize = 20): DataSourceOptions {
+export function dataSourceOptions(
+  databaseUrl: string,
+  poolSize = 20,
+  timeouts: DatabaseTimeouts = DATABASE_TIMEOUTS,
+): DataSourceOptions {
   return {
     type: 'postgres',
     url: databaseUrl,
@@ -44,7 +49,7 @@ export function dataSourceOptions(databaseUrl: string, poolSize = 20): DataSourc
     migrationsTableName: 'migrations',
     synchronize: false,
     migrationsRun: false,
-    extra: { max: poolSize, connectionTimeoutMillis: 5000, application_name: 'hookrun' },
+    extra: { max: poolSize, application_name: 'hookrun', ...timeouts },
   };
 }
 
@@ -53,7 +58,10 @@ const MIGRATION_LOCK_ID = 7_201_552_817;
 
 /** Applies pending migrations under an advisory lock, so that several processes may start at once. */
 export async function runMigrations(databaseUrl: string): Promise<string[]> {
-  const dataSource = new DataSource(dataSourceOptions(databaseUrl, 2));
+  // A migration may rewrite a large table: no statement limit, only the connection's.
+  const dataSource = new DataSource(
+    dataSourceOptions(databaseUrl, 2, { connectionTimeoutMillis: 10_000, keepAlive: true }),
+  );
   await dataSource.initialize();
   // The lock is held by one session, so it takes and releases through its own query runner.
   const lock = dataSource.createQueryRunner();

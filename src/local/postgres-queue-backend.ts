@@ -1,6 +1,8 @@
 import { createPostgresBackend, DEFAULT_SCHEMA, runMigrations, setDefaultBackendFactory } from 'bullmq';
 import pg from 'pg';
 
+import { DATABASE_TIMEOUTS } from '../database/timeouts.js';
+
 /**
  * Puts every BullMQ Queue and Worker of this process on BullMQ's PostgreSQL backend, so that hookrun
  * runs without Redis. It must run before the Nest application is created: the backend is chosen when
@@ -14,14 +16,18 @@ import pg from 'pg';
 export async function usePostgresQueueBackend(databaseUrl: string, options: { schema?: string } = {}): Promise<void> {
   const schema = options.schema ?? DEFAULT_SCHEMA;
   // The migrator takes a transaction-scoped advisory lock, so it needs one session of its own, not a pool.
-  const client = new pg.Client({ connectionString: databaseUrl, application_name: 'hookrun-queue-migrate' });
+  const client = new pg.Client({
+    connectionString: databaseUrl,
+    application_name: 'hookrun-queue-migrate',
+    connectionTimeoutMillis: DATABASE_TIMEOUTS.connectionTimeoutMillis,
+  });
   await client.connect();
   try {
     await runMigrations(client, schema);
   } finally {
     await client.end();
   }
-  const connection = { connectionString: databaseUrl, schema, application_name: 'hookrun-queue' };
+  const connection = { connectionString: databaseUrl, schema, application_name: 'hookrun-queue', ...DATABASE_TIMEOUTS };
   setDefaultBackendFactory((name, opts, factoryOptions) =>
     createPostgresBackend(name, { ...opts, connection }, factoryOptions),
   );

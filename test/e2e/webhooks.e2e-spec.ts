@@ -136,7 +136,7 @@ describe('POST /webhooks/workflows/{slug}', () => {
       run('msg_batch_b', '{"n": 4}'),
     ];
     // Submitted in one tick, they go to PostgreSQL as one statement, which the refused input fails.
-    const results = await Promise.allSettled(runs.map((r) => repository.insertWebhookRun(r)));
+    const results = await Promise.allSettled(runs.map((r) => repository.insertWebhookRun(r, Date.now() + 30_000)));
 
     expect(results.map((r) => (r.status === 'fulfilled' ? r.value.created : (r.reason as Error).message))).toEqual([
       true,

@@ -5,6 +5,7 @@ import { newId } from '../../common/ids.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { AuthenticationError, NotFoundError } from '../../common/errors.js';
 import { decodeCursor, toPage, type Page } from '../../common/pagination.js';
+import { REQUEST_DATABASE_TIMEOUT_MS, withTimeout } from '../../common/timeout.js';
 import { generateApiKey, hashApiKey } from '../secrets/secret-generator.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
 import {
@@ -54,7 +55,11 @@ export class ApiKeysService {
     if (this.bootstrapHash && timingSafeEqual(this.bootstrapHash, Buffer.from(hash, 'hex'))) {
       return { apiKeyId: null };
     }
-    const found = await this.repository.findByHash(hash);
+    const found = await withTimeout(
+      this.repository.findByHash(hash),
+      REQUEST_DATABASE_TIMEOUT_MS,
+      'Checking the API key',
+    );
     if (!found) throw new AuthenticationError('unauthorized', 'Unknown API key');
     this.repository.touch(found.id, new Date()).catch((error: unknown) => {
       this.logger.warn(`Could not record API key use: ${String(error)}`);

@@ -8,7 +8,8 @@ import { UnavailableError } from '../../common/errors.js';
 import { RUNS_QUEUE } from '../runs/runs.queue.js';
 import type { HealthResponse } from './health.dto.js';
 
-const CHECK_TIMEOUT_MS = 2000;
+/** Both checks run at once, so that readiness is answered within this, as requests are (a stalled dependency). */
+const CHECK_TIMEOUT_MS = 1500;
 
 @Injectable()
 export class HealthService {

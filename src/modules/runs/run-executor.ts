@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 
+import { isDatabaseUnavailable } from '../../common/database-errors.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import {
   ExpressionEvaluator,
@@ -18,8 +19,27 @@ const DEFINITION_CACHE_SIZE = 500;
 /** How often a run in progress looks whether it was cancelled, to abort an http request in flight. */
 const CANCEL_POLL_MS = 500;
 
-/** What the processor does with the job once an execution returns. */
-export type ExecutionResult = { kind: 'done' } | { kind: 'waiting'; until: Date };
+/**
+ * How long a fenced write (a step's checkpoint, the run's end) is retried while PostgreSQL is unreachable,
+ * before the job is given up to the queue's retry: after an http step, giving up means sending it again.
+ */
+export const CHECKPOINT_RETRY_MS = 60_000;
+const CHECKPOINT_BACKOFF_MS = { first: 200, max: 5000 };
+
+/**
+ * What the processor does with the job once an execution returns. `handed-back`: this process is stopping
+ * and let go of the run mid-way, with the checkpoints it has; another worker goes on with it.
+ */
+export type ExecutionResult = { kind: 'done' } | { kind: 'waiting'; until: Date } | { kind: 'handed-back' };
+
+/** Thrown out of a write that was interrupted because the run is being handed back. */
+class HandedBack extends Error {}
+
+/** One execution in progress, which shutdown can interrupt. */
+interface Execution {
+  abort: AbortController;
+  handingBack: boolean;
+}
 
 /**
  * Executes one run: claims it, hands it to the engine with the checkpoints of steps that already
@@ -31,6 +51,8 @@ export class RunExecutor {
   private readonly logger = new Logger(RunExecutor.name);
   private readonly engine: WorkflowEngine;
   private readonly definitions = new Map<string, WorkflowDefinition>();
+  private readonly executions = new Set<Execution>();
+  private handingBack = false;
 
   constructor(
     private readonly runs: RunsRepository,
@@ -45,16 +67,46 @@ export class RunExecutor {
   async execute(runId: string): Promise<ExecutionResult> {
     const run = await this.runs.claim(runId, new Date());
     if (!run) return { kind: 'done' };
+    // Claimed while this process hands its runs back: it goes back too, before any step.
+    if (this.handingBack) return { kind: 'handed-back' };
+    const execution: Execution = { abort: new AbortController(), handingBack: false };
+    this.executions.add(execution);
+    try {
+      return await this.executeClaimed(run, execution);
+    } catch (error) {
+      if (execution.handingBack) return { kind: 'handed-back' };
+      throw error;
+    } finally {
+      this.executions.delete(execution);
+    }
+  }
+
+  /**
+   * Shutdown: aborts every execution in progress (an http request in flight included) without writing
+   * anything more for it; each run stays `running` with the checkpoints already written, and its job
+   * goes back to the queue, so that another worker resumes it (its http steps keep their Idempotency-Key).
+   */
+  handBackAll(): number {
+    this.handingBack = true;
+    for (const execution of this.executions) {
+      execution.handingBack = true;
+      execution.abort.abort(new HandedBack('handed back: the worker is stopping'));
+    }
+    return this.executions.size;
+  }
+
+  private async executeClaimed(run: WorkflowRun, execution: Execution): Promise<ExecutionResult> {
     const attempt = run.attempt;
     const definition = await this.definitionOf(run.workflowId, run.workflowVersion);
     const steps = new StepBook(definition, run);
+    const cancelled = execution.abort;
     // Results of steps without side effects are written with the next write that must happen anyway
     // (before an http request, at a delay, at the end): re-running them after a crash gives the same result.
-    const cancelled = new AbortController();
     const flush = async () => {
       // A refused write means the run was cancelled or another worker claimed it since: stop here,
       // before any further side effect.
-      if (!(await this.runs.writeSteps(run.id, attempt, steps.takeDirty()))) cancelled.abort();
+      const written = await this.persist(execution, () => this.runs.writeSteps(run.id, attempt, steps.takeDirty()));
+      if (!written) cancelled.abort();
     };
 
     const poll = setInterval(() => {
@@ -69,6 +121,8 @@ export class RunExecutor {
         if (hasSideEffects(step.type)) await flush();
       },
       onStepFinished: async (result) => {
+        // A step aborted by the hand-back is not a result: the next worker runs it again.
+        if (execution.handingBack) return;
         steps.update(result.stepId, toStepState(result));
         // The checkpoint of a side effect is written at once, so that a resumed run does not repeat it.
         if (hasSideEffects(result.type)) await flush();
@@ -76,7 +130,7 @@ export class RunExecutor {
       onStepWaiting: async (result) => {
         steps.update(result.stepId, { status: 'waiting', attempts: result.attempts, startedAt: result.startedAt });
         await flush();
-        await this.runs.setWakeAt(run.id, attempt, result.until);
+        await this.persist(execution, () => this.runs.setWakeAt(run.id, attempt, result.until));
       },
       shouldStop: async () => cancelled.signal.aborted,
     };
@@ -93,25 +147,18 @@ export class RunExecutor {
         },
         hooks,
       );
+      if (execution.handingBack) return { kind: 'handed-back' };
       switch (outcome.status) {
         case 'completed':
-          await this.runs.finish(
-            run.id,
-            attempt,
-            { status: 'completed', output: outcome.output },
-            new Date(),
-            steps.takeDirty(),
-          );
+        case 'failed': {
+          const end =
+            outcome.status === 'completed'
+              ? { status: 'completed' as const, output: outcome.output }
+              : { status: 'failed' as const, error: outcome.error };
+          const last = steps.takeDirty();
+          await this.persist(execution, () => this.runs.finish(run.id, attempt, end, new Date(), last));
           return { kind: 'done' };
-        case 'failed':
-          await this.runs.finish(
-            run.id,
-            attempt,
-            { status: 'failed', error: outcome.error },
-            new Date(),
-            steps.takeDirty(),
-          );
-          return { kind: 'done' };
+        }
         case 'waiting':
           return { kind: 'waiting', until: outcome.until };
         case 'cancelled':
@@ -120,6 +167,27 @@ export class RunExecutor {
       }
     } finally {
       clearInterval(poll);
+    }
+  }
+
+  /**
+   * A fenced write, retried with backoff for up to CHECKPOINT_RETRY_MS while PostgreSQL is unreachable
+   * (down, stalled, restarting): the work it records, an http request above all, is done and would be
+   * repeated if the job were given up. Other errors, and a hand-back, end it at once.
+   */
+  private async persist<T>(execution: Execution, write: () => Promise<T>): Promise<T> {
+    const giveUpAt = Date.now() + CHECKPOINT_RETRY_MS;
+    for (let delay = CHECKPOINT_BACKOFF_MS.first; ; delay = Math.min(delay * 2, CHECKPOINT_BACKOFF_MS.max)) {
+      if (execution.handingBack) throw new HandedBack();
+      try {
+        return await write();
+      } catch (error) {
+        // A cancelled run needs no more checkpoints.
+        const stopped = execution.abort.signal.aborted;
+        if (!isDatabaseUnavailable(error) || stopped || Date.now() + delay > giveUpAt) throw error;
+        this.logger.warn(`A checkpoint write waits for the database (${(error as Error).message}); retrying`);
+        await sleepUnlessAborted(delay, execution.abort.signal);
+      }
     }
   }
 
@@ -143,6 +211,18 @@ export class RunExecutor {
     this.definitions.set(key, definition);
     return definition;
   }
+}
+
+function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 function hasSideEffects(type: string): boolean {

@@ -1,5 +1,6 @@
 import { BullModule, Processor } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
+import type { ConnectionOptions } from 'bullmq';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { ApiKeysModule } from '../api-keys/api-keys.module.js';
@@ -19,7 +20,12 @@ import { WorkflowRun } from './workflow-run.entity.js';
 /** Runs and their queue. The processor (a BullMQ worker) is only there in processes that run workers. */
 @Module({})
 export class RunsModule {
-  static forRoot(options: { worker: boolean; concurrency: number; lockMs: number }): DynamicModule {
+  static forRoot(options: {
+    worker: boolean;
+    concurrency: number;
+    lockMs: number;
+    queueConnection: ConnectionOptions;
+  }): DynamicModule {
     if (options.worker) {
       // The decorator applied here rather than on the class, so that its worker options come from config.
       Processor(RUNS_QUEUE, {
@@ -33,7 +39,7 @@ export class RunsModule {
       module: RunsModule,
       imports: [
         TypeOrmModule.forFeature([WorkflowRun, WorkflowRunStep]),
-        BullModule.registerQueue({ name: RUNS_QUEUE }),
+        BullModule.registerQueue({ name: RUNS_QUEUE, connection: options.queueConnection }),
         WorkflowsModule,
         ApiKeysModule,
       ],

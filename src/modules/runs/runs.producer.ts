@@ -2,24 +2,38 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 
+import { TimeoutError, withTimeout } from '../../common/timeout.js';
 import { RUN_JOB_OPTIONS, RUNS_QUEUE, type RunJobData } from './runs.queue.js';
 
+/** How long an answer (to a sender, an API client, the reconciler) may wait for the queue. */
+export const QUEUE_CALL_TIMEOUT_MS = 500;
+/** While the queue stalls, one call at most this often finds out whether it answers again. */
+const STALLED_PROBE_INTERVAL_MS = 1000;
+
+/**
+ * The runs queue as the rest of hookrun uses it. Every call is bounded: a stalled queue (Redis paused,
+ * a lost route) delays nothing by more than QUEUE_CALL_TIMEOUT_MS, and once a call has timed out the
+ * queue counts as stalled, so that further calls give up at once (one probe a second excepted) rather
+ * than pile up behind it. A run's row is the promise, and the reconciler enqueues runs without a job.
+ */
 @Injectable()
 export class RunsProducer {
   private readonly logger = new Logger(RunsProducer.name);
+  private stalledSince: number | null = null;
+  private lastProbeAt = 0;
+  private skipped = 0;
 
   constructor(@InjectQueue(RUNS_QUEUE) private readonly queue: Queue<RunJobData>) {}
 
-  /**
-   * Wakes a worker for a run that is already stored. A failure is logged, not thrown: the run's row is
-   * the promise, and the reconciler enqueues runs that have no job.
-   */
+  /** Wakes a worker for a run that is already stored; false when that has to wait for the reconciler. */
   async enqueue(runId: string, delayMs = 0): Promise<boolean> {
     try {
-      await this.queue.add('run', { runId }, { ...RUN_JOB_OPTIONS, jobId: runId, delay: delayMs });
+      await this.call(() => this.queue.add('run', { runId }, { ...RUN_JOB_OPTIONS, jobId: runId, delay: delayMs }));
       return true;
     } catch (error) {
-      this.logger.warn(`Run ${runId} is stored but could not be enqueued: ${String(error)}`);
+      if (!(error instanceof QueueStalledError)) {
+        this.logger.warn(`Run ${runId} is stored but could not be enqueued: ${String(error)}`);
+      }
       return false;
     }
   }
@@ -27,9 +41,70 @@ export class RunsProducer {
   /** Takes a waiting job out of the queue, when a run is cancelled before it started. */
   async discard(runId: string): Promise<void> {
     try {
-      await this.queue.remove(runId);
+      await this.call(() => this.queue.remove(runId));
     } catch (error) {
       this.logger.debug(`Could not remove job of run ${runId}: ${String(error)}`);
     }
+  }
+
+  /** The job's state (`unknown` when there is none), or null when the queue did not answer. */
+  async stateOf(runId: string): Promise<string | null> {
+    try {
+      return await this.call(() => this.queue.getJobState(runId));
+    } catch {
+      return null;
+    }
+  }
+
+  /** Whether the queue answers now. */
+  async answers(): Promise<boolean> {
+    try {
+      await this.call(() => this.queue.getJobCounts('waiting'));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async call<T>(send: () => Promise<T>): Promise<T> {
+    const now = Date.now();
+    if (this.stalledSince !== null) {
+      if (now - this.lastProbeAt < STALLED_PROBE_INTERVAL_MS) {
+        if (this.skipped++ === 0) this.logger.warn('The queue is not answering: new runs wait for the reconciler');
+        throw new QueueStalledError();
+      }
+      this.lastProbeAt = now;
+    }
+    const pending = send();
+    // Whenever it comes, an answer says the queue is back.
+    pending.then(
+      () => this.answered(),
+      () => undefined,
+    );
+    try {
+      return await withTimeout(pending, QUEUE_CALL_TIMEOUT_MS, 'The queue');
+    } catch (error) {
+      if (error instanceof TimeoutError) {
+        this.stalledSince ??= now;
+        this.lastProbeAt = now;
+      }
+      throw error;
+    }
+  }
+
+  private answered(): void {
+    if (this.stalledSince === null) return;
+    this.logger.log(
+      `The queue answers again after ${Date.now() - this.stalledSince} ms ` +
+        `(${this.skipped} call(s) meanwhile were left to the reconciler)`,
+    );
+    this.stalledSince = null;
+    this.skipped = 0;
+  }
+}
+
+class QueueStalledError extends Error {
+  constructor() {
+    super('The queue is stalled');
   }
 }

@@ -1,10 +1,7 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import type { Queue } from 'bullmq';
 
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { RunsProducer } from './runs.producer.js';
-import { RUNS_QUEUE, type RunJobData } from './runs.queue.js';
 import { RunsRepository } from './runs.repository.js';
 
 const BATCH = 200;
@@ -23,7 +20,6 @@ export class RunsReconciler implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     private readonly runs: RunsRepository,
     private readonly producer: RunsProducer,
-    @InjectQueue(RUNS_QUEUE) private readonly queue: Queue<RunJobData>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -39,6 +35,8 @@ export class RunsReconciler implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** One pass; returns how many runs were enqueued again. */
   async reconcileOnce(): Promise<number> {
+    // Runs taken for a check are not looked at again for a while: take none while the queue is away.
+    if (!(await this.producer.answers())) return 0;
     const now = Date.now();
     const interval = this.config.reconcileIntervalMs || 5000;
     // Runs younger than two intervals may still have their first enqueue under way; a run is checked
@@ -50,7 +48,8 @@ export class RunsReconciler implements OnApplicationBootstrap, OnModuleDestroy {
     );
     let requeued = 0;
     for (const run of due) {
-      const state = await this.queue.getJobState(run.id);
+      const state = await this.producer.stateOf(run.id);
+      if (state === null) break;
       if (state !== 'unknown' && state !== 'completed' && state !== 'failed') continue;
       if (state !== 'unknown') await this.producer.discard(run.id);
       const delayMs = run.wakeAt ? Math.max(0, run.wakeAt.getTime() - Date.now()) : 0;

@@ -6,6 +6,7 @@ import type { DataSource } from 'typeorm';
 import { InvalidInputError } from '../../common/errors.js';
 import { Batcher } from '../../common/batcher.js';
 import { jsonInputRefusal } from '../../common/database-errors.js';
+import { withTimeout } from '../../common/timeout.js';
 import { poolOf, preparedQuery, rowsOf } from '../../database/sql.js';
 import type { RunError, RunStatus, StepStatus, TriggerType } from './run-status.js';
 import { WorkflowRunStep } from './workflow-run-step.entity.js';
@@ -278,12 +279,13 @@ export class RunsRepository {
    * is a duplicate (a run id is new, and webhook runs have no idempotency key), and batched: the
    * deliveries accepted while inserts are in flight are inserted together, in one statement and one
    * commit. A body that `jsonb` refuses fails its batch, which is then retried run by run, so that it
-   * answers 400 and the others 202.
+   * answers 400 and the others 202. Past `deadline` the caller gets a TimeoutError (503) and a run still
+   * waiting to be sent is never inserted; one already sent may still commit, and then runs.
    */
-  async insertWebhookRun(run: NewWebhookRun): Promise<InsertedRun> {
-    const created = await this.webhookInserts.submit(run).catch(refusedJsonIsInvalidInput);
+  async insertWebhookRun(run: NewWebhookRun, deadline: number): Promise<InsertedRun> {
+    const created = await this.webhookInserts.submit(run, deadline).catch(refusedJsonIsInvalidInput);
     if (created) return { id: run.id, workflowId: run.workflowId, status: 'queued', created: true };
-    return this.existing({ ...run, idempotencyKey: null });
+    return withTimeout(this.existing({ ...run, idempotencyKey: null }), deadline - Date.now(), 'Finding the first run');
   }
 
   /** Inserts a batch of webhook runs; true for each one inserted, false for a duplicate delivery. */

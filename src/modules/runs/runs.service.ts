@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { newId } from '../../common/ids.js';
 
 import { ConflictError, NotFoundError } from '../../common/errors.js';
+import { REQUEST_DATABASE_TIMEOUT_MS, withTimeout } from '../../common/timeout.js';
 import { decodeCursor, toPage, type Page } from '../../common/pagination.js';
 import { WorkflowsService } from '../workflows/workflows.service.js';
 import { toRunResponse, type RunResponse } from './dto/run.dto.js';
@@ -15,6 +16,8 @@ export interface WebhookRunRequest {
   webhookId: string;
   inputJson: string;
   delivery: RunDelivery;
+  /** Epoch ms after which the sender is answered 503 rather than kept waiting for the database. */
+  deadline: number;
 }
 
 @Injectable()
@@ -25,40 +28,55 @@ export class RunsService {
     private readonly workflows: WorkflowsService,
   ) {}
 
-  /** The ingest path: one insert (deduplicated on the webhook id), then one enqueue for a new run. */
+  /**
+   * The ingest path: one insert (deduplicated on the webhook id), then one enqueue for a new run. The
+   * insert is bounded by the request's deadline, the enqueue by the queue's own short timeout: the
+   * answer comes in time whatever PostgreSQL or Redis do, and a 202 always means a committed run.
+   */
   async startFromWebhook(request: WebhookRunRequest): Promise<InsertedRun> {
-    const run = await this.runs.insertWebhookRun({
-      id: newId(),
-      workflowId: request.workflowId,
-      triggerId: request.triggerId,
-      webhookId: request.webhookId,
-      inputJson: request.inputJson,
-      delivery: request.delivery,
-    });
+    const run = await this.runs.insertWebhookRun(
+      {
+        id: newId(),
+        workflowId: request.workflowId,
+        triggerId: request.triggerId,
+        webhookId: request.webhookId,
+        inputJson: request.inputJson,
+        delivery: request.delivery,
+      },
+      request.deadline,
+    );
     if (run.created) await this.producer.enqueue(run.id);
     return run;
   }
 
+  /** Like a webhook, bounded: a stalled database answers 503 in time, and a 202 means a committed run. */
   async startFromApi(
     workflowId: string,
     input: unknown,
     idempotencyKey: string | null,
   ): Promise<{ run: RunResponse; replayed: boolean }> {
-    const workflow = await this.workflows.findRunnable(workflowId);
-    const inserted = await this.runs.insertUnlessDuplicate({
-      id: newId(),
-      workflowId: workflow.id,
-      workflowVersion: workflow.version,
-      triggerType: 'api',
-      triggerId: null,
-      webhookId: null,
-      idempotencyKey,
-      rerunOf: null,
-      inputJson: JSON.stringify(input),
-      delivery: null,
-    });
+    const deadline = Date.now() + REQUEST_DATABASE_TIMEOUT_MS;
+    const inserted = await withTimeout(
+      this.workflows.findRunnable(workflowId).then((workflow) =>
+        this.runs.insertUnlessDuplicate({
+          id: newId(),
+          workflowId: workflow.id,
+          workflowVersion: workflow.version,
+          triggerType: 'api',
+          triggerId: null,
+          webhookId: null,
+          idempotencyKey,
+          rerunOf: null,
+          inputJson: JSON.stringify(input),
+          delivery: null,
+        }),
+      ),
+      REQUEST_DATABASE_TIMEOUT_MS,
+      'Starting the run',
+    );
     if (inserted.created) await this.producer.enqueue(inserted.id);
-    return { run: await this.get(inserted.id), replayed: !inserted.created };
+    const run = await withTimeout(this.get(inserted.id), deadline - Date.now(), 'Reading the run');
+    return { run, replayed: !inserted.created };
   }
 
   async get(id: string): Promise<RunResponse> {

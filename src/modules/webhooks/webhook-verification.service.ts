@@ -1,12 +1,15 @@
 import { Injectable } from '@nestjs/common';
 
 import { AuthenticationError, NotFoundError } from '../../common/errors.js';
+import { REQUEST_DATABASE_TIMEOUT_MS, withTimeout } from '../../common/timeout.js';
 import { TriggerCache, type ResolvedTrigger } from './trigger-cache.js';
 import type { HeaderBag } from './verification/webhook-scheme.js';
 
 export interface VerifiedWebhook {
   trigger: ResolvedTrigger;
   deliveryId: string;
+  /** Epoch ms by which the delivery must be answered: past it, a stalled database makes it a 503. */
+  deadline: number;
 }
 
 /**
@@ -23,12 +26,20 @@ export class WebhookVerificationService {
    * a promise; a promise when the trigger must be loaded first. Throws (or rejects) when it does not verify.
    */
   verify(slug: string, headers: HeaderBag, rawBody: Buffer): VerifiedWebhook | Promise<VerifiedWebhook> {
+    const deadline = Date.now() + REQUEST_DATABASE_TIMEOUT_MS;
     const cached = this.triggers.cached(slug);
-    if (cached !== undefined) return this.verifyFor(cached, headers, rawBody);
-    return this.triggers.get(slug).then((trigger) => this.verifyFor(trigger, headers, rawBody));
+    if (cached !== undefined) return this.verifyFor(cached, headers, rawBody, deadline);
+    return withTimeout(this.triggers.get(slug), REQUEST_DATABASE_TIMEOUT_MS, 'Looking up the trigger').then((trigger) =>
+      this.verifyFor(trigger, headers, rawBody, deadline),
+    );
   }
 
-  private verifyFor(trigger: ResolvedTrigger | null, headers: HeaderBag, rawBody: Buffer): VerifiedWebhook {
+  private verifyFor(
+    trigger: ResolvedTrigger | null,
+    headers: HeaderBag,
+    rawBody: Buffer,
+    deadline: number,
+  ): VerifiedWebhook {
     if (!trigger || !trigger.active) throw new NotFoundError('trigger', undefined, 'trigger_not_found');
     // Stored options that no longer validate are the server's fault (logged by the cache), but failing
     // closed is the only safe answer: nothing verifies until the trigger is fixed.
@@ -45,6 +56,6 @@ export class WebhookVerificationService {
       Math.floor(now / 1000),
       trigger.options,
     );
-    return { trigger, deliveryId: delivery.deliveryId };
+    return { trigger, deliveryId: delivery.deliveryId, deadline };
   }
 }

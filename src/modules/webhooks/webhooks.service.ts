@@ -40,6 +40,7 @@ export class WebhooksService {
       webhookId: webhook.deliveryId,
       inputJson: webhookInputJson(contentType, rawBody),
       delivery: { requestId, bodyBytes: rawBody.length, bodySha256: hash('sha256', rawBody, 'hex') },
+      deadline: webhook.deadline,
     });
     return { kind: 'run', run };
   }
