@@ -1,3 +1,4 @@
+import { parseAllowedHost } from '../engine/index.js';
 import { parseKeyring } from '../modules/secrets/secret-cipher.js';
 
 /**
@@ -31,8 +32,13 @@ export interface AppConfig {
   /** How long a stopping worker lets its runs go on before it hands them back. */
   shutdownTimeoutMs: number;
   expressionTimeoutMs: number;
-  /** Hosts that `http` steps may call although they resolve to private or loopback addresses. */
+  /**
+   * `host` or `host:port` entries that `http` steps may call although they resolve to private or loopback
+   * addresses; a bare `host` opens every port but `httpStepProtectedPorts`.
+   */
   httpStepAllowedHosts: string[];
+  /** The ports of hookrun's own PostgreSQL and Redis: only an allow-list entry naming the port opens one. */
+  httpStepProtectedPorts: number[];
   triggerCacheTtlMs: number;
   /** How long the webhook delivery log keeps a delivery before pruning it. */
   deliveryRetentionHours: number;
@@ -97,10 +103,10 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     workerLockMs: int(env, 'WORKER_LOCK_MS', 30_000, 1000, 600_000, problems),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 5000, 0, 600_000, problems),
     expressionTimeoutMs: int(env, 'EXPRESSION_TIMEOUT_MS', 1000, 1, 60_000, problems),
-    httpStepAllowedHosts: (env.HTTP_STEP_ALLOWED_HOSTS ?? '')
-      .split(',')
-      .map((host) => host.trim().toLowerCase())
-      .filter(Boolean),
+    httpStepAllowedHosts: allowedHosts(env, problems),
+    httpStepProtectedPorts: [
+      ...new Set([servicePort(databaseUrl, 5432), servicePort(redisUrl, 6379)].filter((port) => port !== null)),
+    ],
     triggerCacheTtlMs: int(env, 'TRIGGER_CACHE_TTL_MS', 5000, 0, 3_600_000, problems),
     deliveryRetentionHours: int(env, 'DELIVERY_RETENTION_HOURS', 168, 1, 87_600, problems),
     logLevel: oneOf(
@@ -126,6 +132,32 @@ function required(env: Env, name: string, problems: string[], pattern?: RegExp, 
   }
   if (pattern && !pattern.test(value)) problems.push(`${name} must be ${shape}`);
   return value;
+}
+
+function allowedHosts(env: Env, problems: string[]): string[] {
+  const entries = (env.HTTP_STEP_ALLOWED_HOSTS ?? '')
+    .split(',')
+    .map((entry) => entry.trim().toLowerCase())
+    .filter(Boolean);
+  for (const entry of entries) {
+    try {
+      parseAllowedHost(entry);
+    } catch (error) {
+      problems.push(`HTTP_STEP_ALLOWED_HOSTS: ${(error as Error).message}`);
+    }
+  }
+  return entries;
+}
+
+/** The port a service URL connects to, its scheme's default when it names none; null without a usable URL. */
+function servicePort(url: string | null, fallback: number): number | null {
+  if (!url) return null;
+  try {
+    const { port } = new URL(url);
+    return port === '' ? fallback : Number(port);
+  } catch {
+    return null;
+  }
 }
 
 function int(env: Env, name: string, fallback: number, min: number, max: number, problems: string[]): number {

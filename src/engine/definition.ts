@@ -8,7 +8,8 @@ export const STEP_TYPES: readonly StepType[] = ['transform', 'condition', 'fail'
 
 export interface RetryPolicy {
   maxAttempts: number;
-  backoffMs: number;
+  /** Ceiling of the first backoff, doubled at each attempt; `DEFAULT_BACKOFF_MS` when absent. */
+  backoffMs?: number;
 }
 
 interface StepBase {
@@ -84,6 +85,7 @@ export const MAX_RUN_TIMEOUT_MS = 7 * 24 * 60 * 60_000;
 export const MAX_STEP_TIMEOUT_MS = 86_400_000;
 export const MAX_RETRY_ATTEMPTS = 10;
 export const MAX_BACKOFF_MS = 3_600_000;
+export const DEFAULT_BACKOFF_MS = 1000;
 export const DEFAULT_FAIL_CODE = 'workflow_failed';
 export const MAX_DELAY_MS = 30 * 24 * 60 * 60_000;
 export const MAX_HTTP_HEADERS = 50;

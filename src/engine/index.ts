@@ -23,8 +23,10 @@ export {
   type HttpStepOutput,
 } from './http/http-step.js';
 export {
+  parseAllowedHost,
   SsrfGuard,
   systemResolver,
+  type AllowedHost,
   type HostResolver,
   type ResolvedAddress,
   type SsrfGuardOptions,

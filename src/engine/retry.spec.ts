@@ -1,5 +1,6 @@
 import { describe, expect, it, jest } from '@jest/globals';
 
+import { DEFAULT_BACKOFF_MS } from './definition.js';
 import { backoffDelayMs, withRetry } from './retry.js';
 import { StepFailure } from './step-failure.js';
 
@@ -24,6 +25,13 @@ describe('backoffDelayMs', () => {
     expect(backoffDelayMs(policy, 3, () => 0.999)).toBe(3996);
     expect(backoffDelayMs(policy, 3, () => 0)).toBe(0);
     expect(backoffDelayMs({ maxAttempts: 3, backoffMs: 0 }, 2, () => 0.9)).toBe(0);
+  });
+
+  it('uses a first ceiling of DEFAULT_BACKOFF_MS (1000 ms) when the policy has no backoffMs', () => {
+    expect(DEFAULT_BACKOFF_MS).toBe(1000);
+    const noBackoff = { maxAttempts: 4 };
+    expect([1, 2, 3].map((attempt) => backoffDelayMs(noBackoff, attempt, () => 0.5))).toEqual([500, 1000, 2000]);
+    expect(backoffDelayMs(noBackoff, 1, () => 0.999)).toBe(999);
   });
 });
 

@@ -1,4 +1,4 @@
-import type { RetryPolicy } from './definition.js';
+import { DEFAULT_BACKOFF_MS, type RetryPolicy } from './definition.js';
 import { StepFailure } from './step-failure.js';
 
 export interface RetryOptions {
@@ -14,7 +14,7 @@ export type RetryResult<T> =
 
 /** Full jitter: a uniform wait in [0, backoffMs * 2^(attempt-1)], which spreads retries of many runs apart. */
 export function backoffDelayMs(policy: RetryPolicy, failedAttempt: number, random: () => number): number {
-  return Math.floor(random() * policy.backoffMs * 2 ** (failedAttempt - 1));
+  return Math.floor(random() * (policy.backoffMs ?? DEFAULT_BACKOFF_MS) * 2 ** (failedAttempt - 1));
 }
 
 /**

@@ -67,6 +67,15 @@ describe('validateDefinition', () => {
     expect(definition.steps[2]).toMatchObject({ request: { headers: { 'x-source': 'hookrun' } } });
   });
 
+  it('accepts a retry policy without backoffMs, leaving it out so that the engine applies its default', () => {
+    for (const retry of [{ maxAttempts: 3 }, { maxAttempts: 3, backoffMs: null }]) {
+      const definition = validateDefinition(withSteps(transform('call', { retry })));
+      expect(definition.steps[0].retry).toEqual({ maxAttempts: 3 });
+    }
+    const zero = validateDefinition(withSteps(transform('call', { retry: { maxAttempts: 2, backoffMs: 0 } })));
+    expect(zero.steps[0].retry).toEqual({ maxAttempts: 2, backoffMs: 0 });
+  });
+
   it('accepts null jumps, a run timeout, and null for optional fields (left out of the copy)', () => {
     const definition = validateDefinition({
       steps: [
@@ -243,9 +252,9 @@ describe('validateDefinition', () => {
     it('retry policies out of range or malformed', () => {
       const retry = (value: unknown) => refusal(withSteps(transform('call', { retry: value })));
 
-      expect(retry(3)).toBe('step "call": retry must be an object { maxAttempts, backoffMs }');
-      expect(retry({ maxAttempts: 3 })).toBe('step "call": missing retry.backoffMs');
+      expect(retry(3)).toBe('step "call": retry must be an object { maxAttempts, backoffMs? }');
       expect(retry({ backoffMs: 3 })).toBe('step "call": missing retry.maxAttempts');
+      expect(retry({ maxAttempts: null, backoffMs: 3 })).toBe('step "call": missing retry.maxAttempts');
       expect(retry({ maxAttempts: 3, backoffMs: 10, jitter: true })).toBe(
         'step "call": retry: unknown property "jitter"',
       );

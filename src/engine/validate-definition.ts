@@ -363,15 +363,16 @@ function checkJump(step: ConditionStep, key: 'then' | 'else', index: number, pos
 }
 
 function validateRetry(retry: unknown, label: string): RetryPolicy {
-  if (!isObject(retry)) throw new DefinitionError(`${label}: retry must be an object { maxAttempts, backoffMs }`);
+  if (!isObject(retry)) throw new DefinitionError(`${label}: retry must be an object { maxAttempts, backoffMs? }`);
   rejectUnknownKeys(retry, RETRY_KEYS, `${label}: retry`);
-  for (const key of RETRY_KEYS) {
-    if (retry[key] === undefined || retry[key] === null) throw new DefinitionError(`${label}: missing retry.${key}`);
-  }
-  return {
+  if (optional(retry.maxAttempts) === undefined) throw new DefinitionError(`${label}: missing retry.maxAttempts`);
+  const policy: RetryPolicy = {
     maxAttempts: integerIn(retry.maxAttempts, 1, MAX_RETRY_ATTEMPTS, `${label}: retry.maxAttempts`),
-    backoffMs: integerIn(retry.backoffMs, 0, MAX_BACKOFF_MS, `${label}: retry.backoffMs`),
   };
+  // Left out when not given, as the run's timeoutMs is: the stored definition stays what the user wrote.
+  const backoffMs = optional(retry.backoffMs);
+  if (backoffMs !== undefined) policy.backoffMs = integerIn(backoffMs, 0, MAX_BACKOFF_MS, `${label}: retry.backoffMs`);
+  return policy;
 }
 
 function integerIn(value: unknown, min: number, max: number, what: string, note?: string): number {

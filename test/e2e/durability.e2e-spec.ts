@@ -1,7 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Redis } from 'ioredis';
-
-import { TEST_REDIS_URL } from '../support/env.js';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 
@@ -9,23 +6,25 @@ import { RUNS_QUEUE } from '../../src/modules/runs/runs.queue.js';
 import { RunsReconciler } from '../../src/modules/runs/runs.reconciler.js';
 import { RunsRepository } from '../../src/modules/runs/runs.repository.js';
 import { createWebhookWorkflow, createWorkflow } from '../support/factories.js';
+import { startOwnRedis, type OwnRedis } from '../support/redis-server.js';
 import { signedHeaders } from '../support/signing.js';
 import { resetDatabase, startTestApp, type TestApp } from '../support/test-app.js';
 import { waitUntil } from '../support/wait-for.js';
 
 describe('a 202 is a promise: accepted runs finish even when the queue loses everything', () => {
   let api: TestApp;
-  let redis: Redis;
+  // These tests empty the whole Redis: a server of their own, never the one TEST_REDIS_URL names.
+  let redis: OwnRedis;
 
   beforeAll(async () => {
-    api = await startTestApp({ worker: false, env: { RECONCILE_INTERVAL_MS: '100' } });
+    redis = await startOwnRedis();
+    api = await startTestApp({ worker: false, env: { RECONCILE_INTERVAL_MS: '100', REDIS_URL: redis.url } });
     await resetDatabase(api.db);
-    redis = new Redis(TEST_REDIS_URL);
   });
 
   afterAll(async () => {
-    redis.disconnect();
-    await api.close();
+    await api?.close();
+    await redis?.stop();
   });
 
   it('completes 200 accepted webhooks after FLUSHALL wiped their jobs', async () => {
@@ -53,7 +52,7 @@ describe('a 202 is a promise: accepted runs finish even when the queue loses eve
     // This process's reconcile loop would put jobs back at once; the worker started below recovers.
     await api.app.get(RunsReconciler).onModuleDestroy();
     // The queue's server restarts empty: every job is gone, the runs are still queued in PostgreSQL.
-    await redis.flushall();
+    await redis.client.flushall();
     const queue = api.app.get<Queue>(getQueueToken(RUNS_QUEUE));
     const states = await Promise.all(accepted.map((runId) => queue.getJobState(runId)));
     expect(new Set(states)).toEqual(new Set(['unknown']));
@@ -61,7 +60,7 @@ describe('a 202 is a promise: accepted runs finish even when the queue loses eve
     const worker = await startTestApp({
       worker: true,
       queuePrefix: api.config.queuePrefix,
-      env: { RECONCILE_INTERVAL_MS: '100', WORKER_CONCURRENCY: '20' },
+      env: { RECONCILE_INTERVAL_MS: '100', WORKER_CONCURRENCY: '20', REDIS_URL: redis.url },
     });
     try {
       await waitUntil(
@@ -103,7 +102,7 @@ describe('a 202 is a promise: accepted runs finish even when the queue loses eve
     }
     // Only the three passes below reconcile: this process's automatic loop stopped in the test above.
     await api.app.get(RunsReconciler).onModuleDestroy();
-    await redis.flushall();
+    await redis.client.flushall();
     // Old enough to be due, never checked.
     await api.db.query(
       "UPDATE workflow_runs SET created_at = now() - interval '1 minute', checked_at = NULL WHERE id = ANY($1)",
@@ -112,7 +111,7 @@ describe('a 202 is a promise: accepted runs finish even when the queue loses eve
     const other = await startTestApp({
       worker: false,
       queuePrefix: api.config.queuePrefix,
-      env: { RECONCILE_INTERVAL_MS: '0' },
+      env: { RECONCILE_INTERVAL_MS: '0', REDIS_URL: redis.url },
     });
     try {
       const counts = await Promise.all([

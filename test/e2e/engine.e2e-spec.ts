@@ -1,7 +1,6 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Queue } from 'bullmq';
-import { randomBytes } from 'node:crypto';
 
 import { RUNS_QUEUE } from '../../src/modules/runs/runs.queue.js';
 import { RunsRepository } from '../../src/modules/runs/runs.repository.js';
@@ -9,7 +8,7 @@ import { TEST_API_KEY, TEST_DATABASE_URL, TEST_ENCRYPTION_KEY, TEST_REDIS_URL } 
 import { createWorkflow } from '../support/factories.js';
 import { HttpSink } from '../support/http-sink.js';
 import { startHookrun, type HookrunProcess } from '../support/processes.js';
-import { resetDatabase, startTestApp, type TestApp } from '../support/test-app.js';
+import { resetDatabase, startTestApp, testQueuePrefix, type TestApp } from '../support/test-app.js';
 import { waitForRun, waitUntil, type RunBody } from '../support/wait-for.js';
 
 const http = (id: string, url: string, extra: object = {}) => ({
@@ -34,7 +33,7 @@ describe('durable engine: crashes and restarts', () => {
   const sink = new HttpSink();
   let api: TestApp;
   const workers: HookrunProcess[] = [];
-  const queuePrefix = `hookrun-engine-${randomBytes(4).toString('hex')}`;
+  const queuePrefix = testQueuePrefix();
   const workerEnv = {
     DATABASE_URL: TEST_DATABASE_URL,
     REDIS_URL: TEST_REDIS_URL,

@@ -14,6 +14,7 @@ import {
   standardSignature,
   stripeSignature,
 } from '../support/provider-signing.js';
+import { deleteQueueKeys, testQueuePrefix } from '../support/test-app.js';
 import { ensureTestDatabase } from '../support/test-database.js';
 import { waitUntil } from '../support/wait-for.js';
 
@@ -44,6 +45,7 @@ describe('no secret in the logs', () => {
   const remember = (label: string, value: string) => needles.set(`${label} #${needles.size}`, value);
 
   let app: HookrunProcess;
+  const queuePrefix = testQueuePrefix();
   let output = '';
   let requests = 0;
   const db = new pg.Client({ connectionString: TEST_DATABASE_URL });
@@ -102,7 +104,7 @@ describe('no secret in the logs', () => {
       REDIS_URL: TEST_REDIS_URL,
       SECRETS_ENCRYPTION_KEY: `k1:${planted.encryptionKey}`,
       BOOTSTRAP_API_KEY: planted.bootstrapKey,
-      QUEUE_PREFIX: `hookrun-logs-${hex(4)}`,
+      QUEUE_PREFIX: queuePrefix,
       LOG_LEVEL: 'debug',
       // Every request reads the trigger afresh, so that rows broken below are seen at once.
       TRIGGER_CACHE_TTL_MS: '0',
@@ -279,6 +281,7 @@ describe('no secret in the logs', () => {
   afterAll(async () => {
     await app?.stop('SIGKILL');
     await db.end();
+    await deleteQueueKeys(TEST_REDIS_URL, queuePrefix);
   });
 
   it('captured a verbose log of the whole scenario', () => {

@@ -7,28 +7,40 @@ import { dataSourceOptions, MIGRATIONS, runMigrations } from '../../src/database
 import { HotRunClaims1764216700000 } from '../../src/database/migrations/1764216700000-hot-run-claims.js';
 import { TEST_DATABASE_URL } from '../support/env.js';
 
-/** A database of this test's own, so that migrations can go down and up without touching the others. */
 function databaseUrl(name: string): string {
   const url = new URL(TEST_DATABASE_URL);
-  url.pathname = `/${name}`;
+  url.pathname = `/${encodeURIComponent(name)}`;
   return url.toString();
 }
 
+/**
+ * A database of this test's own, so that migrations can go down and up without touching the others: named after
+ * TEST_DATABASE_URL's, so that whoever sets that variable controls every database the tests create and drop.
+ */
+function migrationsDatabaseName(): string {
+  const name = `${decodeURIComponent(new URL(TEST_DATABASE_URL).pathname.slice(1))}_migrations`;
+  // PostgreSQL would cut a longer name to 63 bytes, which could name another database, the test one included.
+  if (Buffer.byteLength(name) > 63) throw new Error(`${name} is longer than PostgreSQL's 63-byte names`);
+  return name;
+}
+
 describe('the migration that keys unfinished runs on completed_at', () => {
-  const name = `hookrun_test_migrations_${process.pid}`;
+  const name = migrationsDatabaseName();
+  const quoted = `"${name.replace(/"/g, '""')}"`;
   const url = databaseUrl(name);
   const admin = new pg.Client({ connectionString: databaseUrl('postgres') });
   const db = new pg.Client({ connectionString: url });
 
   beforeAll(async () => {
     await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-    await admin.query(`CREATE DATABASE ${name}`);
+    // Left over from an earlier run of this test, interrupted.
+    await admin.query(`DROP DATABASE IF EXISTS ${quoted}`);
+    await admin.query(`CREATE DATABASE ${quoted}`);
   });
 
   afterAll(async () => {
     await db.end().catch(() => undefined);
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.query(`DROP DATABASE IF EXISTS ${quoted} WITH (FORCE)`);
     await admin.end();
   });
 

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomBytes } from 'node:crypto';
 
 import { TEST_API_KEY, TEST_DATABASE_URL, TEST_ENCRYPTION_KEY, TEST_REDIS_URL } from '../support/env.js';
 import { startHookrun, type HookrunProcess } from '../support/processes.js';
 import { signedHeaders } from '../support/signing.js';
+import { deleteQueueKeys, testQueuePrefix } from '../support/test-app.js';
 import { ensureTestDatabase } from '../support/test-database.js';
 import { waitUntil } from '../support/wait-for.js';
 
@@ -14,7 +14,7 @@ describe('API and worker as separate processes', () => {
     REDIS_URL: TEST_REDIS_URL,
     SECRETS_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
     BOOTSTRAP_API_KEY: TEST_API_KEY,
-    QUEUE_PREFIX: `hookrun-proc-${randomBytes(4).toString('hex')}`,
+    QUEUE_PREFIX: testQueuePrefix(),
     LOG_LEVEL: 'info',
   };
   const auth = { authorization: `Bearer ${TEST_API_KEY}`, 'content-type': 'application/json' };
@@ -29,6 +29,7 @@ describe('API and worker as separate processes', () => {
   afterAll(async () => {
     await worker?.stop('SIGKILL');
     await api?.stop('SIGKILL');
+    await deleteQueueKeys(TEST_REDIS_URL, env.QUEUE_PREFIX);
   });
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- responses are checked field by field

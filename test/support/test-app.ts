@@ -21,9 +21,15 @@ export interface TestApp {
   close: () => Promise<void>;
 }
 
+/** A queue prefix of a test's own: its keys are the only ones it deletes (`deleteQueueKeys`). */
+export function testQueuePrefix(): string {
+  return `hookrun-test-${randomBytes(4).toString('hex')}`;
+}
+
 /**
  * Boots the real application (same createApp as main.ts) against the real PostgreSQL and Redis. Each app
- * gets a queue prefix of its own, so test files never see each other's jobs.
+ * gets a queue prefix of its own, so test files never see each other's jobs; closing it deletes that prefix's keys
+ * from the Redis it used (its REDIS_URL, which `env` may point at a redis-server of the test's own).
  */
 export async function startTestApp(
   options: { worker?: boolean; env?: Record<string, string>; queuePrefix?: string } = {},
@@ -33,7 +39,7 @@ export async function startTestApp(
     REDIS_URL: TEST_REDIS_URL,
     SECRETS_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
     BOOTSTRAP_API_KEY: TEST_API_KEY,
-    QUEUE_PREFIX: options.queuePrefix ?? `hookrun-test-${randomBytes(4).toString('hex')}`,
+    QUEUE_PREFIX: options.queuePrefix ?? testQueuePrefix(),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     PUBLIC_BASE_URL: 'http://hookrun.test',
     WORKER_CONCURRENCY: '5',
@@ -51,7 +57,7 @@ export async function startTestApp(
     auth: { Authorization: `Bearer ${TEST_API_KEY}` },
     close: async () => {
       await app.close();
-      await deleteQueueKeys(config);
+      if (config.redisUrl) await deleteQueueKeys(config.redisUrl, config.queuePrefix);
     },
   };
 }
@@ -66,12 +72,15 @@ export async function resetDatabase(db: DataSource): Promise<void> {
   );
 }
 
-async function deleteQueueKeys(config: AppConfig): Promise<void> {
-  const redis = new Redis(TEST_REDIS_URL);
+/** Deletes the keys under `prefix:` and nothing else, from the Redis at `redisUrl`. */
+export async function deleteQueueKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl);
   try {
     let cursor = '0';
     do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${config.queuePrefix}:*`, 'COUNT', 500);
+      // Glob characters in the prefix match literally: never a key of another prefix.
+      const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:*`;
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
       if (keys.length > 0) await redis.del(...keys);
       cursor = next;
     } while (cursor !== '0');

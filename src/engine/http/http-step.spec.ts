@@ -267,6 +267,22 @@ describe('http steps', () => {
       expect(results[0]).toMatchObject({ status: 'completed', attempts: 5 });
     });
 
+    it('retries with the default backoff (1000 ms, full jitter) when the policy gives only maxAttempts', async () => {
+      const statuses = [503, 503, 200];
+      const server = await startServer((_req, res) => {
+        res.writeHead(statuses.shift() ?? 500);
+        res.end();
+      });
+      const { run, sleeps } = setup();
+
+      const outcome = await run(get(`${server.origin}/`, { retry: { maxAttempts: 3 } }));
+
+      expect(outcome).toMatchObject({ status: 'completed', output: { status: 200 } });
+      expect(server.requests).toHaveLength(3);
+      // random() is 0.5: half of 1000 ms, then half of 2000 ms.
+      expect(sleeps).toEqual([500, 1000]);
+    });
+
     it('fails with the last status once the attempts are used up', async () => {
       const server = await startServer(answer(502));
       const { run, results } = setup();

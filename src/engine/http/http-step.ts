@@ -11,10 +11,13 @@ export const HTTP_USER_AGENT = 'hookrun';
 
 export interface HttpStepOptions {
   /**
-   * Hosts that may be private, loopback or link-local (`HTTP_STEP_ALLOWED_HOSTS`): names or IPs, matched exactly
-   * and case-insensitively against the URL's host, not against what it resolves to.
+   * Hosts that may be private, loopback or link-local (`HTTP_STEP_ALLOWED_HOSTS`): `host` or `host:port`, the host
+   * matched exactly and case-insensitively against the URL's host, not against what it resolves to. `host:port`
+   * opens that port only, a bare `host` every port but `protectedPorts`.
    */
   allowedHosts?: readonly string[];
+  /** Ports a bare allowed host does not open: hookrun's own PostgreSQL and Redis. */
+  protectedPorts?: readonly number[];
   /** Time limit of each attempt of a step without `timeoutMs`. */
   defaultTimeoutMs?: number;
   /** Largest response body, once decoded; a larger one fails the step with `http_response_too_large`. */
@@ -48,7 +51,11 @@ export class HttpStepExecutor {
   private readonly maxResponseBytes: number;
 
   constructor(options: HttpStepOptions = {}) {
-    this.guard = new SsrfGuard({ allowedHosts: options.allowedHosts, resolver: options.resolver });
+    this.guard = new SsrfGuard({
+      allowedHosts: options.allowedHosts,
+      protectedPorts: options.protectedPorts,
+      resolver: options.resolver,
+    });
     this.defaultTimeoutMs = positiveInteger(options.defaultTimeoutMs, DEFAULT_HTTP_TIMEOUT_MS, 'defaultTimeoutMs');
     this.maxResponseBytes = positiveInteger(options.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES, 'maxResponseBytes');
   }

@@ -1,7 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { StepFailure } from '../step-failure.js';
-import { parseRequestUrl, SsrfGuard, systemResolver, type HostResolver, type ResolvedAddress } from './ssrf-guard.js';
+import {
+  parseAllowedHost,
+  parseRequestUrl,
+  SsrfGuard,
+  systemResolver,
+  type HostResolver,
+  type ResolvedAddress,
+} from './ssrf-guard.js';
 
 /** A resolver with fixed answers, recording the names it was asked for. */
 function fakeResolver(answers: Record<string, ResolvedAddress[]>) {
@@ -57,6 +64,50 @@ describe('parseRequestUrl', () => {
       const err = await failure(Promise.resolve().then(() => parseRequestUrl(text)));
       expect(err).toMatchObject({ code: 'ssrf_blocked', retryable: false });
       expect(err.message).toBe('the request URL to "example.com" must not contain credentials (user:password@)');
+    }
+  });
+});
+
+describe('parseAllowedHost', () => {
+  it('reads host and host:port entries, normalising the host as URL parsing does', () => {
+    const cases: [string, { hostname: string; port: number | null }][] = [
+      ['Internal.SVC', { hostname: 'internal.svc', port: null }],
+      ['internal.svc.:8443', { hostname: 'internal.svc', port: 8443 }],
+      [' 127.0.0.1:6379 ', { hostname: '127.0.0.1', port: 6379 }],
+      ['example.com:80', { hostname: 'example.com', port: 80 }],
+      ['0x7f.1:8080', { hostname: '127.0.0.1', port: 8080 }],
+      ['2130706433', { hostname: '127.0.0.1', port: null }],
+      ['[::1]:8080', { hostname: '::1', port: 8080 }],
+      ['[0:0::1]', { hostname: '::1', port: null }],
+      ['::1', { hostname: '::1', port: null }],
+      // Unbracketed, the last group is part of the address, never a port: it opens ::1:8080, not ::1.
+      ['::1:8080', { hostname: '::1:8080', port: null }],
+    ];
+    for (const [entry, expected] of cases)
+      expect({ entry, ...parseAllowedHost(entry) }).toEqual({ entry, ...expected });
+  });
+
+  it('refuses what is not a host or host:port, saying why', () => {
+    const shape = 'must be a host or host:port (IPv6 as [::1] or [::1]:8080)';
+    const cases: [string, string][] = [
+      ['http://example.com', `"http://example.com" ${shape}`],
+      ['example.com/path', `"example.com/path" ${shape}`],
+      ['user@example.com', `"user@example.com" ${shape}`],
+      ['', `"" ${shape}`],
+      ['[::1]8080', `"[::1]8080" ${shape}`],
+      ['exa mple.com', '"exa mple.com" is not a host name or IP address'],
+      ['[::1', '"[::1" is not a host name or IP address'],
+      ['host:80:90', '"host:80:90" is not a host name or IP address'],
+      ['localhost:0', '"localhost:0": the port must be an integer from 1 to 65535'],
+      ['localhost:65536', '"localhost:65536": the port must be an integer from 1 to 65535'],
+      ['localhost:', '"localhost:": the port must be an integer from 1 to 65535'],
+      ['localhost:http', '"localhost:http": the port must be an integer from 1 to 65535'],
+      ['[::1]:-1', '"[::1]:-1": the port must be an integer from 1 to 65535'],
+    ];
+    for (const [entry, message] of cases) {
+      expect(() => parseAllowedHost(entry)).toThrow(new RangeError(message));
+      expect(() => new SsrfGuard({ allowedHosts: [entry] })).toThrow(RangeError);
+      expect(() => new SsrfGuard({ allowedHosts: [entry] })).toThrow(`allowedHosts: ${message}`);
     }
   });
 });
@@ -218,14 +269,126 @@ describe('SsrfGuard.vet', () => {
     await expect(vet(guard, 'http://[fd00::7]/')).resolves.toMatchObject({ address: 'fd00::7', family: 6 });
     await expect(failure(vet(guard, 'http://sub.internal.svc/'))).resolves.toMatchObject({ code: 'ssrf_blocked' });
     await expect(failure(vet(guard, 'http://127.0.0.2/'))).resolves.toMatchObject({ code: 'ssrf_blocked' });
-    expect(guard.isAllowed('[::1]')).toBe(true);
-    expect(guard.isAllowed('internal.svc.')).toBe(true);
+    expect(guard.isAllowed('[::1]', 80)).toBe(true);
+    expect(guard.isAllowed('internal.svc.', 443)).toBe(true);
   });
 
-  it('refuses allow-list entries that are not bare hosts', () => {
-    for (const entry of ['localhost:8080', 'http://example.com', 'example.com/path', '', 'exa mple.com']) {
-      expect(() => new SsrfGuard({ allowedHosts: [entry] })).toThrow(RangeError);
+  it('opens only the port of a host:port entry, taking 80 and 443 for URLs without one', async () => {
+    const { resolver } = fakeResolver({
+      'internal.svc': [v4('10.0.0.5')],
+      'plain.svc': [v4('10.0.0.6')],
+      localhost: [v4('127.0.0.1')],
+    });
+    const guard = new SsrfGuard({
+      resolver,
+      allowedHosts: [
+        '127.0.0.1:8080',
+        'internal.svc:443',
+        'plain.svc:80',
+        '[::1]:8080',
+        '[::1]:9000',
+        'localhost:3000',
+      ],
+    });
+
+    for (const url of [
+      'http://127.0.0.1:8080/',
+      'https://internal.svc/',
+      'https://internal.svc:443/',
+      'http://plain.svc/',
+      'http://plain.svc:80/',
+      'http://[::1]:8080/',
+      'http://[0:0::1]:8080/',
+      'http://localhost:3000/',
+    ]) {
+      await expect(vet(guard, url)).resolves.toMatchObject({ url: { href: new URL(url).href } });
     }
+    const refusals: [string, string][] = [
+      [
+        'http://127.0.0.1:8081/',
+        'requests to "127.0.0.1" are refused: it is a loopback address (the allow-list opens it on port 8080 only, not 8081)',
+      ],
+      ['http://127.0.0.1/', 'the allow-list opens it on port 8080 only, not 80'],
+      ['http://internal.svc/', 'resolves to 10.0.0.5, which is a private address (the allow-list opens it on port 443'],
+      ['https://plain.svc/', 'the allow-list opens it on port 80 only, not 443'],
+      [
+        'http://[::1]:8081/',
+        'requests to "::1" are refused: it is a loopback address (the allow-list opens it on ports 8080, 9000 only, not 8081)',
+      ],
+      ['http://[::1]/', 'not 80'],
+      ['http://localhost:3001/', 'requests to "localhost" are refused: it names this machine (loopback) (the allow-'],
+    ];
+    for (const [url, message] of refusals) {
+      const err = await failure(vet(guard, url));
+      expect({ url, code: err.code, message: err.message }).toEqual({
+        url,
+        code: 'ssrf_blocked',
+        message: expect.stringContaining(message),
+      });
+    }
+  });
+
+  it('matches numeric IPv4 spellings as the address they normalise to, at the entry port only', async () => {
+    const { resolver, asked } = fakeResolver({});
+    const guard = new SsrfGuard({ resolver, allowedHosts: ['127.0.0.1:8080'] });
+
+    for (const host of ['2130706433', '0x7f.1', '0177.0.0.1', '127.1', '0x7f000001']) {
+      await expect(vet(guard, `http://${host}:8080/`)).resolves.toMatchObject({ address: '127.0.0.1' });
+      for (const port of [6379, 5432, 8081]) {
+        await expect(failure(vet(guard, `http://${host}:${port}/`))).resolves.toMatchObject({
+          code: 'ssrf_blocked',
+          message: `requests to "127.0.0.1" are refused: it is a loopback address (the allow-list opens it on port 8080 only, not ${port})`,
+        });
+      }
+    }
+    expect(asked).toEqual([]);
+  });
+
+  it("keeps the protected ports (hookrun's PostgreSQL and Redis) of a bare host closed, however it is spelled", async () => {
+    const { resolver, asked } = fakeResolver({
+      'db.internal': [v4('10.0.0.7')],
+      'public.example': [v4('93.184.215.14')],
+    });
+    const options = { resolver, protectedPorts: [5432, 6379] };
+    const guard = new SsrfGuard({ ...options, allowedHosts: ['127.0.0.1', 'localhost', '::1', 'db.internal'] });
+
+    await expect(vet(guard, 'http://127.0.0.1:8080/')).resolves.toMatchObject({ address: '127.0.0.1' });
+    await expect(vet(guard, 'http://127.1/')).resolves.toMatchObject({ address: '127.0.0.1' });
+    await expect(vet(guard, 'http://db.internal:8080/')).resolves.toMatchObject({ address: '10.0.0.7' });
+    const own = (port: number) =>
+      ` (port ${port} is hookrun's own PostgreSQL or Redis: only an allow-list entry with this port opens it)`;
+    const loopback = 'requests to "127.0.0.1" are refused: it is a loopback address';
+    const cases: [string, string][] = [
+      ['http://127.0.0.1:6379/', loopback + own(6379)],
+      ['http://127.0.0.1:5432/', loopback + own(5432)],
+      ['http://2130706433:6379/', loopback + own(6379)],
+      ['http://0x7f.1:5432/', loopback + own(5432)],
+      ['http://0177.0.0.1:6379/', loopback + own(6379)],
+      ['http://127.1:5432/', loopback + own(5432)],
+      ['http://[::1]:6379/', 'requests to "::1" are refused: it is a loopback address' + own(6379)],
+      ['http://localhost:5432/', 'requests to "localhost" are refused: it names this machine (loopback)' + own(5432)],
+      [
+        'http://db.internal:5432/',
+        'requests to "db.internal" are refused: it resolves to 10.0.0.7, which is a private address' + own(5432),
+      ],
+      // Not the listed host at all, at any port.
+      ['http://[::ffff:127.0.0.1]:6379/', 'requests to "::ffff:7f00:1" are refused: it is a loopback address'],
+    ];
+    for (const [url, message] of cases) {
+      const err = await failure(vet(guard, url));
+      expect({ url, code: err.code, message: err.message }).toEqual({ url, code: 'ssrf_blocked', message });
+    }
+    // Only the allow-list is narrowed: a public address is not hookrun's own service, whatever its port.
+    await expect(vet(guard, 'http://public.example:5432/')).resolves.toMatchObject({ address: '93.184.215.14' });
+    expect(asked).toEqual(['db.internal', 'db.internal', 'public.example']);
+
+    // Listed with its port, a protected port opens, and only that one.
+    const opened = new SsrfGuard({ ...options, allowedHosts: ['127.0.0.1', '127.0.0.1:6379'] });
+    await expect(vet(opened, 'http://2130706433:6379/')).resolves.toMatchObject({ address: '127.0.0.1' });
+    await expect(failure(vet(opened, 'http://127.0.0.1:5432/'))).resolves.toMatchObject({ code: 'ssrf_blocked' });
+    expect(opened.isAllowed('127.0.0.1', 6379)).toBe(true);
+    expect(opened.isAllowed('127.0.0.1', 5432)).toBe(false);
+    expect(opened.isAllowed('127.0.0.1', 80)).toBe(true);
   });
 
   it('fails with a retryable http_error when the name does not resolve', async () => {

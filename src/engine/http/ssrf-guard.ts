@@ -20,9 +20,27 @@ export const systemResolver: HostResolver = async (hostname) => {
 };
 
 export interface SsrfGuardOptions {
-  /** Hosts exempt from the address check: names or IPs, matched exactly and case-insensitively. */
+  /**
+   * Exemptions from the address check: `host` or `host:port` (`[::1]:8080` for IPv6), the host a name or IP matched
+   * exactly and case-insensitively against the URL's host once URL parsing has normalised it. `host:port` opens that
+   * port only; a bare `host` opens every port but the `protectedPorts`.
+   */
   allowedHosts?: readonly string[];
+  /** Ports that only a `host:port` entry naming them opens: those of hookrun's own PostgreSQL and Redis. */
+  protectedPorts?: readonly number[];
   resolver?: HostResolver;
+}
+
+/** An allow-list entry: `port` null for a bare host. */
+export interface AllowedHost {
+  hostname: string;
+  port: number | null;
+}
+
+interface HostPorts {
+  /** A bare entry: every port that is not protected. */
+  anyPort: boolean;
+  ports: Set<number>;
 }
 
 /** A URL whose host passed the check, and the address it was checked at. */
@@ -41,25 +59,42 @@ export interface VettedTarget {
  * any of them). Refusals are `StepFailure('ssrf_blocked')`, which retrying cannot fix.
  */
 export class SsrfGuard {
-  private readonly allowedHosts: ReadonlySet<string>;
+  private readonly allowedHosts = new Map<string, HostPorts>();
+  private readonly protectedPorts: ReadonlySet<number>;
   private readonly resolver: HostResolver;
 
   constructor(options: SsrfGuardOptions = {}) {
-    this.allowedHosts = new Set((options.allowedHosts ?? []).map(normalizeAllowedHost));
+    for (const entry of options.allowedHosts ?? []) {
+      let parsed: AllowedHost;
+      try {
+        parsed = parseAllowedHost(entry);
+      } catch (err) {
+        throw new RangeError(`allowedHosts: ${(err as Error).message}`, { cause: err });
+      }
+      const host = this.allowedHosts.get(parsed.hostname) ?? { anyPort: false, ports: new Set<number>() };
+      if (parsed.port === null) host.anyPort = true;
+      else host.ports.add(parsed.port);
+      this.allowedHosts.set(parsed.hostname, host);
+    }
+    this.protectedPorts = new Set(options.protectedPorts ?? []);
     this.resolver = options.resolver ?? systemResolver;
   }
 
-  isAllowed(hostname: string): boolean {
-    return this.allowedHosts.has(normalizeHostname(hostname));
+  isAllowed(hostname: string, port: number): boolean {
+    const host = this.allowedHosts.get(normalizeHostname(hostname));
+    if (!host) return false;
+    return host.ports.has(port) || (host.anyPort && !this.protectedPorts.has(port));
   }
 
   /** `signal` aborts the lookup (its reason is thrown); the lookup itself may go on in the background. */
   async vet(url: URL, signal?: AbortSignal): Promise<VettedTarget> {
     checkUrlShape(url);
     const hostname = normalizeHostname(url.hostname);
-    const allowed = this.allowedHosts.has(hostname);
+    const port = urlPort(url);
+    const allowed = this.isAllowed(hostname, port);
+    const why = allowed ? '' : this.whyPortIsClosed(hostname, port);
     if (!allowed && isLocalhostName(hostname)) {
-      throw blocked(`requests to "${hostname}" are refused: it names this machine (loopback)`);
+      throw blocked(`requests to "${hostname}" are refused: it names this machine (loopback)${why}`);
     }
 
     let addresses: ResolvedAddress[];
@@ -75,12 +110,23 @@ export class SsrfGuard {
         if (restriction !== null) {
           const at = address === hostname ? '' : ` resolves to ${address}, which`;
           const article = restriction === 'unspecified' || restriction === 'invalid' ? 'an' : 'a';
-          throw blocked(`requests to "${hostname}" are refused: it${at} is ${article} ${restriction} address`);
+          throw blocked(`requests to "${hostname}" are refused: it${at} is ${article} ${restriction} address${why}`);
         }
       }
     }
     const [first] = addresses;
     return { url, hostname, address: first.address, family: first.family };
+  }
+
+  /** For a listed host refused at this port, what would open it: the step's author sees this in the run. */
+  private whyPortIsClosed(hostname: string, port: number): string {
+    const host = this.allowedHosts.get(hostname);
+    if (!host) return '';
+    if (host.anyPort) {
+      return ` (port ${port} is hookrun's own PostgreSQL or Redis: only an allow-list entry with this port opens it)`;
+    }
+    const ports = [...host.ports].sort((a, b) => a - b);
+    return ` (the allow-list opens it on port${ports.length > 1 ? 's' : ''} ${ports.join(', ')} only, not ${port})`;
   }
 
   private async resolve(hostname: string): Promise<ResolvedAddress[]> {
@@ -131,20 +177,52 @@ export function normalizeHostname(hostname: string): string {
   return host;
 }
 
-/** Allow-list entries go through URL parsing too, so that `::1` matches the host of `http://[0:0::1]/`. */
-function normalizeAllowedHost(entry: string): string {
-  const trimmed = entry.trim();
-  const bracketed = trimmed.includes(':') && !trimmed.startsWith('[') ? `[${trimmed}]` : trimmed;
-  let url: URL;
+/** The port a request to the URL connects to; URL parsing drops a port that is its scheme's default. */
+function urlPort(url: URL): number {
+  if (url.port !== '') return Number(url.port);
+  return url.protocol === 'https:' ? 443 : 80;
+}
+
+/**
+ * Parses an allow-list entry, `host` or `host:port` (IPv6 bracketed when it has a port: `[::1]:8080`). The host goes
+ * through URL parsing too, so that `::1` matches the host of `http://[0:0::1]/` and `0x7f.1` that of `127.0.0.1`.
+ * Throws a RangeError saying what is wrong with the entry.
+ */
+export function parseAllowedHost(entry: string): AllowedHost {
+  const text = entry.trim();
+  const shape = `${JSON.stringify(entry)} must be a host or host:port (IPv6 as [::1] or [::1]:8080)`;
+  if (text === '' || /[/?#@\\]/.test(text)) throw new RangeError(shape);
+  let host = text;
+  let portText: string | undefined;
+  if (text.startsWith('[')) {
+    const end = text.indexOf(']');
+    const rest = end === -1 ? '' : text.slice(end + 1);
+    if (rest !== '') {
+      if (!rest.startsWith(':')) throw new RangeError(shape);
+      host = text.slice(0, end + 1);
+      portText = rest.slice(1);
+    }
+  } else {
+    const colons = text.split(':').length - 1;
+    if (colons === 1) [host, portText] = text.split(':');
+    // More than one colon without brackets: an IPv6 address, which cannot carry a port that way.
+    else if (colons > 1) host = `[${text}]`;
+  }
+
+  let port: number | null = null;
+  if (portText !== undefined) {
+    port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
+    if (!(port >= 1 && port <= 65535)) {
+      throw new RangeError(`${JSON.stringify(entry)}: the port must be an integer from 1 to 65535`);
+    }
+  }
+  let hostname: string;
   try {
-    url = new URL(`http://${bracketed}/`);
+    hostname = new URL(`http://${host}/`).hostname;
   } catch {
-    throw new RangeError(`allowedHosts: ${JSON.stringify(entry)} is not a host name or IP address`);
+    throw new RangeError(`${JSON.stringify(entry)} is not a host name or IP address`);
   }
-  if (url.port !== '' || url.username !== '' || url.pathname !== '/') {
-    throw new RangeError(`allowedHosts: ${JSON.stringify(entry)} must be a bare host name or IP address`);
-  }
-  return normalizeHostname(url.hostname);
+  return { hostname: normalizeHostname(hostname), port };
 }
 
 /** RFC 6761: `localhost` and every name under it are loopback, whatever a resolver says. */

@@ -60,7 +60,7 @@ export class RunExecutor {
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.engine = new WorkflowEngine(new ExpressionEvaluator({ timeoutMs: config.expressionTimeoutMs }), {
-      http: { allowedHosts: config.httpStepAllowedHosts },
+      http: { allowedHosts: config.httpStepAllowedHosts, protectedPorts: config.httpStepProtectedPorts },
     });
   }
 
