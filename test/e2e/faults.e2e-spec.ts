@@ -182,6 +182,41 @@ describe('faults: stalled and lost dependencies', () => {
     expect([...statuses.values()]).toEqual(runIds.map(() => 'completed'));
   });
 
+  it('keeps a done http step done when its checkpoint cannot be written at first: no second request', async () => {
+    const redis = await ownRedis();
+    const proxy = await proxyTo(TEST_DATABASE_URL);
+    const sink = await new HttpSink().start();
+    started.push(sink);
+    // The database goes away while the receiver handles the request: the step succeeds, its checkpoint
+    // cannot be written.
+    sink.on('/effect', async (_req, res) => {
+      if (sink.to('/effect').length === 1) await proxy.down();
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"charged":true}');
+    });
+    const env = envFor({ REDIS_URL: redis.url, HTTP_STEP_ALLOWED_HOSTS: '127.0.0.1' });
+    const api = await start(['api'], env);
+    const worker = await start(['worker'], { ...env, DATABASE_URL: proxy.url });
+    const client = new ProcessClient(api.baseUrl);
+    const workflow = await client.request('POST', '/v1/workflows', {
+      name: 'side effect',
+      definition: {
+        steps: [{ id: 'charge', type: 'http', request: { method: 'POST', url: `${sink.url}/effect`, body: 'input' } }],
+        output: 'steps.charge.output.body',
+      },
+    });
+    const accepted = await client.request('POST', `/v1/workflows/${workflow.body.data.id}/runs`, { input: { n: 1 } });
+    expect(accepted.status).toBe(202);
+    const runId = accepted.body.data.id as string;
+
+    // Back once the worker has tried the database a few times since.
+    await waitUntil(async () => proxy.refused >= 3, 30_000, 'the worker to try the database three times');
+    await proxy.up();
+    const statuses = await client.waitForTerminal([runId]);
+    expect(statuses.get(runId)).toBe('completed');
+    expect((await client.run(runId)).output).toEqual({ charged: true });
+    expect(sink.to('/effect')).toHaveLength(1);
+  });
+
   it('hands a run back on SIGTERM during a long step: the worker exits 0 and another one finishes the run', async () => {
     const redis = await ownRedis();
     const sink = await new HttpSink().start();

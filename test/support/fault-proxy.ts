@@ -15,7 +15,8 @@ interface Pair {
  *
  * - `pause()`: connections stay open but no byte goes through either way, and new connections are accepted
  *   and held without being forwarded, as when a server stalls (a stopped process, a full disk, a lost route);
- * - `down()`: every connection is reset and new ones are refused, as when the server is gone;
+ * - `down()`: every connection is reset, and so is each new one at once (counted in `refused`), as when
+ *   the server is gone;
  * - `up()`: back to forwarding (paused connections go on where they stopped; new ones connect).
  */
 export class FaultProxy {
@@ -24,6 +25,8 @@ export class FaultProxy {
   private server: Server | undefined;
   private readonly pairs = new Set<Pair>();
   private readonly held: Socket[] = [];
+  /** Connections reset on arrival while down: how often clients tried to reach the server. */
+  refused = 0;
 
   private constructor(
     readonly port: number,
@@ -74,13 +77,10 @@ export class FaultProxy {
     }
     this.pairs.clear();
     for (const socket of this.held.splice(0)) socket.resetAndDestroy();
-    await this.close();
   }
 
   async up(): Promise<void> {
-    const wasDown = this.state === 'down';
     this.state = 'up';
-    if (wasDown) await this.listen();
     for (const pair of this.pairs) {
       pair.client.pipe(pair.upstream);
       pair.upstream.pipe(pair.client);
@@ -92,6 +92,7 @@ export class FaultProxy {
 
   async stop(): Promise<void> {
     await this.down();
+    await this.close();
   }
 
   private async listen(): Promise<void> {
@@ -109,6 +110,11 @@ export class FaultProxy {
 
   private accept(socket: Socket): void {
     socket.on('error', () => undefined);
+    if (this.state === 'down') {
+      this.refused++;
+      socket.resetAndDestroy();
+      return;
+    }
     if (this.state === 'paused') {
       socket.pause();
       this.held.push(socket);
