@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Logger } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 
 import { createApp, stopApp } from './bootstrap.js';
 import { createRootLogger, flushLogs, PinoNestLogger } from './common/logger.js';
@@ -39,7 +40,12 @@ async function main(): Promise<void> {
     await local?.stop();
     throw error;
   });
-  await app.listen(config.port, config.host);
+  await listen(app, config).catch(async (error: unknown) => {
+    // What was started is closed before the process ends; the reason shown stays why it could not listen.
+    await stopApp(app, config).catch((stopError: unknown) => logger.error(`Shutdown failed: ${String(stopError)}`));
+    await local?.stop();
+    throw error;
+  });
   logger.log(
     config.role === 'worker'
       ? `Worker running (health on ${config.publicBaseUrl}/health/ready)`
@@ -70,6 +76,23 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+}
+
+/** What the user can fix about a port that cannot be opened, by listen()'s error code. */
+const LISTEN_PROBLEMS: Record<string, (config: AppConfig) => string> = {
+  EADDRINUSE: ({ port, host }) => `PORT ${port} is in use on ${host}`,
+  EACCES: ({ port, host }) => `PORT ${port} on ${host} needs privileges this process does not have`,
+  EADDRNOTAVAIL: ({ host }) => `HOST ${host} is not an address of this machine`,
+};
+
+/** A port that cannot be opened is a configuration problem: it ends the start with one line, not a stack trace. */
+async function listen(app: NestExpressApplication, config: AppConfig): Promise<void> {
+  try {
+    await app.listen(config.port, config.host);
+  } catch (error) {
+    const problem = LISTEN_PROBLEMS[(error as NodeJS.ErrnoException).code ?? ''];
+    throw problem ? new ConfigError(problem(config)) : error;
+  }
 }
 
 /** The one-command start prints what the README's walk-through needs. */
