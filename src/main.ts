@@ -8,6 +8,7 @@ import { ConfigError, loadConfig, type AppConfig } from './config/app-config.js'
 import { EmbeddedPostgresError } from './local/embedded-postgres.js';
 import { isLocalMode, startLocalMode, type LocalMode } from './local/local-mode.js';
 import { LocalSecretsError } from './local/local-secrets.js';
+import { assertRedisKeepsEveryKey, RedisEvictionPolicyError } from './modules/health/redis-eviction-policy.js';
 
 /**
  * `node dist/main.js [api|worker|all]` (or HOOKRUN_ROLE): the API, the workers, or both (default).
@@ -36,6 +37,8 @@ async function main(): Promise<void> {
     await local?.stop();
     throw error;
   }
+  // Before anything is queued: a Redis that may evict keys would drop jobs silently (redis-eviction-policy.ts).
+  if (config.redisUrl) await assertRedisKeepsEveryKey(config.redisUrl);
   const app = await createApp(config, { worker: config.role !== 'api' }, rootLogger).catch(async (error: unknown) => {
     await local?.stop();
     throw error;
@@ -119,7 +122,9 @@ function exit(code: number): never {
 
 main().catch((error: unknown) => {
   // Errors that explain themselves are printed as one line; anything else with its stack.
-  const known = [ConfigError, EmbeddedPostgresError, LocalSecretsError].some((kind) => error instanceof kind);
+  const known = [ConfigError, EmbeddedPostgresError, LocalSecretsError, RedisEvictionPolicyError].some(
+    (kind) => error instanceof kind,
+  );
   flushLogs();
   console.error(known ? `hookrun cannot start: ${(error as Error).message}` : error);
   process.exit(1);
