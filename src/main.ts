@@ -4,7 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 
 import { createApp, stopApp } from './bootstrap.js';
 import { createRootLogger, flushLogs, PinoNestLogger } from './common/logger.js';
-import { ConfigError, loadConfig, type AppConfig } from './config/app-config.js';
+import { ConfigError, loadConfig, withFileVariables, type AppConfig } from './config/app-config.js';
 import { EmbeddedPostgresError } from './local/embedded-postgres.js';
 import { isLocalMode, startLocalMode, type LocalMode } from './local/local-mode.js';
 import { LocalSecretsError } from './local/local-secrets.js';
@@ -25,7 +25,8 @@ async function main(): Promise<void> {
       throw new ConfigError('Separate api and worker processes need DATABASE_URL and REDIS_URL (shared services)');
     }
     const postgresLogger = new Logger('EmbeddedPostgres');
-    local = await startLocalMode(process.env, (line) => postgresLogger.debug(line));
+    // With the `_FILE` keys read, so that it generates only the keys that are given neither way.
+    local = await startLocalMode(withFileVariables(process.env), (line) => postgresLogger.debug(line));
   } else if (!process.env.DATABASE_URL?.trim() || !process.env.REDIS_URL?.trim()) {
     throw new ConfigError('Set both DATABASE_URL and REDIS_URL, or neither to run with an embedded PostgreSQL');
   }
