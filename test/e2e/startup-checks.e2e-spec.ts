@@ -52,6 +52,19 @@ describe("Redis's eviction policy", () => {
     expect(await redis.client.dbsize()).toBe(0);
   });
 
+  it('keeps a process from starting when Redis does not answer, as it cannot check the policy', async () => {
+    const closedPort = await freePort();
+    const env = { ...processEnv(`redis://127.0.0.1:${closedPort}`), PORT: String(await freePort()) };
+
+    const result = await runHookrunToExit(['worker'], env, { timeoutMs: 30_000 });
+
+    expectOneLineRefusal(
+      result,
+      `hookrun cannot start: Redis (REDIS_URL) did not answer within 10 s (connect ECONNREFUSED 127.0.0.1:${closedPort}), ` +
+        'so its maxmemory-policy could not be checked',
+    );
+  });
+
   describe('while running', () => {
     let redis: OwnRedis;
     let t: TestApp;
