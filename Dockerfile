@@ -15,6 +15,9 @@ WORKDIR /app
 COPY --from=build --chown=node:node /app/package.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
+# Where docker-compose.yml mounts the hookrun-keys volume: a new volume takes this folder's owner and mode,
+# so that the keys service (as node) can write the keys there and no other user can read them.
+RUN mkdir -p /var/lib/hookrun/keys && chown node:node /var/lib/hookrun/keys && chmod 0700 /var/lib/hookrun/keys
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \

@@ -71,7 +71,10 @@ function setupSwagger(app: NestExpressApplication, config: AppConfig): void {
           'carries `x-request-id`; errors are `{ error: { status, code, message, requestId } }`.',
       )
       .setVersion('1')
-      .addServer(config.publicBaseUrl)
+      // Relative first, so that "Try it out" calls whatever address served the docs (127.0.0.1, a LAN name,
+      // a proxy) on its own origin: an absolute localhost URL fails with a CORS error from any other address.
+      .addServer('/', 'The address these docs were opened at')
+      .addServer(config.publicBaseUrl, 'PUBLIC_BASE_URL')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key: hr_...' })
       .build(),
   );

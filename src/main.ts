@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 import { Logger } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 
 import { createApp, stopApp } from './bootstrap.js';
 import { createRootLogger, flushLogs, PinoNestLogger } from './common/logger.js';
-import { ConfigError, loadConfig, type AppConfig } from './config/app-config.js';
+import { ConfigError, loadConfig, withFileVariables, type AppConfig } from './config/app-config.js';
 import { EmbeddedPostgresError } from './local/embedded-postgres.js';
 import { isLocalMode, startLocalMode, type LocalMode } from './local/local-mode.js';
 import { LocalSecretsError } from './local/local-secrets.js';
+import { assertRedisKeepsEveryKey, RedisEvictionPolicyError } from './modules/health/redis-eviction-policy.js';
 
 /**
  * `node dist/main.js [api|worker|all]` (or HOOKRUN_ROLE): the API, the workers, or both (default).
@@ -23,7 +25,8 @@ async function main(): Promise<void> {
       throw new ConfigError('Separate api and worker processes need DATABASE_URL and REDIS_URL (shared services)');
     }
     const postgresLogger = new Logger('EmbeddedPostgres');
-    local = await startLocalMode(process.env, (line) => postgresLogger.debug(line));
+    // With the `_FILE` keys read, so that it generates only the keys that are given neither way.
+    local = await startLocalMode(withFileVariables(process.env), (line) => postgresLogger.debug(line));
   } else if (!process.env.DATABASE_URL?.trim() || !process.env.REDIS_URL?.trim()) {
     throw new ConfigError('Set both DATABASE_URL and REDIS_URL, or neither to run with an embedded PostgreSQL');
   }
@@ -35,11 +38,18 @@ async function main(): Promise<void> {
     await local?.stop();
     throw error;
   }
+  // Before anything is queued: a Redis that may evict keys would drop jobs silently (redis-eviction-policy.ts).
+  if (config.redisUrl) await assertRedisKeepsEveryKey(config.redisUrl);
   const app = await createApp(config, { worker: config.role !== 'api' }, rootLogger).catch(async (error: unknown) => {
     await local?.stop();
     throw error;
   });
-  await app.listen(config.port, config.host);
+  await listen(app, config).catch(async (error: unknown) => {
+    // What was started is closed before the process ends; the reason shown stays why it could not listen.
+    await stopApp(app, config).catch((stopError: unknown) => logger.error(`Shutdown failed: ${String(stopError)}`));
+    await local?.stop();
+    throw error;
+  });
   logger.log(
     config.role === 'worker'
       ? `Worker running (health on ${config.publicBaseUrl}/health/ready)`
@@ -72,6 +82,23 @@ async function main(): Promise<void> {
   process.on('SIGINT', shutdown);
 }
 
+/** What the user can fix about a port that cannot be opened, by listen()'s error code. */
+const LISTEN_PROBLEMS: Record<string, (config: AppConfig) => string> = {
+  EADDRINUSE: ({ port, host }) => `PORT ${port} is in use on ${host}`,
+  EACCES: ({ port, host }) => `PORT ${port} on ${host} needs privileges this process does not have`,
+  EADDRNOTAVAIL: ({ host }) => `HOST ${host} is not an address of this machine`,
+};
+
+/** A port that cannot be opened is a configuration problem: it ends the start with one line, not a stack trace. */
+async function listen(app: NestExpressApplication, config: AppConfig): Promise<void> {
+  try {
+    await app.listen(config.port, config.host);
+  } catch (error) {
+    const problem = LISTEN_PROBLEMS[(error as NodeJS.ErrnoException).code ?? ''];
+    throw problem ? new ConfigError(problem(config)) : error;
+  }
+}
+
 /** The one-command start prints what the README's walk-through needs. */
 function announceLocalMode(local: LocalMode, config: AppConfig): void {
   const lines = [
@@ -96,7 +123,9 @@ function exit(code: number): never {
 
 main().catch((error: unknown) => {
   // Errors that explain themselves are printed as one line; anything else with its stack.
-  const known = [ConfigError, EmbeddedPostgresError, LocalSecretsError].some((kind) => error instanceof kind);
+  const known = [ConfigError, EmbeddedPostgresError, LocalSecretsError, RedisEvictionPolicyError].some(
+    (kind) => error instanceof kind,
+  );
   flushLogs();
   console.error(known ? `hookrun cannot start: ${(error as Error).message}` : error);
   process.exit(1);

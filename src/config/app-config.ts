@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+
 import { parseAllowedHost } from '../engine/index.js';
-import { parseKeyring } from '../modules/secrets/secret-cipher.js';
+import { parseKeyring, type CipherKey } from '../modules/secrets/secret-cipher.js';
+import { publishedKeyProblems } from './published-keys.js';
 
 /**
  * The one place that reads process.env: the environment is parsed and checked once at boot into a
@@ -59,8 +62,35 @@ export interface ConfigOverrides {
   queueBackend?: QueueBackend;
 }
 
-export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = {}): AppConfig {
+/** Keys that may be given as `<NAME>_FILE`, the path of a file that holds the value (Docker's convention for secrets). */
+const FILE_VARIABLES = ['SECRETS_ENCRYPTION_KEY', 'BOOTSTRAP_API_KEY'] as const;
+
+/**
+ * The environment with each of FILE_VARIABLES that is unset or empty read from the file its `_FILE` variable
+ * names; a value set in the environment wins. Throws ConfigError when such a file cannot be read or is empty.
+ */
+export function withFileVariables(env: Env): Env {
+  const resolved: Env = { ...env };
+  for (const name of FILE_VARIABLES) {
+    const path = env[`${name}_FILE`]?.trim();
+    if (env[name]?.trim() || !path) continue;
+    let value: string;
+    try {
+      value = readFileSync(path, 'utf8').trim();
+    } catch (error) {
+      const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      throw new ConfigError(`${name}_FILE: cannot read ${path} (${why})`);
+    }
+    if (!value) throw new ConfigError(`${name}_FILE: ${path} is empty`);
+    resolved[name] = value;
+  }
+  return resolved;
+}
+
+export function loadConfig(environment: Env = process.env, overrides: ConfigOverrides = {}): AppConfig {
+  const env = withFileVariables(environment);
   const problems: string[] = [];
+  const nodeEnv = env.NODE_ENV ?? 'development';
   const roleArgument = overrides.role;
   const queueBackend = overrides.queueBackend ?? 'redis';
   if (roleArgument !== undefined && !['all', 'api', 'worker'].includes(roleArgument)) {
@@ -74,9 +104,10 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
   const redisUrl =
     queueBackend === 'redis' ? required(env, 'REDIS_URL', problems, /^rediss?:\/\//, 'a redis:// URL') : null;
   const secretsEncryptionKey = required(env, 'SECRETS_ENCRYPTION_KEY', problems);
+  let keyring: CipherKey[] = [];
   if (secretsEncryptionKey) {
     try {
-      parseKeyring(secretsEncryptionKey);
+      keyring = parseKeyring(secretsEncryptionKey);
     } catch (error) {
       problems.push(`SECRETS_ENCRYPTION_KEY: ${(error as Error).message}`);
     }
@@ -85,8 +116,10 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
   if (bootstrapApiKey !== null && !/^hr_[A-Za-z0-9_-]{16,}$/.test(bootstrapApiKey)) {
     problems.push('BOOTSTRAP_API_KEY must be "hr_" followed by at least 16 base64url characters');
   }
+  // Example and test keys are public: fine on a laptop, never in production.
+  if (nodeEnv === 'production') problems.push(...publishedKeyProblems(keyring, bootstrapApiKey));
   const config: AppConfig = {
-    nodeEnv: env.NODE_ENV ?? 'development',
+    nodeEnv,
     role,
     host: env.HOST ?? '0.0.0.0',
     port,

@@ -5,15 +5,23 @@
  */
 import { DataSource } from 'typeorm';
 
+import { withFileVariables } from '../config/app-config.js';
 import { parseKeyring, SecretCipher } from '../modules/secrets/secret-cipher.js';
 import { reencryptSecrets } from '../modules/secrets/secret-reencryption.js';
 import { TriggerSecretsRepository } from '../modules/secrets/trigger-secrets.repository.js';
 import { dataSourceOptions } from './data-source.js';
 
 const url = process.env.DATABASE_URL?.trim();
-const keys = process.env.SECRETS_ENCRYPTION_KEY?.trim();
+let keys: string | undefined;
+try {
+  // SECRETS_ENCRYPTION_KEY_FILE too, as in the containers of docker-compose.yml.
+  keys = withFileVariables(process.env).SECRETS_ENCRYPTION_KEY?.trim();
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(1);
+}
 if (!url || !keys) {
-  console.error('DATABASE_URL and SECRETS_ENCRYPTION_KEY are required');
+  console.error('DATABASE_URL and SECRETS_ENCRYPTION_KEY (or SECRETS_ENCRYPTION_KEY_FILE) are required');
   process.exit(1);
 }
 let keyring;

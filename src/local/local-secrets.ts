@@ -33,29 +33,43 @@ export function loadOrCreateLocalSecrets(dir: string): LocalSecrets {
   if (existing) return { ...existing, created: false };
 
   const generated = {
-    secretsEncryptionKey: randomBytes(32).toString('base64url'),
-    bootstrapApiKey: `hr_${randomBytes(32).toString('base64url')}`,
+    secretsEncryptionKey: generateEncryptionKey(),
+    bootstrapApiKey: generateApiKey(),
   };
-  // Written aside, then linked into place: link fails if the file exists, so when two processes start
-  // at once exactly one set of secrets wins and both use it.
+  if (createFileOnce(file, `${JSON.stringify(generated, null, 2)}\n`)) return { ...generated, created: true };
+  // Another process created it first: both use its secrets.
+  const winner = readSecrets(file);
+  if (!winner) throw new LocalSecretsError(`${file} was removed while it was being created`);
+  return { ...winner, created: false };
+}
+
+/** 32 random bytes as 43 base64url characters: the shape SECRETS_ENCRYPTION_KEY takes. */
+export const generateEncryptionKey = (): string => randomBytes(32).toString('base64url');
+/** `hr_` and 32 random bytes as 43 base64url characters. */
+export const generateApiKey = (): string => `hr_${randomBytes(32).toString('base64url')}`;
+
+/**
+ * Writes `content` (mode 0600) to `file` unless the file exists; true when this call created it. Written aside,
+ * then linked into place: link fails if the file exists, so when two processes start at once exactly one
+ * content wins, and no reader ever sees a half-written file.
+ */
+export function createFileOnce(file: string, content: string): boolean {
   const temporary = `${file}.${process.pid}.tmp`;
   rmSync(temporary, { force: true });
-  writeFileSync(temporary, `${JSON.stringify(generated, null, 2)}\n`, { mode: 0o600 });
+  writeFileSync(temporary, content, { mode: 0o600 });
   try {
     linkSync(temporary, file);
+    return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    const winner = readSecrets(file);
-    if (!winner) throw error;
-    return { ...winner, created: false };
+    return false;
   } finally {
     unlinkSync(temporary);
   }
-  return { ...generated, created: true };
 }
 
 /** Parents get the default mode: a 0700 `.data` would keep the `postgres` user out of `.data/postgres`. */
-function ensurePrivateDirectory(directory: string): void {
+export function ensurePrivateDirectory(directory: string): void {
   mkdirSync(dirname(directory), { recursive: true });
   try {
     mkdirSync(directory, { mode: 0o700 });

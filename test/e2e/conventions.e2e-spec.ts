@@ -100,6 +100,8 @@ describe('conventions: envelopes, request ids, authentication, API keys', () => 
     expect(ui.text).toContain('swagger');
     const doc = (await t.http().get('/docs-json')).body;
     expect(doc.openapi).toMatch(/^3\./);
+    // Relative first, so that "Try it out" works from whatever address served the docs; PUBLIC_BASE_URL after it.
+    expect((doc.servers as { url: string }[]).map((server) => server.url)).toEqual(['/', 'http://hookrun.test']);
     expect(doc.components.securitySchemes.bearer).toEqual(expect.objectContaining({ type: 'http', scheme: 'bearer' }));
     const operations = Object.entries(doc.paths as Record<string, Record<string, { security?: unknown[] }>>).flatMap(
       ([path, methods]) => Object.entries(methods).map(([method, op]) => ({ path, method, op })),

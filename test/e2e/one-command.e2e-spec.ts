@@ -1,9 +1,11 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { freePort, PROJECT_ROOT, startHookrun, type HookrunProcess } from '../support/processes.js';
+import { freePort, PROJECT_ROOT, runHookrunToExit, startHookrun, type HookrunProcess } from '../support/processes.js';
 import { signedHeaders } from '../support/signing.js';
 import { waitUntil } from '../support/wait-for.js';
 
@@ -14,6 +16,21 @@ function processGone(pid: number): boolean {
   } catch {
     return true;
   }
+}
+
+/** The PostgreSQL server processes (not zombies) started on a data folder: `postgres -D <dataDir> ...`. */
+function postgresServing(dataDir: string): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        return args[args.indexOf('-D') + 1] === dataDir && !processGone(Number(pid));
+      } catch {
+        return false; // ended meanwhile
+      }
+    })
+    .map(Number);
 }
 
 /**
@@ -113,5 +130,43 @@ describe('npm start with no services (embedded PostgreSQL)', () => {
       expect.objectContaining({ status: 'completed', output: 'hello Ada' }),
     );
     await stopWithinTenSeconds(second);
+  });
+
+  it('refuses a PORT in use with one line and exit code 1, and stops the PostgreSQL it started', async () => {
+    const taken = createServer().listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    const port = (taken.address() as AddressInfo).port;
+    const dataDir = join(workdir, '.data', 'postgres');
+    try {
+      const env = { EMBEDDED_POSTGRES_PORT: String(await freePort()), PORT: String(port), LOG_LEVEL: 'info' };
+      const run = runHookrunToExit([], env, {
+        cwd: workdir,
+        command: ['npm', '--prefix', PROJECT_ROOT, 'start', '--'],
+        timeoutMs: 120_000,
+      });
+      let exited = false;
+      void run.finally(() => (exited = true));
+      // Seen running while hookrun starts, so that "gone" below means stopped, not never started.
+      let postgresRan = false;
+      await waitUntil(
+        async () => {
+          postgresRan ||= postgresServing(dataDir).length > 0;
+          return exited;
+        },
+        120_000,
+        'hookrun to exit',
+      );
+      const { code, output } = await run;
+
+      expect(postgresRan).toBe(true);
+      expect(code).toBe(1);
+      expect(output.split('\n').filter((line) => line.includes(`PORT ${port}`))).toEqual([
+        `hookrun cannot start: PORT ${port} is in use on 127.0.0.1`,
+      ]);
+      expect(output).not.toMatch(/^\s+at /m);
+      expect(postgresServing(dataDir)).toEqual([]);
+    } finally {
+      taken.close();
+    }
   });
 });

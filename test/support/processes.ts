@@ -92,3 +92,40 @@ export async function startHookrun(
   }
   return proc;
 }
+
+/**
+ * Runs the built hookrun (or `options.command`) like startHookrun, for starts that must fail: resolves with
+ * its exit code and output once it has exited, and kills its process group if it is still running after
+ * `timeoutMs` (the code is then null), so that a start that wrongly succeeds fails the test instead of hanging it.
+ */
+export async function runHookrunToExit(
+  args: string[],
+  env: Record<string, string>,
+  options: { cwd?: string; command?: string[]; timeoutMs?: number } = {},
+): Promise<{ code: number | null; output: string }> {
+  if (!options.command && !existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first`);
+  const [command, ...commandArgs] = options.command ?? [process.execPath, ...NODE_FLAGS, MAIN];
+  const child = spawn(command, [...commandArgs, ...args], {
+    cwd: options.cwd ?? PROJECT_ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const closed = once(child, 'close');
+  const timer = setTimeout(() => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }, options.timeoutMs ?? 60_000);
+  try {
+    const [code] = (await closed) as [number | null];
+    return { code, output };
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -18,7 +18,9 @@ export class HealthController {
   }
 
   @Get('ready')
-  @ApiOperation({ summary: 'PostgreSQL and the queue backend answer; 503 when either does not' })
+  @ApiOperation({
+    summary: "PostgreSQL and the queue backend answer (and Redis's maxmemory-policy is noeviction); 503 otherwise",
+  })
   @ApiData(200, HealthResponse)
   @ApiErrors('unavailable')
   async ready(): Promise<{ data: HealthResponse }> {

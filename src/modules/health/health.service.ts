@@ -1,25 +1,40 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 
 import { UnavailableError } from '../../common/errors.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { RUNS_QUEUE } from '../runs/runs.queue.js';
 import type { HealthResponse } from './health.dto.js';
+import { evictionPolicyProblem, readEvictionPolicy } from './redis-eviction-policy.js';
 
 /** Both checks run at once, so that readiness is answered within this, as requests are (a stalled dependency). */
 const CHECK_TIMEOUT_MS = 1500;
 
 @Injectable()
-export class HealthService {
+export class HealthService implements OnModuleDestroy {
+  /** A connection of its own for INFO, on the queue's Redis; null when the queue is on PostgreSQL. */
+  private readonly redis: Redis | null;
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectQueue(RUNS_QUEUE) private readonly queue: Queue,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.redis =
+      config.queueBackend === 'redis' && config.redisUrl
+        ? // No retries per command: while Redis is away, probes fail at once instead of piling up.
+          new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, connectionName: 'hookrun-health' })
+        : null;
+    // Reachability is the queue check's to report; without a listener ioredis prints every error.
+    this.redis?.on('error', () => undefined);
+  }
 
   async ready(): Promise<HealthResponse> {
-    const [database, queue] = await Promise.all([
+    const [database, queue, evictionPolicy] = await Promise.all([
       check(async () => {
         await this.dataSource.query('SELECT 1');
       }),
@@ -27,12 +42,29 @@ export class HealthService {
         // A read through the queue's own backend, whichever it is (Redis or PostgreSQL).
         await this.queue.getJobCounts('waiting');
       }),
+      this.evictionPolicyProblem(),
     ]);
     const down = Object.entries({ database, queue }).filter(([, ok]) => !ok);
-    if (down.length > 0) {
-      throw new UnavailableError(`Not ready: ${down.map(([name]) => name).join(' and ')} unreachable`, 5);
-    }
+    const problems = down.length > 0 ? [`${down.map(([name]) => name).join(' and ')} unreachable`] : [];
+    // Set to anything but noeviction while running, Redis may now delete queued jobs: the queue is not ok.
+    if (evictionPolicy) problems.push(evictionPolicy);
+    if (problems.length > 0) throw new UnavailableError(`Not ready: ${problems.join('; ')}`, 5);
     return { status: 'ok', checks: { database: 'ok', queue: 'ok' } };
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.redis?.disconnect();
+  }
+
+  /** Null when the policy is noeviction, or cannot be read now (the queue check then says Redis is unreachable). */
+  private async evictionPolicyProblem(): Promise<string | null> {
+    const redis = this.redis;
+    if (!redis) return null;
+    let problem: string | null = null;
+    await check(async () => {
+      problem = evictionPolicyProblem(await readEvictionPolicy(redis));
+    });
+    return problem;
   }
 }
 

@@ -1,0 +1,84 @@
+import { Redis } from 'ioredis';
+
+/**
+ * Under any maxmemory-policy but `noeviction`, a full Redis deletes keys to make room, queued jobs and
+ * their locks among them; hookrun then loses wake-ups and claims without an error anywhere. So every
+ * process whose queue is on Redis checks the policy at start (and refuses any other), and /health/ready
+ * reports it if it changes later. It is read from `INFO memory`, which managed Redis services allow
+ * where they often refuse `CONFIG GET`.
+ */
+export const REQUIRED_EVICTION_POLICY = 'noeviction';
+
+const START_CHECK_TIMEOUT_MS = 10_000;
+
+export class RedisEvictionPolicyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RedisEvictionPolicyError';
+  }
+}
+
+/** `maxmemory_policy` from the text of `INFO memory`; null when the server does not say. */
+export function parseEvictionPolicy(info: string): string | null {
+  return /^maxmemory_policy:(\S+)/m.exec(info)?.[1] ?? null;
+}
+
+export async function readEvictionPolicy(redis: Redis): Promise<string | null> {
+  return parseEvictionPolicy(await redis.info('memory'));
+}
+
+/** Why the policy is not safe for the queue, in one line; null when it is `noeviction`. */
+export function evictionPolicyProblem(policy: string | null): string | null {
+  if (policy === REQUIRED_EVICTION_POLICY) return null;
+  const why = `(hookrun's queue needs it: under any other policy a full Redis deletes queued jobs to make room)`;
+  return policy === null
+    ? `Redis's INFO memory does not show its maxmemory_policy; make sure it is ${REQUIRED_EVICTION_POLICY} ${why}`
+    : `Redis's maxmemory-policy is ${policy}; set it to ${REQUIRED_EVICTION_POLICY} ${why}`;
+}
+
+/**
+ * At start, before anything else uses Redis: throws unless the queue's Redis answers within the time
+ * limit with the `noeviction` policy. A Redis that does not answer stops the start too, as a
+ * PostgreSQL that does not answer does: a supervisor starts the process again.
+ */
+export async function assertRedisKeepsEveryKey(
+  redisUrl: string,
+  timeoutMs: number = START_CHECK_TIMEOUT_MS,
+): Promise<void> {
+  const redis = new Redis(redisUrl, {
+    lazyConnect: true,
+    connectionName: 'hookrun-start-check',
+    // Retried until the deadline below, so that a Redis that is still starting gets its chance.
+    maxRetriesPerRequest: null,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+  });
+  let lastError: Error | undefined;
+  redis.on('error', (error: Error) => (lastError = error));
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const why = lastError ? ` (${lastError.message})` : '';
+      reject(
+        new RedisEvictionPolicyError(
+          `Redis (REDIS_URL) did not answer within ${timeoutMs / 1000} s${why}, so its maxmemory-policy ` +
+            'could not be checked',
+        ),
+      );
+    }, timeoutMs);
+  });
+  try {
+    const policy = await Promise.race([
+      readEvictionPolicy(redis).catch((error: unknown) => {
+        throw new RedisEvictionPolicyError(
+          `Redis refused INFO memory (${(error as Error).message}), so its maxmemory-policy could not be checked`,
+        );
+      }),
+      deadline,
+    ]);
+    const problem = evictionPolicyProblem(policy);
+    if (problem) throw new RedisEvictionPolicyError(problem);
+  } finally {
+    clearTimeout(timer);
+    redis.disconnect();
+  }
+}

@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
+
+import { TEST_API_KEY, TEST_DATABASE_URL, TEST_ENCRYPTION_KEY } from '../support/env.js';
+import { expectError } from '../support/expect-error.js';
+import { freePort, runHookrunToExit } from '../support/processes.js';
+import { startOwnRedis, type OwnRedis } from '../support/redis-server.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+import { ensureTestDatabase } from '../support/test-database.js';
+
+/** What a start that must fail has to look like: exit code 1, one line saying why, no stack trace. */
+function expectOneLineRefusal(result: { code: number | null; output: string }, line: string): void {
+  expect(result.code).toBe(1);
+  expect(result.output.split('\n').filter((l) => l.startsWith('hookrun cannot start:'))).toEqual([line]);
+  expect(result.output).not.toMatch(/^\s+at /m);
+}
+
+const processEnv = (redisUrl: string) => ({
+  DATABASE_URL: TEST_DATABASE_URL,
+  REDIS_URL: redisUrl,
+  SECRETS_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+  BOOTSTRAP_API_KEY: TEST_API_KEY,
+  LOG_LEVEL: 'info',
+});
+
+/** Redis servers of the tests' own: their policy is changed, and the developer's Redis is never touched. */
+describe("Redis's eviction policy", () => {
+  const redisServers: OwnRedis[] = [];
+  const ownRedis = async (args: string[] = []): Promise<OwnRedis> => {
+    const redis = await startOwnRedis(args);
+    redisServers.push(redis);
+    return redis;
+  };
+
+  afterAll(async () => {
+    for (const redis of redisServers) await redis.stop();
+  });
+
+  it.each(['worker', 'api'])('keeps the %s role from starting unless the policy is noeviction', async (role) => {
+    const redis = await ownRedis(['--maxmemory-policy', 'allkeys-lru']);
+
+    const env = { ...processEnv(redis.url), PORT: String(await freePort()) };
+    const result = await runHookrunToExit([role], env, { timeoutMs: 30_000 });
+
+    expectOneLineRefusal(
+      result,
+      "hookrun cannot start: Redis's maxmemory-policy is allkeys-lru; set it to noeviction (hookrun's queue needs " +
+        'it: under any other policy a full Redis deletes queued jobs to make room)',
+    );
+    // Refused before the queue was touched: BullMQ wrote nothing.
+    expect(await redis.client.dbsize()).toBe(0);
+  });
+
+  it('keeps a process from starting when Redis does not answer, as it cannot check the policy', async () => {
+    const closedPort = await freePort();
+    const env = { ...processEnv(`redis://127.0.0.1:${closedPort}`), PORT: String(await freePort()) };
+
+    const result = await runHookrunToExit(['worker'], env, { timeoutMs: 30_000 });
+
+    expectOneLineRefusal(
+      result,
+      `hookrun cannot start: Redis (REDIS_URL) did not answer within 10 s (connect ECONNREFUSED 127.0.0.1:${closedPort}), ` +
+        'so its maxmemory-policy could not be checked',
+    );
+  });
+
+  describe('while running', () => {
+    let redis: OwnRedis;
+    let t: TestApp;
+
+    beforeAll(async () => {
+      redis = await ownRedis(['--maxmemory-policy', 'noeviction']);
+      t = await startTestApp({ worker: true, env: { REDIS_URL: redis.url } });
+    });
+
+    afterAll(async () => {
+      await t?.close();
+    });
+
+    it('turns /health/ready 503, naming the policy, when it changes, and 200 once it is noeviction again', async () => {
+      expect((await t.http().get('/health/ready')).status).toBe(200);
+
+      await redis.client.config('SET', 'maxmemory-policy', 'allkeys-lru');
+      const evicting = await t.http().get('/health/ready');
+      expectError(evicting, 503, 'unavailable');
+      expect(evicting.body.error.message).toContain("Redis's maxmemory-policy is allkeys-lru; set it to noeviction");
+      expect(evicting.headers['retry-after']).toBeDefined();
+
+      await redis.client.config('SET', 'maxmemory-policy', 'noeviction');
+      expect((await t.http().get('/health/ready')).body).toEqual({
+        data: { status: 'ok', checks: { database: 'ok', queue: 'ok' } },
+      });
+    });
+  });
+});
+
+describe('a PORT in use', () => {
+  let redis: OwnRedis;
+
+  beforeAll(async () => {
+    await ensureTestDatabase();
+    redis = await startOwnRedis();
+  });
+
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  it('ends a start with DATABASE_URL and REDIS_URL with one line naming PORT and exit code 1', async () => {
+    const taken = createServer().listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const result = await runHookrunToExit(
+        [],
+        { ...processEnv(redis.url), PORT: String(port) },
+        { timeoutMs: 30_000 },
+      );
+
+      expectOneLineRefusal(result, `hookrun cannot start: PORT ${port} is in use on 127.0.0.1`);
+      // The port was found taken at listen(), after the application had been built.
+      expect(result.output).toContain('Nest application successfully started');
+    } finally {
+      taken.close();
+    }
+  });
+});
