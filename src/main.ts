@@ -39,7 +39,10 @@ async function main(): Promise<void> {
     throw error;
   }
   // Before anything is queued: a Redis that may evict keys would drop jobs silently (redis-eviction-policy.ts).
-  if (config.redisUrl) await assertRedisKeepsEveryKey(config.redisUrl);
+  if (config.redisUrl) {
+    const unchecked = await assertRedisKeepsEveryKey(config.redisUrl);
+    if (unchecked) logger.warn(unchecked);
+  }
   const app = await createApp(config, { worker: config.role !== 'api' }, rootLogger).catch(async (error: unknown) => {
     await local?.stop();
     throw error;

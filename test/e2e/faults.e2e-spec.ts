@@ -195,7 +195,7 @@ describe('faults: stalled and lost dependencies', () => {
     });
     const env = envFor({ REDIS_URL: redis.url, HTTP_STEP_ALLOWED_HOSTS: '127.0.0.1' });
     const api = await start(['api'], env);
-    const worker = await start(['worker'], { ...env, DATABASE_URL: proxy.url });
+    await start(['worker'], { ...env, DATABASE_URL: proxy.url });
     const client = new ProcessClient(api.baseUrl);
     const workflow = await client.request('POST', '/v1/workflows', {
       name: 'side effect',

@@ -4,10 +4,13 @@ import { createServer, type AddressInfo } from 'node:net';
 
 import { TEST_API_KEY, TEST_DATABASE_URL, TEST_ENCRYPTION_KEY } from '../support/env.js';
 import { expectError } from '../support/expect-error.js';
-import { freePort, runHookrunToExit } from '../support/processes.js';
+import { FaultProxy } from '../support/fault-proxy.js';
+import { ProcessClient } from '../support/process-client.js';
+import { freePort, runHookrunToExit, startHookrun } from '../support/processes.js';
 import { startOwnRedis, type OwnRedis } from '../support/redis-server.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { startTestApp, testQueuePrefix, type TestApp } from '../support/test-app.js';
 import { ensureTestDatabase } from '../support/test-database.js';
+import { waitUntil } from '../support/wait-for.js';
 
 /** What a start that must fail has to look like: exit code 1, one line saying why, no stack trace. */
 function expectOneLineRefusal(result: { code: number | null; output: string }, line: string): void {
@@ -52,17 +55,30 @@ describe("Redis's eviction policy", () => {
     expect(await redis.client.dbsize()).toBe(0);
   });
 
-  it('keeps a process from starting when Redis does not answer, as it cannot check the policy', async () => {
-    const closedPort = await freePort();
-    const env = { ...processEnv(`redis://127.0.0.1:${closedPort}`), PORT: String(await freePort()) };
+  it('starts when Redis does not answer, takes deliveries, and is ready once Redis answers with its policy', async () => {
+    const redis = await ownRedis(['--maxmemory-policy', 'noeviction']);
+    const proxy = await FaultProxy.start(redis.url);
+    await proxy.down();
+    const env = { ...processEnv(proxy.url), PORT: String(await freePort()), QUEUE_PREFIX: testQueuePrefix() };
+    const proc = await startHookrun(['api'], env, { waitFor: 'live' });
+    try {
+      expect(proc.output()).toContain(
+        'Redis (REDIS_URL) did not answer within 10 s (read ECONNRESET); its maxmemory-policy is checked once it does',
+      );
+      const notReady = await fetch(`${proc.baseUrl}/health/ready`);
+      expect(notReady.status).toBe(503);
+      expect(((await notReady.json()) as { error: { message: string } }).error.message).toContain('queue unreachable');
+      // Deliveries are stored without the queue.
+      const client = new ProcessClient(proc.baseUrl);
+      const webhook = await client.createWebhookWorkflow();
+      expect((await client.deliver(webhook, { n: 1 }, 'msg_no_redis_yet')).status).toBe(202);
 
-    const result = await runHookrunToExit(['worker'], env, { timeoutMs: 30_000 });
-
-    expectOneLineRefusal(
-      result,
-      `hookrun cannot start: Redis (REDIS_URL) did not answer within 10 s (connect ECONNREFUSED 127.0.0.1:${closedPort}), ` +
-        'so its maxmemory-policy could not be checked',
-    );
+      await proxy.up();
+      await waitUntil(async () => (await fetch(`${proc.baseUrl}/health/ready`)).ok, 30_000, 'readiness with Redis');
+    } finally {
+      await proc.stop('SIGKILL');
+      await proxy.stop();
+    }
   });
 
   describe('while running', () => {

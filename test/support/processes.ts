@@ -39,7 +39,7 @@ export async function freePort(): Promise<number> {
 export async function startHookrun(
   args: string[],
   env: Record<string, string>,
-  options: { cwd?: string; command?: string[]; readyTimeoutMs?: number } = {},
+  options: { cwd?: string; command?: string[]; readyTimeoutMs?: number; waitFor?: 'ready' | 'live' } = {},
 ): Promise<HookrunProcess> {
   if (!options.command && !existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first`);
   const port = env.PORT ?? String(await freePort());
@@ -78,7 +78,7 @@ export async function startHookrun(
       async () => {
         if (child.exitCode !== null) throw new Error(`hookrun exited with ${child.exitCode}:\n${output}`);
         try {
-          return (await fetch(`${baseUrl}/health/ready`)).ok;
+          return (await fetch(`${baseUrl}/health/${options.waitFor ?? 'ready'}`)).ok;
         } catch {
           return false;
         }

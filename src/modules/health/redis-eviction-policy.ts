@@ -37,14 +37,15 @@ export function evictionPolicyProblem(policy: string | null): string | null {
 }
 
 /**
- * At start, before anything else uses Redis: throws unless the queue's Redis answers within the time
- * limit with the `noeviction` policy. A Redis that does not answer stops the start too, as a
- * PostgreSQL that does not answer does: a supervisor starts the process again.
+ * At start, before anything else uses Redis: throws when the queue's Redis has a policy that may evict
+ * keys. A Redis that does not answer within the time limit does not stop the start: deliveries are
+ * still accepted and stored without it (the runs are enqueued once it is back), and /health/ready says
+ * that it is unreachable, then checks its policy once it answers. Gives the problem in that case.
  */
 export async function assertRedisKeepsEveryKey(
   redisUrl: string,
   timeoutMs: number = START_CHECK_TIMEOUT_MS,
-): Promise<void> {
+): Promise<string | null> {
   const redis = new Redis(redisUrl, {
     lazyConnect: true,
     connectionName: 'hookrun-start-check',
@@ -55,28 +56,28 @@ export async function assertRedisKeepsEveryKey(
   let lastError: Error | undefined;
   redis.on('error', (error: Error) => (lastError = error));
   let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
+  const unanswered = new Promise<string>((resolve) => {
     timer = setTimeout(() => {
       const why = lastError ? ` (${lastError.message})` : '';
-      reject(
-        new RedisEvictionPolicyError(
-          `Redis (REDIS_URL) did not answer within ${timeoutMs / 1000} s${why}, so its maxmemory-policy ` +
-            'could not be checked',
-        ),
+      resolve(
+        `Redis (REDIS_URL) did not answer within ${timeoutMs / 1000} s${why}; its maxmemory-policy is checked once it does`,
       );
     }, timeoutMs);
   });
   try {
-    const policy = await Promise.race([
-      readEvictionPolicy(redis).catch((error: unknown) => {
+    const checked = readEvictionPolicy(redis).then(
+      (policy) => {
+        const problem = evictionPolicyProblem(policy);
+        if (problem) throw new RedisEvictionPolicyError(problem);
+        return null;
+      },
+      (error: unknown) => {
         throw new RedisEvictionPolicyError(
           `Redis refused INFO memory (${(error as Error).message}), so its maxmemory-policy could not be checked`,
         );
-      }),
-      deadline,
-    ]);
-    const problem = evictionPolicyProblem(policy);
-    if (problem) throw new RedisEvictionPolicyError(problem);
+      },
+    );
+    return await Promise.race([checked, unanswered]);
   } finally {
     clearTimeout(timer);
     redis.disconnect();
