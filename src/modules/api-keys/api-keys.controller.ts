@@ -19,7 +19,7 @@ export class ApiKeysController {
   @Post()
   @ApiOperation({ summary: 'Create an API key (the key is shown only in this response)' })
   @ApiData(201, CreatedApiKeyResponse)
-  @ApiErrors('validation_failed', 'invalid_json')
+  @ApiErrors('validation_failed', 'invalid_json', 'unsupported_media_type')
   async create(@Body() body: CreateApiKeyDto): Promise<{ data: CreatedApiKeyResponse }> {
     return { data: await this.apiKeys.create(body.name) };
   }

@@ -29,7 +29,7 @@ export class RunsController {
     description: 'The same key for the same workflow returns the first run (header `idempotent-replayed: true`)',
   })
   @ApiData(202, RunResponse)
-  @ApiErrors('workflow_not_found', 'workflow_disabled', 'validation_failed', 'invalid_json')
+  @ApiErrors('workflow_not_found', 'workflow_disabled', 'validation_failed', 'invalid_json', 'unsupported_media_type')
   async start(
     @Param('id', idOf('workflow')) id: string,
     @Body() body: StartRunDto,

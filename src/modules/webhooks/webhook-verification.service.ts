@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 
 import { AuthenticationError, NotFoundError } from '../../common/errors.js';
+import { isSlugShaped } from '../secrets/secret-generator.js';
 import { TriggerCache, type ResolvedTrigger } from './trigger-cache.js';
 import type { HeaderBag } from './verification/webhook-scheme.js';
 
@@ -23,13 +24,15 @@ export class WebhookVerificationService {
    * a promise; a promise when the trigger must be loaded first. Throws (or rejects) when it does not verify.
    */
   verify(slug: string, headers: HeaderBag, rawBody: Buffer): VerifiedWebhook | Promise<VerifiedWebhook> {
+    // No trigger has such a slug: no lookup (a NUL byte, say, is an encoding error in PostgreSQL).
+    if (!isSlugShaped(slug)) throw notFound();
     const cached = this.triggers.cached(slug);
     if (cached !== undefined) return this.verifyFor(cached, headers, rawBody);
     return this.triggers.get(slug).then((trigger) => this.verifyFor(trigger, headers, rawBody));
   }
 
   private verifyFor(trigger: ResolvedTrigger | null, headers: HeaderBag, rawBody: Buffer): VerifiedWebhook {
-    if (!trigger || !trigger.active) throw new NotFoundError('trigger', undefined, 'trigger_not_found');
+    if (!trigger || !trigger.active) throw notFound();
     // Stored options that no longer validate are the server's fault (logged by the cache), but failing
     // closed is the only safe answer: nothing verifies until the trigger is fixed.
     if (trigger.options === null) throw new AuthenticationError('invalid_signature', 'No signature matches');
@@ -47,4 +50,8 @@ export class WebhookVerificationService {
     );
     return { trigger, deliveryId: delivery.deliveryId };
   }
+}
+
+function notFound(): NotFoundError {
+  return new NotFoundError('trigger', undefined, 'trigger_not_found');
 }

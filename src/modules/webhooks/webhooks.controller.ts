@@ -1,7 +1,8 @@
-import { Controller, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 
+import { MethodNotAllowedError } from '../../common/errors.js';
 import { ApiData, ApiErrors } from '../../common/openapi.js';
 import { AcceptedWebhookResponse } from '../runs/dto/run.dto.js';
 import { SlackChallengeResponse } from './dto/slack-challenge.dto.js';
@@ -55,6 +56,7 @@ export class WebhooksController {
     'invalid_signature',
     'timestamp_out_of_tolerance',
     'invalid_json',
+    'invalid_body',
     'unsupported_media_type',
     'payload_too_large',
     'rate_limited',
@@ -80,5 +82,20 @@ export class WebhooksController {
     res.setHeader('Location', `/v1/workflow-runs/${run.id}`);
     if (!run.created) res.setHeader('idempotent-replayed', 'true');
     return { data: { runId: run.id, workflowId: run.workflowId, status: run.status } };
+  }
+
+  /**
+   * A URL opened in a browser or probed by a monitor: say how to use it, without a lookup or a delivery
+   * log entry (express answers HEAD with this route too).
+   */
+  @Get(':slug')
+  @ApiOperation({ summary: 'Not a delivery: webhooks are POSTed; answers 405 with `Allow: POST` (HEAD too)' })
+  @ApiParam({ name: 'slug', description: "The trigger's slug, from its `url`" })
+  @ApiErrors('method_not_allowed')
+  refuseRead(): never {
+    throw new MethodNotAllowedError(
+      ['POST'],
+      'Webhooks are delivered with POST: this URL takes signed POST requests only',
+    );
   }
 }

@@ -25,7 +25,7 @@ export class WorkflowsController {
   @Post()
   @ApiOperation({ summary: 'Create a workflow' })
   @ApiData(201, WorkflowResponse)
-  @ApiErrors('validation_failed', 'invalid_json', 'invalid_definition')
+  @ApiErrors('validation_failed', 'invalid_json', 'invalid_definition', 'unsupported_media_type')
   async create(@Body() body: CreateWorkflowDto): Promise<{ data: WorkflowResponse }> {
     return { data: await this.workflows.create(body) };
   }
@@ -49,7 +49,7 @@ export class WorkflowsController {
   @Patch(':id')
   @ApiOperation({ summary: 'Change a workflow; a new definition makes a new version' })
   @ApiData(200, WorkflowResponse)
-  @ApiErrors('workflow_not_found', 'validation_failed', 'invalid_json', 'invalid_definition')
+  @ApiErrors('workflow_not_found', 'validation_failed', 'invalid_json', 'invalid_definition', 'unsupported_media_type')
   async update(
     @Param('id', idOf('workflow')) id: string,
     @Body() body: UpdateWorkflowDto,
@@ -80,7 +80,7 @@ export class WorkflowsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Make an old definition current again, as a new version' })
   @ApiData(200, WorkflowResponse)
-  @ApiErrors('workflow_not_found', 'version_not_found', 'validation_failed', 'invalid_json')
+  @ApiErrors('workflow_not_found', 'version_not_found', 'validation_failed', 'invalid_json', 'unsupported_media_type')
   async restore(
     @Param('id', idOf('workflow')) id: string,
     @Body() body: RestoreVersionDto,
