@@ -1,9 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import { idOf } from '../../common/id-param.pipe.js';
 import { ApiData, ApiErrors } from '../../common/openapi.js';
-import { ApiKeyGuard } from '../api-keys/api-key.guard.js';
 import {
   CreatedWebhookTriggerResponse,
   CreateWebhookTriggerDto,
@@ -17,7 +16,6 @@ import { WebhookTriggersService } from './webhook-triggers.service.js';
 @ApiTags('Webhook triggers')
 @ApiBearerAuth()
 @ApiErrors('unauthorized')
-@UseGuards(ApiKeyGuard)
 @Controller('v1/workflows/:id/trigger')
 export class WebhookTriggersController {
   constructor(private readonly triggers: WebhookTriggersService) {}

@@ -4,12 +4,15 @@ import type { Request, Response } from 'express';
 
 import { MethodNotAllowedError } from '../../common/errors.js';
 import { ApiData, ApiErrors } from '../../common/openapi.js';
+import { Public } from '../api-keys/public.decorator.js';
 import { AcceptedWebhookResponse } from '../runs/dto/run.dto.js';
 import { SlackChallengeResponse } from './dto/slack-challenge.dto.js';
 import { rawBodyOf, WebhookSignatureGuard } from './webhook-signature.guard.js';
 import { WebhooksService } from './webhooks.service.js';
 
 @ApiTags('Webhooks')
+// Signed by the sender instead of an API key.
+@Public()
 @Controller('webhooks/workflows')
 export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}

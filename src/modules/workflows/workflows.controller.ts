@@ -1,10 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import { idOf } from '../../common/id-param.pipe.js';
 import { ApiData, ApiErrors } from '../../common/openapi.js';
 import { ListQueryDto, type Page } from '../../common/pagination.js';
-import { ApiKeyGuard } from '../api-keys/api-key.guard.js';
 import {
   CreateWorkflowDto,
   RestoreVersionDto,
@@ -17,7 +16,6 @@ import { WorkflowsService } from './workflows.service.js';
 @ApiTags('Workflows')
 @ApiBearerAuth()
 @ApiErrors('unauthorized')
-@UseGuards(ApiKeyGuard)
 @Controller('v1/workflows')
 export class WorkflowsController {
   constructor(private readonly workflows: WorkflowsService) {}
