@@ -92,6 +92,8 @@ export class WebhooksController {
    * log entry (express answers HEAD with this route too).
    */
   @Get(':slug')
+  // The one status it answers (the filter sets it); it also keeps the Swagger plugin from documenting a 200.
+  @HttpCode(405)
   @ApiOperation({ summary: 'Not a delivery: webhooks are POSTed; answers 405 with `Allow: POST` (HEAD too)' })
   @ApiParam({ name: 'slug', description: "The trigger's slug, from its `url`" })
   @ApiErrors('method_not_allowed')
