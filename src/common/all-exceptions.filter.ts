@@ -2,7 +2,6 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger 
 import type { Request, Response } from 'express';
 
 import { isDatabaseUnavailable } from './database-errors.js';
-import { INVALID_UTF8_BODY } from './request-body.js';
 import type { ErrorEnvelope } from './error-envelope.js';
 import {
   AuthenticationError,
@@ -17,6 +16,7 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from './errors.js';
+import { INVALID_UTF8_BODY } from './request-body.js';
 
 const WEBHOOK_PATH = '/webhooks/workflows/';
 

@@ -1,5 +1,4 @@
 import { isUtf8 } from 'node:buffer';
-
 import type { IncomingMessage } from 'node:http';
 
 /** `application/json` and the `application/*+json` family (`application/vnd.acme+json`), lower-cased. */
