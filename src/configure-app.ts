@@ -4,6 +4,8 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
 
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
+import { UnsupportedMediaTypeError } from './common/errors.js';
+import { carriesBody, isJsonMediaType, mediaTypeOf, refuseInvalidUtf8 } from './common/request-body.js';
 import { requestIdMiddleware } from './common/request-id.middleware.js';
 import { createValidationPipe } from './common/validation.pipe.js';
 import type { AppConfig } from './config/app-config.js';
@@ -25,12 +27,22 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   if (config.role !== 'worker') app.use(app.get(WebhookDeliveryLogMiddleware).use);
 
   // Webhooks are verified over the exact bytes received, so their bodies stay raw (and compressed
-  // bodies are refused: a signature covers what was sent). Everything else is JSON.
+  // bodies are refused: a signature covers what was sent). Everything else is JSON, and says so: a body
+  // sent as a form (curl -d without a header) would otherwise be skipped and fail validation as empty.
   const rawWebhookBody = express.raw({ type: () => true, limit: config.webhookMaxBodyBytes, inflate: false });
-  const jsonBody = express.json({ limit: API_BODY_LIMIT_BYTES });
-  app.use((req: Request, res: Response, next: NextFunction) =>
-    req.path.startsWith(WEBHOOK_PATH) ? rawWebhookBody(req, res, next) : jsonBody(req, res, next),
-  );
+  const jsonBody = express.json({ limit: API_BODY_LIMIT_BYTES, type: () => true, verify: refuseInvalidUtf8 });
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (req.path.startsWith(WEBHOOK_PATH)) return rawWebhookBody(req, res, next);
+    const mediaType = mediaTypeOf(req.headers['content-type']);
+    if (isJsonMediaType(mediaType) || !carriesBody(req)) return jsonBody(req, res, next);
+    next(
+      new UnsupportedMediaTypeError(
+        mediaType
+          ? `Content type ${mediaType.slice(0, 100)} is not accepted: send Content-Type: application/json`
+          : 'A body needs Content-Type: application/json',
+      ),
+    );
+  });
 
   if (config.role === 'worker') {
     // A worker process serves only its health checks.

@@ -8,6 +8,7 @@ import {
   ConflictError,
   DomainError,
   InvalidInputError,
+  MethodNotAllowedError,
   NotFoundError,
   PayloadTooLargeError,
   RateLimitedError,
@@ -15,6 +16,9 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from './errors.js';
+import { INVALID_UTF8_BODY } from './request-body.js';
+
+const WEBHOOK_PATH = '/webhooks/workflows/';
 
 const CODE_BY_HTTP_STATUS: Record<number, string> = {
   400: 'bad_request',
@@ -30,9 +34,10 @@ const CODE_BY_HTTP_STATUS: Record<number, string> = {
   503: 'unavailable',
 };
 
-/** body-parser's error types, mapped to the contract's codes. */
+/** body-parser's error types (and our own verify step's), mapped to the contract's codes. */
 const CODE_BY_PARSER_ERROR: Record<string, [number, string]> = {
   'entity.parse.failed': [400, 'invalid_json'],
+  [INVALID_UTF8_BODY]: [400, 'invalid_json'],
   'entity.too.large': [413, 'payload_too_large'],
   'encoding.unsupported': [415, 'unsupported_media_type'],
   'charset.unsupported': [415, 'unsupported_media_type'],
@@ -46,6 +51,7 @@ interface Mapped {
   message: string;
   details?: ErrorEnvelope['error']['details'];
   retryAfterSeconds?: number;
+  allow?: string;
 }
 
 /**
@@ -60,7 +66,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
-    const mapped = this.map(exception);
+    const mapped = this.map(exception, req);
     // For the webhook delivery log, which records each answer's code once it is sent.
     res.locals.errorCode = mapped.code;
     if (mapped.status === 503) {
@@ -76,6 +82,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       return;
     }
     if (mapped.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(mapped.retryAfterSeconds));
+    if (mapped.allow !== undefined) res.setHeader('Allow', mapped.allow);
     const body: ErrorEnvelope = {
       error: {
         status: mapped.status,
@@ -88,14 +95,23 @@ export class AllExceptionsFilter implements ExceptionFilter {
     res.status(mapped.status).json(body);
   }
 
-  private map(exception: unknown): Mapped {
+  private map(exception: unknown, req: Request): Mapped {
     if (exception instanceof DomainError) return mapDomainError(exception);
     if (isDatabaseUnavailable(exception)) return mapDomainError(new UnavailableError());
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const parserType = (exception.cause as { type?: unknown } | undefined)?.type;
       const parser = typeof parserType === 'string' ? CODE_BY_PARSER_ERROR[parserType] : undefined;
-      if (parser) return { status: parser[0], code: parser[1], message: parserMessage(parser[1]) };
+      if (parser) {
+        const message = parserType === INVALID_UTF8_BODY ? exception.message : parserMessage(parser[1]);
+        return { status: parser[0], code: parser[1], message };
+      }
+      // express could not decode a path parameter (`%FF`): such a path names nothing.
+      if (exception.cause instanceof URIError) {
+        return req.path.startsWith(WEBHOOK_PATH)
+          ? mapDomainError(new NotFoundError('trigger', undefined, 'trigger_not_found'))
+          : { status: 404, code: 'not_found', message: `Cannot ${req.method} ${req.path}` };
+      }
       if (exception.cause instanceof SyntaxError) {
         return { status: 400, code: 'invalid_json', message: 'Body is not valid JSON' };
       }
@@ -112,6 +128,7 @@ function mapDomainError(error: DomainError): Mapped {
   if (error instanceof InvalidInputError) return { ...base, status: 400 };
   if (error instanceof AuthenticationError) return { ...base, status: 401 };
   if (error instanceof NotFoundError) return { ...base, status: 404 };
+  if (error instanceof MethodNotAllowedError) return { ...base, status: 405, allow: error.allowed.join(', ') };
   if (error instanceof ConflictError) return { ...base, status: 409 };
   if (error instanceof PayloadTooLargeError) return { ...base, status: 413 };
   if (error instanceof UnsupportedMediaTypeError) return { ...base, status: 415 };

@@ -49,6 +49,16 @@ export class AuthenticationError extends DomainError {
   }
 }
 
+/** 405 with `Allow`: the path exists, but only for other methods. */
+export class MethodNotAllowedError extends DomainError {
+  constructor(
+    readonly allowed: readonly string[],
+    message: string,
+  ) {
+    super('method_not_allowed', message);
+  }
+}
+
 /** 409: the resource's state forbids the action (`trigger_exists`, `run_finished`). */
 export class ConflictError extends DomainError {
   constructor(code: string, message: string) {

@@ -36,6 +36,8 @@ const ERROR_MESSAGES: Record<string, string> = {
   unauthorized: 'Missing or unknown API key',
   validation_failed: 'name: name should not be empty',
   invalid_json: 'Body is not valid JSON',
+  invalid_body:
+    'Body is JSON sent as a form (application/x-www-form-urlencoded): send it with Content-Type: application/json',
   invalid_definition: 'step "gate": then refers to unknown step "nope"',
   not_found: 'Cannot GET /v1/nothing',
   workflow_not_found: 'Workflow 0193a8f2-5b7e-7c3d-9a61-2f4e8d0c1b2a not found',
@@ -43,6 +45,7 @@ const ERROR_MESSAGES: Record<string, string> = {
   run_not_found: 'Run 0193a8f2-5b7e-7c3d-9a61-2f4e8d0c1b2a not found',
   api_key_not_found: 'Api key 0193a8f2-5b7e-7c3d-9a61-2f4e8d0c1b2a not found',
   version_not_found: 'Version 7 not found',
+  method_not_allowed: 'Webhooks are delivered with POST: this URL takes signed POST requests only',
   trigger_exists: 'This workflow already has a webhook trigger',
   workflow_disabled: 'Workflow is disabled',
   run_finished: 'Run is already completed',
@@ -51,7 +54,7 @@ const ERROR_MESSAGES: Record<string, string> = {
   invalid_signature: 'No signature matches',
   timestamp_out_of_tolerance: 'Timestamp is outside the tolerance',
   payload_too_large: 'Body is larger than 1048576 bytes',
-  unsupported_media_type: 'Content type text/plain is not accepted',
+  unsupported_media_type: 'Content type text/plain is not accepted: send Content-Type: application/json',
   rate_limited: 'Too many requests; retry later',
   unavailable: 'Service temporarily unavailable; retry later',
 };
@@ -63,6 +66,7 @@ const STATUS_OF: Record<string, number> = {
   timestamp_out_of_tolerance: 401,
   validation_failed: 400,
   invalid_json: 400,
+  invalid_body: 400,
   invalid_definition: 400,
   not_found: 404,
   workflow_not_found: 404,
@@ -70,6 +74,7 @@ const STATUS_OF: Record<string, number> = {
   run_not_found: 404,
   api_key_not_found: 404,
   version_not_found: 404,
+  method_not_allowed: 405,
   trigger_exists: 409,
   workflow_disabled: 409,
   run_finished: 409,
@@ -90,6 +95,7 @@ export function ApiErrors(...codes: ErrorCode[]): MethodDecorator & ClassDecorat
       ApiResponse({
         status,
         description: group.map((c) => `\`${c}\``).join(', '),
+        ...(status === 405 ? { headers: ALLOW_HEADER } : {}),
         content: {
           'application/json': {
             schema: { $ref: getSchemaPath(ErrorResponseDto) },
@@ -107,6 +113,10 @@ export function ApiErrors(...codes: ErrorCode[]): MethodDecorator & ClassDecorat
 }
 
 const EXAMPLE_REQUEST_ID = '0193a8f2-5b7e-7c3d-9a61-2f4e8d0c1b2a';
+
+const ALLOW_HEADER = {
+  Allow: { description: 'The methods this path takes', schema: { type: 'string', example: 'POST' } },
+};
 
 /** `{ data: <model> }` (or `{ data: [<model>], nextCursor }` for lists) in the OpenAPI document. */
 export function ApiData(status: number, model: Type<unknown>, options: { list?: boolean; description?: string } = {}) {

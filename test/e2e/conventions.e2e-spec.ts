@@ -124,6 +124,7 @@ describe('conventions: envelopes, request ids, authentication, API keys', () => 
       'post /v1/workflows/{id}/trigger/webhook-secret/rotate',
       'get /v1/workflows/{id}/trigger/webhook/deliveries',
       'post /webhooks/workflows/{slug}',
+      'get /webhooks/workflows/{slug}',
       'post /v1/workflows/{id}/runs',
       'get /v1/workflows/{id}/runs',
       'get /v1/workflow-runs',
@@ -151,5 +152,6 @@ describe('conventions: envelopes, request ids, authentication, API keys', () => 
       '429',
       '503',
     ]);
+    expect(Object.keys(doc.paths['/webhooks/workflows/{slug}'].get.responses)).toEqual(['405']);
   });
 });

@@ -55,6 +55,10 @@ describe('API and worker as separate processes', () => {
     const create = doc.paths['/v1/workflows'].post;
     expect(create.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/CreateWorkflowDto');
     expect(create.responses['400'].content['application/json'].examples.invalid_definition).toBeDefined();
+    // The Swagger plugin documents a 200 for a route unless told otherwise: this one never answers it.
+    const refused = doc.paths['/webhooks/workflows/{slug}'].get.responses;
+    expect(Object.keys(refused)).toEqual(['405']);
+    expect(refused['405'].content['application/json'].schema.$ref).toBe('#/components/schemas/ErrorResponseDto');
   });
 
   it('accepts webhooks in the API process and completes their runs in the worker process', async () => {

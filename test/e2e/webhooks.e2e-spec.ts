@@ -290,8 +290,7 @@ describe('POST /webhooks/workflows/{slug}', () => {
     it('answers 400 invalid_json for JSON that JavaScript reads but PostgreSQL cannot store', async () => {
       const before = await countRuns();
       const refused = [
-        ['{"n": 1e1000000}', 'Input holds a number too large to store'],
-        [`${'['.repeat(200_000)}${']'.repeat(200_000)}`, 'Input is nested too deeply to store'],
+        // Nesting and numbers out of range are refused before PostgreSQL: see hostile-input.e2e-spec.ts.
         ['{"s": "a\u0000b"}', 'Body is not valid JSON (a NUL byte)'],
         ['{"s": "line\nbreak"}', 'Body is not valid JSON'],
         ['{"a": 1} trailing', 'Body is not valid JSON'],

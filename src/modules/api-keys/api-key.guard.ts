@@ -1,16 +1,27 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 
 import { ApiKeysService } from './api-keys.service.js';
+import { IS_PUBLIC } from './public.decorator.js';
 
-/** Bearer API key for the management API (`/v1/*`). */
+/**
+ * Bearer API key, on every route (APP_GUARD) except those marked `@Public()`: webhooks (signed instead),
+ * health checks. Deny by default, so that forgetting a decorator closes a route rather than opens it.
+ */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  constructor(private readonly apiKeys: ApiKeysService) {}
+  constructor(
+    private readonly apiKeys: ApiKeysService,
+    private readonly reflector: Reflector,
+  ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  /** A plain `true` for public routes, so that Nest need not await this guard on the webhook path. */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    if (this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, [context.getHandler(), context.getClass()])) {
+      return true;
+    }
     const req = context.switchToHttp().getRequest<Request>();
-    await this.apiKeys.authenticate(req.headers.authorization);
-    return true;
+    return this.apiKeys.authenticate(req.headers.authorization).then(() => true);
   }
 }

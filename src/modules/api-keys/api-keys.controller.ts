@@ -1,17 +1,15 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import { idOf } from '../../common/id-param.pipe.js';
 import { ApiData, ApiErrors } from '../../common/openapi.js';
 import { ListQueryDto, type Page } from '../../common/pagination.js';
-import { ApiKeyGuard } from './api-key.guard.js';
 import { ApiKeysService } from './api-keys.service.js';
 import { ApiKeyResponse, CreateApiKeyDto, CreatedApiKeyResponse } from './dto/api-key.dto.js';
 
 @ApiTags('API keys')
 @ApiBearerAuth()
 @ApiErrors('unauthorized')
-@UseGuards(ApiKeyGuard)
 @Controller('v1/api-keys')
 export class ApiKeysController {
   constructor(private readonly apiKeys: ApiKeysService) {}
@@ -19,7 +17,7 @@ export class ApiKeysController {
   @Post()
   @ApiOperation({ summary: 'Create an API key (the key is shown only in this response)' })
   @ApiData(201, CreatedApiKeyResponse)
-  @ApiErrors('validation_failed', 'invalid_json')
+  @ApiErrors('validation_failed', 'invalid_json', 'unsupported_media_type')
   async create(@Body() body: CreateApiKeyDto): Promise<{ data: CreatedApiKeyResponse }> {
     return { data: await this.apiKeys.create(body.name) };
   }

@@ -2,10 +2,13 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import { ApiData, ApiErrors } from '../../common/openapi.js';
+import { Public } from '../api-keys/public.decorator.js';
 import { HealthResponse } from './health.dto.js';
 import { HealthService } from './health.service.js';
 
 @ApiTags('Health')
+// For load balancers and orchestrators, which hold no key; they reveal only up or down.
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(private readonly health: HealthService) {}

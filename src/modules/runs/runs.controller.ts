@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 
@@ -6,7 +6,6 @@ import { ValidationError } from '../../common/errors.js';
 import { idOf } from '../../common/id-param.pipe.js';
 import { ApiData, ApiErrors } from '../../common/openapi.js';
 import type { Page } from '../../common/pagination.js';
-import { ApiKeyGuard } from '../api-keys/api-key.guard.js';
 import { AllRunsQueryDto, RunListQueryDto, RunResponse, StartRunDto } from './dto/run.dto.js';
 import { RunsService } from './runs.service.js';
 
@@ -15,7 +14,6 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 @ApiTags('Runs')
 @ApiBearerAuth()
 @ApiErrors('unauthorized')
-@UseGuards(ApiKeyGuard)
 @Controller('v1')
 export class RunsController {
   constructor(private readonly runs: RunsService) {}
@@ -29,7 +27,7 @@ export class RunsController {
     description: 'The same key for the same workflow returns the first run (header `idempotent-replayed: true`)',
   })
   @ApiData(202, RunResponse)
-  @ApiErrors('workflow_not_found', 'workflow_disabled', 'validation_failed', 'invalid_json')
+  @ApiErrors('workflow_not_found', 'workflow_disabled', 'validation_failed', 'invalid_json', 'unsupported_media_type')
   async start(
     @Param('id', idOf('workflow')) id: string,
     @Body() body: StartRunDto,

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 
 import { StandardWebhooksScheme } from '../webhooks/verification/standard-webhooks.scheme.js';
-import { generateApiKey, generateSlug, generateWebhookSecret, hashApiKey } from './secret-generator.js';
+import { generateApiKey, generateSlug, generateWebhookSecret, hashApiKey, isSlugShaped } from './secret-generator.js';
 
 const many = <T>(make: () => T, count = 200): T[] => Array.from({ length: count }, make);
 
@@ -38,6 +38,26 @@ describe('generateSlug', () => {
 
   it('is unique', () => {
     expect(new Set(many(generateSlug, 1000)).size).toBe(1000);
+  });
+
+  it('is slug-shaped, and nothing else is', () => {
+    for (const slug of many(generateSlug)) expect(isSlugShaped(slug)).toBe(true);
+    const slug = generateSlug();
+    for (const other of [
+      '',
+      'no-such-slug',
+      slug.slice(1),
+      `${slug}A`,
+      `${slug.slice(1)}\0`,
+      `${slug.slice(1)}=`,
+      `${slug.slice(1)}/`,
+      `${slug.slice(1)}+`,
+      `${slug.slice(1)}é`,
+      `${slug}\n`,
+      '%00'.repeat(8),
+    ]) {
+      expect({ other, shaped: isSlugShaped(other) }).toEqual({ other, shaped: false });
+    }
   });
 });
 

@@ -1,9 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import { idOf } from '../../common/id-param.pipe.js';
 import { ApiData, ApiErrors } from '../../common/openapi.js';
-import { ApiKeyGuard } from '../api-keys/api-key.guard.js';
 import {
   CreatedWebhookTriggerResponse,
   CreateWebhookTriggerDto,
@@ -17,7 +16,6 @@ import { WebhookTriggersService } from './webhook-triggers.service.js';
 @ApiTags('Webhook triggers')
 @ApiBearerAuth()
 @ApiErrors('unauthorized')
-@UseGuards(ApiKeyGuard)
 @Controller('v1/workflows/:id/trigger')
 export class WebhookTriggersController {
   constructor(private readonly triggers: WebhookTriggersService) {}
@@ -25,7 +23,7 @@ export class WebhookTriggersController {
   @Post('webhook')
   @ApiOperation({ summary: 'Give a workflow a webhook trigger; the secret is shown only in this response' })
   @ApiData(201, CreatedWebhookTriggerResponse)
-  @ApiErrors('workflow_not_found', 'trigger_exists', 'validation_failed', 'invalid_json')
+  @ApiErrors('workflow_not_found', 'trigger_exists', 'validation_failed', 'invalid_json', 'unsupported_media_type')
   async create(
     @Param('id', idOf('workflow')) id: string,
     @Body() body: CreateWebhookTriggerDto,
@@ -44,7 +42,7 @@ export class WebhookTriggersController {
   @Patch('webhook')
   @ApiOperation({ summary: 'Enable or disable the trigger, or change its tolerance, scheme, options or secret' })
   @ApiData(200, WebhookTriggerResponse)
-  @ApiErrors('workflow_not_found', 'trigger_not_found', 'validation_failed', 'invalid_json')
+  @ApiErrors('workflow_not_found', 'trigger_not_found', 'validation_failed', 'invalid_json', 'unsupported_media_type')
   async update(
     @Param('id', idOf('workflow')) id: string,
     @Body() body: UpdateWebhookTriggerDto,
@@ -64,7 +62,7 @@ export class WebhookTriggersController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Replace the signing secret; the old one verifies until the grace period ends' })
   @ApiData(200, RotatedSecretResponse)
-  @ApiErrors('workflow_not_found', 'trigger_not_found', 'validation_failed', 'invalid_json')
+  @ApiErrors('workflow_not_found', 'trigger_not_found', 'validation_failed', 'invalid_json', 'unsupported_media_type')
   async rotate(
     @Param('id', idOf('workflow')) id: string,
     @Body() body: RotateSecretDto,

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 
 import { NotFoundError } from '../../common/errors.js';
 import { expectAuthError } from '../../../test/support/expect-auth-error.js';
+import { generateSlug } from '../secrets/secret-generator.js';
 import type { ResolvedTrigger, TriggerCache } from './trigger-cache.js';
 import { signStandardWebhook, StandardWebhooksScheme } from './verification/standard-webhooks.scheme.js';
 import { WebhookVerificationService, type VerifiedWebhook } from './webhook-verification.service.js';
@@ -11,6 +12,8 @@ import { WebhookVerificationService, type VerifiedWebhook } from './webhook-veri
 const scheme = new StandardWebhooksScheme();
 const T0 = Date.parse('2026-11-27T12:00:00Z');
 const BODY = Buffer.from('{"order":42}');
+// Slugs of the generated shape: any other is refused before the cache is asked.
+const [HOOKS, KNOWN, LOADED, NOWHERE] = [generateSlug(), generateSlug(), generateSlug(), generateSlug()];
 
 function newSecret(): string {
   return `whsec_${randomBytes(32).toString('base64')}`;
@@ -36,10 +39,20 @@ function resolvedTrigger(current: string, old: string, oldExpiresAt: number): Re
 }
 
 /** The cache as the service sees it: `cached` answers for the slugs it holds, `get` loads the others. */
-function cacheOf(triggers: Record<string, ResolvedTrigger | null>, loadable: Record<string, ResolvedTrigger | null>) {
+function cacheOf(
+  triggers: Record<string, ResolvedTrigger | null>,
+  loadable: Record<string, ResolvedTrigger | null>,
+  asked: string[] = [],
+) {
   return {
-    cached: (slug: string) => triggers[slug],
-    get: (slug: string) => Promise.resolve(loadable[slug] ?? null),
+    cached: (slug: string) => {
+      asked.push(slug);
+      return triggers[slug];
+    },
+    get: (slug: string) => {
+      asked.push(slug);
+      return Promise.resolve(loadable[slug] ?? null);
+    },
   } as unknown as TriggerCache;
 }
 
@@ -63,28 +76,47 @@ describe('WebhookVerificationService', () => {
   it('verifies a cached trigger without a promise, with the old secret only until it expires', () => {
     const current = newSecret();
     const old = newSecret();
-    const service = new WebhookVerificationService(cacheOf({ hooks: resolvedTrigger(current, old, T0 + 60_000) }, {}));
+    const service = new WebhookVerificationService(
+      cacheOf({ [HOOKS]: resolvedTrigger(current, old, T0 + 60_000) }, {}),
+    );
 
-    const before = service.verify('hooks', signed(old, 'msg_1'), BODY);
+    const before = service.verify(HOOKS, signed(old, 'msg_1'), BODY);
     expect(before).not.toBeInstanceOf(Promise);
     expect((before as VerifiedWebhook).deliveryId).toBe('msg_1');
-    expect((service.verify('hooks', signed(current, 'msg_2'), BODY) as VerifiedWebhook).deliveryId).toBe('msg_2');
+    expect((service.verify(HOOKS, signed(current, 'msg_2'), BODY) as VerifiedWebhook).deliveryId).toBe('msg_2');
 
     jest.setSystemTime(T0 + 60_000);
-    expectAuthError(() => service.verify('hooks', signed(old, 'msg_3'), BODY), 'invalid_signature');
-    expect((service.verify('hooks', signed(current, 'msg_4'), BODY) as VerifiedWebhook).deliveryId).toBe('msg_4');
+    expectAuthError(() => service.verify(HOOKS, signed(old, 'msg_3'), BODY), 'invalid_signature');
+    expect((service.verify(HOOKS, signed(current, 'msg_4'), BODY) as VerifiedWebhook).deliveryId).toBe('msg_4');
   });
 
   it('loads a trigger the cache does not hold, and refuses an unknown slug', async () => {
     const current = newSecret();
     const service = new WebhookVerificationService(
-      cacheOf({ known: null }, { loaded: resolvedTrigger(current, newSecret(), T0 + 1) }),
+      cacheOf({ [KNOWN]: null }, { [LOADED]: resolvedTrigger(current, newSecret(), T0 + 1) }),
     );
 
-    const pending = service.verify('loaded', signed(current, 'msg_5'), BODY);
+    const pending = service.verify(LOADED, signed(current, 'msg_5'), BODY);
     expect(pending).toBeInstanceOf(Promise);
     expect((await pending).deliveryId).toBe('msg_5');
-    expect(() => service.verify('known', signed(current, 'msg_6'), BODY)).toThrow(NotFoundError);
-    await expect(service.verify('nowhere', signed(current, 'msg_7'), BODY)).rejects.toBeInstanceOf(NotFoundError);
+    expect(() => service.verify(KNOWN, signed(current, 'msg_6'), BODY)).toThrow(NotFoundError);
+    await expect(service.verify(NOWHERE, signed(current, 'msg_7'), BODY)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('refuses a slug that generateSlug could not have made without asking the cache', () => {
+    const current = newSecret();
+    const asked: string[] = [];
+    const trigger = resolvedTrigger(current, newSecret(), T0 + 1);
+    const oddSlugs = ['\0', 'a\0b', 'no-such-slug', `${HOOKS}x`, `${HOOKS.slice(1)}/`, `${HOOKS.slice(1)}\0`];
+    // Even a cache that would answer for them is not asked.
+    const service = new WebhookVerificationService(
+      cacheOf(Object.fromEntries([HOOKS, ...oddSlugs].map((slug) => [slug, trigger])), {}, asked),
+    );
+    for (const slug of oddSlugs) {
+      expect(() => service.verify(slug, signed(current, 'msg_8'), BODY)).toThrow(NotFoundError);
+    }
+    expect(asked).toEqual([]);
+    expect((service.verify(HOOKS, signed(current, 'msg_9'), BODY) as VerifiedWebhook).deliveryId).toBe('msg_9');
+    expect(asked).toEqual([HOOKS]);
   });
 });

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 
 import { AuthenticationError, NotFoundError } from '../../common/errors.js';
 import { REQUEST_DATABASE_TIMEOUT_MS, withTimeout } from '../../common/timeout.js';
+import { isSlugShaped } from '../secrets/secret-generator.js';
 import { TriggerCache, type ResolvedTrigger } from './trigger-cache.js';
 import type { HeaderBag } from './verification/webhook-scheme.js';
 
@@ -26,6 +27,8 @@ export class WebhookVerificationService {
    * a promise; a promise when the trigger must be loaded first. Throws (or rejects) when it does not verify.
    */
   verify(slug: string, headers: HeaderBag, rawBody: Buffer): VerifiedWebhook | Promise<VerifiedWebhook> {
+    // No trigger has such a slug: no lookup (a NUL byte, say, is an encoding error in PostgreSQL).
+    if (!isSlugShaped(slug)) throw notFound();
     const deadline = Date.now() + REQUEST_DATABASE_TIMEOUT_MS;
     const cached = this.triggers.cached(slug);
     if (cached !== undefined) return this.verifyFor(cached, headers, rawBody, deadline);
@@ -40,7 +43,7 @@ export class WebhookVerificationService {
     rawBody: Buffer,
     deadline: number,
   ): VerifiedWebhook {
-    if (!trigger || !trigger.active) throw new NotFoundError('trigger', undefined, 'trigger_not_found');
+    if (!trigger || !trigger.active) throw notFound();
     // Stored options that no longer validate are the server's fault (logged by the cache), but failing
     // closed is the only safe answer: nothing verifies until the trigger is fixed.
     if (trigger.options === null) throw new AuthenticationError('invalid_signature', 'No signature matches');
@@ -58,4 +61,8 @@ export class WebhookVerificationService {
     );
     return { trigger, deliveryId: delivery.deliveryId, deadline };
   }
+}
+
+function notFound(): NotFoundError {
+  return new NotFoundError('trigger', undefined, 'trigger_not_found');
 }

@@ -1,14 +1,18 @@
-import { Controller, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 
+import { MethodNotAllowedError } from '../../common/errors.js';
 import { ApiData, ApiErrors } from '../../common/openapi.js';
+import { Public } from '../api-keys/public.decorator.js';
 import { AcceptedWebhookResponse } from '../runs/dto/run.dto.js';
 import { SlackChallengeResponse } from './dto/slack-challenge.dto.js';
 import { rawBodyOf, WebhookSignatureGuard } from './webhook-signature.guard.js';
 import { WebhooksService } from './webhooks.service.js';
 
 @ApiTags('Webhooks')
+// Signed by the sender instead of an API key.
+@Public()
 @Controller('webhooks/workflows')
 export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}
@@ -55,6 +59,7 @@ export class WebhooksController {
     'invalid_signature',
     'timestamp_out_of_tolerance',
     'invalid_json',
+    'invalid_body',
     'unsupported_media_type',
     'payload_too_large',
     'rate_limited',
@@ -80,5 +85,22 @@ export class WebhooksController {
     res.setHeader('Location', `/v1/workflow-runs/${run.id}`);
     if (!run.created) res.setHeader('idempotent-replayed', 'true');
     return { data: { runId: run.id, workflowId: run.workflowId, status: run.status } };
+  }
+
+  /**
+   * A URL opened in a browser or probed by a monitor: say how to use it, without a lookup or a delivery
+   * log entry (express answers HEAD with this route too).
+   */
+  @Get(':slug')
+  // The one status it answers (the filter sets it); it also keeps the Swagger plugin from documenting a 200.
+  @HttpCode(405)
+  @ApiOperation({ summary: 'Not a delivery: webhooks are POSTed; answers 405 with `Allow: POST` (HEAD too)' })
+  @ApiParam({ name: 'slug', description: "The trigger's slug, from its `url`" })
+  @ApiErrors('method_not_allowed')
+  refuseRead(): never {
+    throw new MethodNotAllowedError(
+      ['POST'],
+      'Webhooks are delivered with POST: this URL takes signed POST requests only',
+    );
   }
 }

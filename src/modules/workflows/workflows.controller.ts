@@ -1,10 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import { idOf } from '../../common/id-param.pipe.js';
 import { ApiData, ApiErrors } from '../../common/openapi.js';
 import { ListQueryDto, type Page } from '../../common/pagination.js';
-import { ApiKeyGuard } from '../api-keys/api-key.guard.js';
 import {
   CreateWorkflowDto,
   RestoreVersionDto,
@@ -17,7 +16,6 @@ import { WorkflowsService } from './workflows.service.js';
 @ApiTags('Workflows')
 @ApiBearerAuth()
 @ApiErrors('unauthorized')
-@UseGuards(ApiKeyGuard)
 @Controller('v1/workflows')
 export class WorkflowsController {
   constructor(private readonly workflows: WorkflowsService) {}
@@ -25,7 +23,7 @@ export class WorkflowsController {
   @Post()
   @ApiOperation({ summary: 'Create a workflow' })
   @ApiData(201, WorkflowResponse)
-  @ApiErrors('validation_failed', 'invalid_json', 'invalid_definition')
+  @ApiErrors('validation_failed', 'invalid_json', 'invalid_definition', 'unsupported_media_type')
   async create(@Body() body: CreateWorkflowDto): Promise<{ data: WorkflowResponse }> {
     return { data: await this.workflows.create(body) };
   }
@@ -49,7 +47,7 @@ export class WorkflowsController {
   @Patch(':id')
   @ApiOperation({ summary: 'Change a workflow; a new definition makes a new version' })
   @ApiData(200, WorkflowResponse)
-  @ApiErrors('workflow_not_found', 'validation_failed', 'invalid_json', 'invalid_definition')
+  @ApiErrors('workflow_not_found', 'validation_failed', 'invalid_json', 'invalid_definition', 'unsupported_media_type')
   async update(
     @Param('id', idOf('workflow')) id: string,
     @Body() body: UpdateWorkflowDto,
@@ -80,7 +78,7 @@ export class WorkflowsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Make an old definition current again, as a new version' })
   @ApiData(200, WorkflowResponse)
-  @ApiErrors('workflow_not_found', 'version_not_found', 'validation_failed', 'invalid_json')
+  @ApiErrors('workflow_not_found', 'version_not_found', 'validation_failed', 'invalid_json', 'unsupported_media_type')
   async restore(
     @Param('id', idOf('workflow')) id: string,
     @Body() body: RestoreVersionDto,

@@ -1,17 +1,15 @@
-import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import { idOf } from '../../../common/id-param.pipe.js';
 import { ApiData, ApiErrors } from '../../../common/openapi.js';
 import type { Page } from '../../../common/pagination.js';
-import { ApiKeyGuard } from '../../api-keys/api-key.guard.js';
 import { ListDeliveriesQueryDto, WebhookDeliveryResponse } from '../dto/webhook-delivery.dto.js';
 import { WebhookDeliveriesService } from './webhook-deliveries.service.js';
 
 @ApiTags('Webhook triggers')
 @ApiBearerAuth()
 @ApiErrors('unauthorized')
-@UseGuards(ApiKeyGuard)
 @Controller('v1/workflows/:id/trigger')
 export class WebhookDeliveriesController {
   constructor(private readonly deliveries: WebhookDeliveriesService) {}

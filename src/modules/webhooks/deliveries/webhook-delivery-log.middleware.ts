@@ -5,6 +5,7 @@ import type { NextFunction, Request, Response } from 'express';
 
 import { newIdAt } from '../../../common/ids.js';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import { isSlugShaped } from '../../secrets/secret-generator.js';
 import { TriggerCache } from '../trigger-cache.js';
 import type { DeliveryOutcome } from './webhook-delivery.js';
 import { WebhookDeliveriesRecorder } from './webhook-deliveries.recorder.js';
@@ -22,10 +23,11 @@ const WEBHOOK_PATH = '/webhooks/workflows/';
 const WEBHOOK_ROUTE = /^\/webhooks\/workflows\/([^/]+)\/?$/;
 
 /**
- * Records every request to `/webhooks/workflows/{slug}` whose slug names a trigger (an unknown slug has
- * no trigger to list it under), whatever answered it: the guard, the controller, or the body parser,
- * which refuses an oversized body before any route runs. That is why this is an express middleware
- * mounted before the body parser (configure-app.ts) rather than a Nest interceptor. It only notes the
+ * Records every POST to `/webhooks/workflows/{slug}` whose slug names a trigger (an unknown slug has no
+ * trigger to list it under; a slug not of the generated shape is not even looked up; other methods answer
+ * 405 and deliver nothing), whatever answered it: the guard, the controller, or the body parser, which
+ * refuses an oversized body before any route runs. That is why this is an express middleware mounted before
+ * the body parser (configure-app.ts) rather than a Nest interceptor. It only notes the
  * time on the way in; everything else happens once the answer has been sent ('finish'), from what the
  * guard (`verifiedWebhook`), the controller (`webhookRun`) and the exception filter (`res.locals.errorCode`)
  * left on the request, with the trigger looked up through the cache when the guard did not get that far.
@@ -58,7 +60,7 @@ export class WebhookDeliveryLogMiddleware {
 
   readonly use = (req: Request, res: Response, next: NextFunction): void => {
     // Only the time on the way in: the slug is read from the path once the outcome needs logging.
-    if (req.path.startsWith(WEBHOOK_PATH)) {
+    if (req.method === 'POST' && req.path.startsWith(WEBHOOK_PATH)) {
       req.webhookReceivedAtMs = Date.now();
       // 'finish' comes at most once per response, so `on` needs no `once` wrapper.
       res.on('finish', this.onFinish);
@@ -121,11 +123,13 @@ export class WebhookDeliveryLogMiddleware {
 function slugOf(path: string): string | null {
   const match = WEBHOOK_ROUTE.exec(path);
   if (!match) return null;
+  let slug: string;
   try {
-    return decodeURIComponent(match[1]);
+    slug = decodeURIComponent(match[1]);
   } catch {
     return null;
   }
+  return isSlugShaped(slug) ? slug : null;
 }
 
 function declaredLength(req: Request): number | null {
