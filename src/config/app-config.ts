@@ -31,6 +31,8 @@ export interface AppConfig {
   /** How long a stopping worker lets its runs go on before it hands them back. */
   shutdownTimeoutMs: number;
   expressionTimeoutMs: number;
+  /** Worker threads that evaluate JSONata, started as needed: an expression never blocks the event loop. */
+  expressionThreads: number;
   /** Hosts that `http` steps may call although they resolve to private or loopback addresses. */
   httpStepAllowedHosts: string[];
   triggerCacheTtlMs: number;
@@ -97,6 +99,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     workerLockMs: int(env, 'WORKER_LOCK_MS', 30_000, 1000, 600_000, problems),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 5000, 0, 600_000, problems),
     expressionTimeoutMs: int(env, 'EXPRESSION_TIMEOUT_MS', 1000, 1, 60_000, problems),
+    expressionThreads: int(env, 'EXPRESSION_THREADS', 2, 1, 64, problems),
     httpStepAllowedHosts: (env.HTTP_STEP_ALLOWED_HOSTS ?? '')
       .split(',')
       .map((host) => host.trim().toLowerCase())
