@@ -49,6 +49,8 @@ export class EvaluationPool {
   private readonly idle: PoolThread[] = [];
   private readonly waiting: Task[] = [];
   private starting = 0;
+  /** A thread failed to start: start no other while threads are left to do the work. */
+  private startFailed = false;
   private closed = false;
 
   constructor(private readonly options: EvaluationPoolOptions) {}
@@ -81,7 +83,8 @@ export class EvaluationPool {
     while (this.waiting.length > 0 && this.idle.length > 0) {
       this.dispatch(this.idle.pop() as PoolThread, this.waiting.shift() as Task);
     }
-    if (this.waiting.length > this.starting && this.threads.size < this.options.maxThreads) this.spawn();
+    const wanted = this.waiting.length > this.starting && this.threads.size < this.options.maxThreads;
+    if (wanted && (!this.startFailed || this.threads.size === 0)) this.spawn();
   }
 
   private dispatch(thread: PoolThread, task: Task): void {
@@ -122,6 +125,7 @@ export class EvaluationPool {
   private ready(thread: PoolThread): void {
     if (thread.state !== 'starting') return;
     this.starting--;
+    this.startFailed = false;
     this.release(thread);
   }
 
@@ -162,7 +166,9 @@ export class EvaluationPool {
     const { state, task } = thread;
     this.remove(thread);
     if (state === 'starting') {
-      // Most likely every thread would fail the same way: fail what waits rather than start threads in a loop.
+      this.startFailed = true;
+      if (this.threads.size > 0) return;
+      // No thread to wait for: fail what waits rather than start threads in a loop; the next evaluation tries again.
       const cause = new Error(`an expression thread failed to start: ${error.message}`, { cause: error });
       for (const waiting of this.waiting.splice(0)) waiting.reject(cause);
       return;
