@@ -35,6 +35,8 @@ export interface AppConfig {
   /** How long a stopping worker lets its runs go on before it hands them back. */
   shutdownTimeoutMs: number;
   expressionTimeoutMs: number;
+  /** Worker threads that evaluate JSONata, started as needed: an expression never blocks the event loop. */
+  expressionThreads: number;
   /**
    * `host` or `host:port` entries that `http` steps may call although they resolve to private or loopback
    * addresses; a bare `host` opens every port but `httpStepProtectedPorts`.
@@ -136,6 +138,7 @@ export function loadConfig(environment: Env = process.env, overrides: ConfigOver
     workerLockMs: int(env, 'WORKER_LOCK_MS', 30_000, 1000, 600_000, problems),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 5000, 0, 600_000, problems),
     expressionTimeoutMs: int(env, 'EXPRESSION_TIMEOUT_MS', 1000, 1, 60_000, problems),
+    expressionThreads: int(env, 'EXPRESSION_THREADS', 2, 1, 64, problems),
     httpStepAllowedHosts: allowedHosts(env, problems),
     httpStepProtectedPorts: [
       ...new Set([servicePort(databaseUrl, 5432), servicePort(redisUrl, 6379)].filter((port) => port !== null)),

@@ -4,7 +4,9 @@ export { validateDefinition } from './validate-definition.js';
 export {
   DEFAULT_EXPRESSION_CACHE_SIZE,
   DEFAULT_EXPRESSION_MAX_DEPTH,
+  DEFAULT_EXPRESSION_THREADS,
   DEFAULT_EXPRESSION_TIMEOUT_MS,
+  MAX_EXPRESSION_TIMEOUT_MS,
   ExpressionError,
   ExpressionEvaluator,
   validateExpression,

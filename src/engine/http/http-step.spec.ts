@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, describe, expect, it, jest } from '@jest/globals';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
@@ -26,6 +26,9 @@ interface TestServer {
 }
 
 const servers: ReturnType<typeof createServer>[] = [];
+/** The url, header and body expressions take microseconds: a limit this wide is never hit on a busy machine. */
+const evaluator = new ExpressionEvaluator({ timeoutMs: 30_000 });
+afterAll(() => evaluator.close());
 
 afterEach(async () => {
   await Promise.all(
@@ -74,7 +77,7 @@ const RUN = { id: 'run-1', workflowId: 'wf-1', trigger: { type: 'api' } };
 function setup(http: HttpStepOptions = { allowedHosts: ['127.0.0.1'] }, sleep?: (ms: number) => Promise<void>) {
   const sleeps: number[] = [];
   const results: StepResult[] = [];
-  const engine = new WorkflowEngine(new ExpressionEvaluator(), {
+  const engine = new WorkflowEngine(evaluator, {
     sleep:
       sleep ??
       (async (ms) => {
@@ -394,14 +397,20 @@ describe('http steps', () => {
 
   describe('failures of the exchange', () => {
     it('fails with a retryable http_timeout when an attempt passes timeoutMs', async () => {
+      // The test's clock: each attempt runs out of time once its request has arrived, never before, however
+      // slow the machine. Only timers are faked; sockets and the dates of the engine run as usual.
+      jest.useFakeTimers({
+        doNotFake: ['Date', 'hrtime', 'performance', 'nextTick', 'queueMicrotask', 'setImmediate'],
+      });
       const server = await startServer(() => {
-        // Never answers.
+        // Never answers: the attempt's time runs out.
+        jest.advanceTimersByTime(50);
       });
       const { run, results } = setup();
 
       const outcome = await run(
         get(`${server.origin}/slow`, { timeoutMs: 50, retry: { maxAttempts: 2, backoffMs: 1 } }),
-      );
+      ).finally(() => jest.useRealTimers());
 
       expect(outcome).toEqual({
         status: 'failed',
@@ -529,15 +538,14 @@ describe('http steps', () => {
       if (step.type !== 'http') throw new Error('expected an http step');
       const context = { input: {}, steps: {}, run: RUN };
 
-      const attempt = executor.execute(step, {
-        evaluator: new AbortingEvaluator(),
-        context,
-        signal: controller.signal,
-      });
+      const aborting = new AbortingEvaluator({ timeoutMs: 30_000 });
+
+      const attempt = executor.execute(step, { evaluator: aborting, context, signal: controller.signal });
 
       await expect(attempt).rejects.toBeInstanceOf(StepFailure);
       await expect(attempt).rejects.toMatchObject({ code: 'cancelled', retryable: false });
       expect(server.requests).toHaveLength(0);
+      await aborting.close();
     });
 
     it('sends nothing when the signal has already fired', async () => {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 
 import { isDatabaseUnavailable } from '../../common/database-errors.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
@@ -47,9 +47,10 @@ interface Execution {
  * so a stale worker can never overwrite a newer result, and a terminal status never changes.
  */
 @Injectable()
-export class RunExecutor {
+export class RunExecutor implements OnModuleDestroy {
   private readonly logger = new Logger(RunExecutor.name);
   private readonly engine: WorkflowEngine;
+  private readonly evaluator: ExpressionEvaluator;
   private readonly definitions = new Map<string, WorkflowDefinition>();
   private readonly executions = new Set<Execution>();
   private handingBack = false;
@@ -59,9 +60,18 @@ export class RunExecutor {
     private readonly workflows: WorkflowsService,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.engine = new WorkflowEngine(new ExpressionEvaluator({ timeoutMs: config.expressionTimeoutMs }), {
+    this.evaluator = new ExpressionEvaluator({
+      timeoutMs: config.expressionTimeoutMs,
+      threads: config.expressionThreads,
+    });
+    this.engine = new WorkflowEngine(this.evaluator, {
       http: { allowedHosts: config.httpStepAllowedHosts, protectedPorts: config.httpStepProtectedPorts },
     });
+  }
+
+  /** After the workers have drained: stops the expression threads. */
+  async onModuleDestroy(): Promise<void> {
+    await this.evaluator.close();
   }
 
   async execute(runId: string): Promise<ExecutionResult> {
