@@ -3,9 +3,12 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import {
   ExpressionError,
   ExpressionEvaluator,
+  INLINE_SLICE_MS,
   MAX_EXPRESSION_TIMEOUT_MS,
+  runsInline,
   validateExpression,
   validateTemplate,
+  type CompiledExpression,
   type ExpressionEvaluatorOptions,
 } from './expression.js';
 
@@ -192,7 +195,7 @@ describe('ExpressionEvaluator.evaluate', () => {
 
   it('keeps the limits of evaluations of the same cached expression apart', async () => {
     // One thread: the three share its compiled expression, one after the other.
-    const single = evaluatorWith({ threads: 1 });
+    const single = evaluatorWith({ threads: 1, inline: false });
     const ended: string[] = [];
     const settle = (name: string, promise: Promise<unknown>) =>
       promise.then(
@@ -322,7 +325,7 @@ describe('evaluation threads', () => {
   it(
     'keep the calling thread free: timers and cheap evaluations go on while hostile expressions run',
     async () => {
-      const evaluator = evaluatorWith({ threads: 3 });
+      const evaluator = evaluatorWith({ threads: 3, inline: false });
       // Three threads started and ready, so that no thread start is part of what follows.
       await Promise.all([1, 2, 3].map((n) => evaluator.evaluate('n + 1', { n })));
       const { events, track } = recorder();
@@ -348,7 +351,7 @@ describe('evaluation threads', () => {
   it(
     'count the limit of an evaluation from when a thread starts it, not from when it was queued',
     async () => {
-      const single = evaluatorWith({ threads: 1 });
+      const single = evaluatorWith({ threads: 1, inline: false });
       const { events, track } = recorder();
 
       await Promise.all([
@@ -363,7 +366,7 @@ describe('evaluation threads', () => {
   );
 
   it('queue evaluations beyond the threads and answer each with its own result', async () => {
-    const evaluator = evaluatorWith({ threads: 2 });
+    const evaluator = evaluatorWith({ threads: 2, inline: false });
     const inputs = Array.from({ length: 25 }, (_, n) => ({ input: { items: [{ price: n, qty: 2 }] } }));
 
     const results = await Promise.all(
@@ -376,7 +379,7 @@ describe('evaluation threads', () => {
   it(
     'fail only the evaluation whose thread runs out of memory',
     async () => {
-      const evaluator = evaluatorWith({ threads: 2, threadMemoryMb: 16 });
+      const evaluator = evaluatorWith({ threads: 2, threadMemoryMb: 16, inline: false });
       const { events, track } = recorder();
 
       await Promise.all([
@@ -395,7 +398,7 @@ describe('evaluation threads', () => {
   );
 
   it('refuse a context that is not data, without losing the thread', async () => {
-    const evaluator = evaluatorWith({ threads: 1 });
+    const evaluator = evaluatorWith({ threads: 1, inline: false });
 
     await expect(evaluator.evaluate('input', { input: { f: () => 1 } })).rejects.toMatchObject({
       code: 'expression_error',
@@ -405,7 +408,7 @@ describe('evaluation threads', () => {
   });
 
   it('end with close(): what is in flight or queued rejects with a plain Error, and so does what comes after', async () => {
-    const evaluator = new ExpressionEvaluator({ threads: 1, timeoutMs: NEVER_HIT_MS });
+    const evaluator = new ExpressionEvaluator({ threads: 1, timeoutMs: NEVER_HIT_MS, inline: false });
     await expect(evaluator.evaluate('1', {})).resolves.toBe(1);
     const outcome = (promise: Promise<unknown>) =>
       promise.then(
@@ -422,5 +425,71 @@ describe('evaluation threads', () => {
       expect(error).not.toBeInstanceOf(ExpressionError);
       expect((error as Error).message).toBe('the expression evaluator is closed');
     }
+  });
+});
+
+describe('evaluation on the calling thread', () => {
+  it('is for expressions whose every step is checked against the deadline, and no long native call', () => {
+    for (const inline of [
+      '$sum(input.data.items.(price * qty))',
+      '{ "orderId": input.data.orderId, "total": steps.total.output }',
+      '$uppercase(input.name) & " " & $string(input.n)',
+      'input.name ~> $lowercase',
+      '( $f := function($x) { $x * 2 }; $f(input.n) )',
+      'input.items[price > 2]',
+      'input.items@$i#$n.{ "at": $n, "i": $i }',
+      '$ = $$',
+    ]) {
+      expect([inline, runsInline(inline)]).toEqual([inline, true]);
+    }
+    for (const threaded of [
+      '$match(input.s, /a+/)',
+      '$sort(input.items)',
+      'input.items^(price)',
+      '[1..10]',
+      '$map(input.items, $string)',
+      '$eval("1 + 1")',
+      '$distinct(input.items)',
+      '$pad("", 9)',
+      '$unknown + 1',
+      'input ~> $sort',
+    ]) {
+      expect([threaded, runsInline(threaded)]).toEqual([threaded, false]);
+    }
+  });
+
+  it('moves an expression that runs past its slice to a thread, for good, and still gives its value', async () => {
+    const evaluator = evaluatorWith({ threads: 1 });
+    // Quadratic in the items: far more than the slice on any machine, well within the limit.
+    const quadratic = '$count(input.items.($$.input.items.($$.input.items[0])))';
+    expect(runsInline(quadratic)).toBe(true);
+    const context = { input: { items: Array.from({ length: 400 }, (_, i) => i) } };
+    const compiled = evaluator.compile(quadratic) as CompiledExpression & { inline: boolean };
+    expect(compiled.inline).toBe(true);
+
+    await expect(compiled.evaluate(context)).resolves.toBe(160_000);
+
+    expect(compiled.inline).toBe(false);
+    await expect(compiled.evaluate({ input: { items: [1, 2] } })).resolves.toBe(4);
+  });
+
+  it('gives a timer its turn while an inline expression runs long', async () => {
+    const evaluator = evaluatorWith({ threads: 1 });
+    const events: string[] = [];
+    const long = evaluator
+      .evaluate(RUNAWAY, { input: { n: 40 } }, 3000)
+      .catch((error: ExpressionError) => events.push(`runaway ${error.code}`));
+    const timer = new Promise((resolve) => setTimeout(resolve, 0)).then(() => events.push('timer'));
+    await Promise.all([long, timer]);
+
+    expect(events).toEqual(['timer', 'runaway expression_timeout']);
+  });
+
+  it(`stops an inline expression at its own limit when that is shorter than the slice (${INLINE_SLICE_MS} ms)`, async () => {
+    const evaluator = evaluatorWith();
+    await expect(evaluator.evaluate(RUNAWAY, { input: { n: 40 } }, 1)).rejects.toMatchObject({
+      code: 'expression_timeout',
+      message: 'the expression did not finish within 1 ms',
+    });
   });
 });

@@ -1,7 +1,13 @@
 import jsonata from 'jsonata';
 import { ExpressionError } from './expression-error.js';
 import { EvaluationPool } from './expression-pool.js';
-import { expressionRuntime, type EvaluationJob, type ExpressionRuntime, type JobPart } from './expression-runtime.js';
+import {
+  expressionRuntime,
+  type ErrorDescription,
+  type EvaluationJob,
+  type ExpressionRuntime,
+  type JobPart,
+} from './expression-runtime.js';
 import { parseTemplate } from './template.js';
 
 export { ExpressionError, type ExpressionErrorCode } from './expression-error.js';
@@ -14,6 +20,116 @@ export const DEFAULT_EXPRESSION_CACHE_SIZE = 1000;
 export const DEFAULT_EXPRESSION_THREADS = 2;
 /** Past its limit, an evaluation gets this long to stop by itself before its thread is terminated. */
 const KILL_GRACE_MS = 100;
+/**
+ * How long an expression may run on the calling thread (`runsInline`) before it is stopped there and run
+ * again in a thread: the longest it can hold up the event loop (lock renewal, the other runs).
+ */
+export const INLINE_SLICE_MS = 50;
+
+/**
+ * Built-ins that may run on the calling thread: each call is linear in its arguments and calls back into
+ * nothing, so no single call runs long. Left out: regexes and what takes them, sorting, `$distinct`,
+ * `$eval`, `$pad` (of any width), and every function that calls functions (`$map`, `$filter`, ...).
+ */
+const INLINE_FUNCTIONS: ReadonlySet<string> = new Set([
+  'sum',
+  'count',
+  'max',
+  'min',
+  'average',
+  'string',
+  'length',
+  'substring',
+  'substringBefore',
+  'substringAfter',
+  'uppercase',
+  'lowercase',
+  'trim',
+  'contains',
+  'split',
+  'join',
+  'replace',
+  'number',
+  'abs',
+  'floor',
+  'ceil',
+  'round',
+  'power',
+  'sqrt',
+  'random',
+  'formatNumber',
+  'formatBase',
+  'formatInteger',
+  'parseInteger',
+  'boolean',
+  'not',
+  'exists',
+  'keys',
+  'lookup',
+  'merge',
+  'append',
+  'reverse',
+  'type',
+  'now',
+  'millis',
+  'fromMillis',
+  'toMillis',
+  'encodeUrl',
+  'encodeUrlComponent',
+  'decodeUrl',
+  'decodeUrlComponent',
+  'base64encode',
+  'base64decode',
+  'assert',
+  'error',
+]);
+
+/**
+ * Whether an expression can be stopped in time on the calling thread: every step of its evaluation passes
+ * the deadline check, and it holds no step that is one long native call (a regex, a sort, a range, a
+ * built-in outside INLINE_FUNCTIONS, which may call functions per item without a check between them).
+ * Those run in threads; so does any expression that ran past INLINE_SLICE_MS once.
+ */
+export function runsInline(source: string): boolean {
+  let ast: unknown;
+  try {
+    ast = jsonata(source).ast();
+  } catch {
+    return false;
+  }
+  const bound = new Set(['', '$']);
+  const variables: string[] = [];
+  let inline = true;
+  const visit = (node: unknown): void => {
+    if (!inline || typeof node !== 'object' || node === null) return;
+    if (Array.isArray(node)) {
+      for (const child of node) visit(child);
+      return;
+    }
+    const { type, value } = node as { type?: unknown; value?: unknown };
+    if (type === 'regex' || type === 'sort' || (type === 'binary' && value === '..')) {
+      inline = false;
+      return;
+    }
+    if (type === 'variable' && typeof value === 'string') variables.push(value);
+    if (type === 'bind') collectNames((node as { lhs?: unknown }).lhs, bound);
+    if (type === 'lambda') collectNames((node as { arguments?: unknown }).arguments, bound);
+    for (const key of ['focus', 'index'] as const) {
+      const name = (node as Record<string, unknown>)[key];
+      if (typeof name === 'string') bound.add(name);
+    }
+    for (const child of Object.values(node)) visit(child);
+  };
+  visit(ast);
+  return inline && variables.every((name) => bound.has(name) || INLINE_FUNCTIONS.has(name));
+}
+
+function collectNames(nodes: unknown, into: Set<string>): void {
+  for (const node of Array.isArray(nodes) ? nodes : [nodes]) {
+    const { type, value } = (node ?? {}) as { type?: unknown; value?: unknown };
+    if (type === 'variable' && typeof value === 'string') into.add(value);
+  }
+}
 
 export interface ExpressionEvaluatorOptions {
   /**
@@ -35,6 +151,8 @@ export interface ExpressionEvaluatorOptions {
    * string, say) still ends the process, so a low limit is not a safety feature.
    */
   threadMemoryMb?: number;
+  /** Whether expressions that `runsInline` may run on the calling thread (default true; false: always a thread). */
+  inline?: boolean;
 }
 
 /** A compiled expression, bound to the limits of the evaluator that compiled it. */
@@ -65,10 +183,12 @@ export function validateTemplate(template: string): void {
 }
 
 /**
- * Evaluates JSONata with a time limit and a depth limit, in worker threads (`expression-pool.ts`): however long an
- * expression runs, the calling thread stays free, and an expression past its limit is stopped, if need be by
- * terminating its thread. Expressions are compiled on the calling thread too, so that errors in them are thrown
- * at once by `compile`; the threads keep their own compiled copies. Call `close()` when done.
+ * Evaluates JSONata with a time limit and a depth limit. An expression that `runsInline` runs on the calling
+ * thread for at most INLINE_SLICE_MS, checked at every step (a message to a thread and back costs more than most
+ * expressions); any other, and one that ran past its slice, in worker threads (`expression-pool.ts`), where an
+ * expression past its limit is stopped, if need be by terminating its thread. Either way no expression holds the
+ * calling thread for long. Expressions are compiled on the calling thread too, so that errors in them are thrown
+ * at once by `compile`. Call `close()` when done.
  */
 export class ExpressionEvaluator {
   private readonly timeoutMs: number;
@@ -76,6 +196,9 @@ export class ExpressionEvaluator {
   private readonly cacheSize: number;
   private readonly cache = new Map<string, Compiled>();
   private readonly pool: EvaluationPool;
+  private readonly inline: ExpressionRuntime;
+  private readonly inlineAllowed: boolean;
+  private closed = false;
 
   constructor(options: ExpressionEvaluatorOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_EXPRESSION_TIMEOUT_MS;
@@ -86,6 +209,11 @@ export class ExpressionEvaluator {
       graceMs: KILL_GRACE_MS,
       maxMemoryMb: options.threadMemoryMb,
       runtime: { maxDepth: options.maxDepth ?? DEFAULT_EXPRESSION_MAX_DEPTH, cacheSize: this.cacheSize },
+    });
+    this.inlineAllowed = options.inline ?? true;
+    this.inline = expressionRuntime(jsonata, {
+      maxDepth: options.maxDepth ?? DEFAULT_EXPRESSION_MAX_DEPTH,
+      cacheSize: this.cacheSize,
     });
   }
 
@@ -102,20 +230,32 @@ export class ExpressionEvaluator {
   async renderTemplate(template: string, context: object, timeoutMs = this.timeoutMs): Promise<string> {
     const parts: JobPart[] = parseTemplate(template);
     if (!parts.some((part) => 'expression' in part)) return template;
-    for (const part of parts) {
-      if ('expression' in part) this.compileAt(part.expression, part.offset);
-    }
-    return (await this.run({ parts, template: true, context, timeoutMs })) as string;
+    const compiled = parts.flatMap((part) =>
+      'expression' in part ? [this.compileAt(part.expression, part.offset)] : [],
+    );
+    return (await this.run({ parts, template: true, context, timeoutMs }, compiled)) as string;
   }
 
   /** Terminates the threads; evaluations still in flight reject with a plain `Error`. */
   async close(): Promise<void> {
+    this.closed = true;
     await this.pool.close();
   }
 
-  private async run(job: EvaluationJob): Promise<unknown> {
-    const reply = await this.pool.run({ ...job, timeoutMs: Math.min(job.timeoutMs, this.maxTimeoutMs) });
-    if ('error' in reply) throw new ExpressionError(reply.error.code, reply.error.message, reply.error);
+  /** Inline when every expression of the job may be (`compiled`), else (or past its slice) in a thread. */
+  private async run(job: EvaluationJob, compiled: Compiled[]): Promise<unknown> {
+    const timeoutMs = Math.min(job.timeoutMs, this.maxTimeoutMs);
+    if (this.closed) throw new Error('the expression evaluator is closed');
+    if (this.inlineAllowed && compiled.every((c) => c.inline)) {
+      const slice = Math.min(timeoutMs, INLINE_SLICE_MS);
+      const reply = await this.inline.evaluate({ ...job, timeoutMs: slice });
+      if (!('error' in reply)) return reply.value;
+      if (reply.error.code !== 'expression_timeout' || slice === timeoutMs) throw toError(reply.error);
+      // Too long for the calling thread: this evaluation and every later one of these expressions go to a thread.
+      for (const c of compiled) c.inline = false;
+    }
+    const reply = await this.pool.run({ ...job, timeoutMs });
+    if ('error' in reply) throw toError(reply.error);
     return reply.value;
   }
 
@@ -127,7 +267,8 @@ export class ExpressionEvaluator {
       return cached;
     }
     check(source, offset);
-    const compiled = new Compiled(source, (job) => this.run(job), this.timeoutMs);
+    const compiled: Compiled = new Compiled(source, (job) => this.run(job, [compiled]), this.timeoutMs);
+    compiled.inline = runsInline(source);
     this.cache.set(source, compiled);
     if (this.cache.size > this.cacheSize) {
       this.cache.delete(this.cache.keys().next().value as string);
@@ -138,6 +279,8 @@ export class ExpressionEvaluator {
 
 class Compiled implements CompiledExpression {
   private readonly parts: JobPart[];
+  /** Evaluated on the calling thread (see `runsInline`); cleared for good once it runs past its slice there. */
+  inline = false;
 
   constructor(
     readonly source: string,
@@ -150,4 +293,8 @@ class Compiled implements CompiledExpression {
   evaluate(context: object, timeoutMs = this.defaultTimeoutMs): Promise<unknown> {
     return this.run({ parts: this.parts, template: false, context, timeoutMs });
   }
+}
+
+function toError(error: ErrorDescription): ExpressionError {
+  return new ExpressionError(error.code, error.message, error);
 }

@@ -16,11 +16,19 @@ export class ApiKeyGuard implements CanActivate {
     private readonly reflector: Reflector,
   ) {}
 
+  /** Whether each route handler is public, read from its metadata once rather than on every request. */
+  private readonly publicHandlers = new WeakMap<object, boolean>();
+
   /** A plain `true` for public routes, so that Nest need not await this guard on the webhook path. */
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    if (this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, [context.getHandler(), context.getClass()])) {
-      return true;
+    const handler = context.getHandler();
+    let isPublic = this.publicHandlers.get(handler);
+    if (isPublic === undefined) {
+      isPublic =
+        this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, [handler, context.getClass()]) === true;
+      this.publicHandlers.set(handler, isPublic);
     }
+    if (isPublic) return true;
     const req = context.switchToHttp().getRequest<Request>();
     return this.apiKeys.authenticate(req.headers.authorization).then(() => true);
   }

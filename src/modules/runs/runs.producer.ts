@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 
-import { TimeoutError, withTimeout } from '../../common/timeout.js';
+import { TimeoutError } from '../../common/timeout.js';
 import { RUN_JOB_OPTIONS, RUNS_QUEUE, type RunJobData } from './runs.queue.js';
 
 /** How long an answer (to a sender, an API client, the reconciler) may wait for the queue. */
@@ -66,30 +66,35 @@ export class RunsProducer {
     }
   }
 
-  private async call<T>(send: () => Promise<T>): Promise<T> {
+  private call<T>(send: () => Promise<T>): Promise<T> {
     const now = Date.now();
     if (this.stalledSince !== null) {
       if (now - this.lastProbeAt < STALLED_PROBE_INTERVAL_MS) {
         if (this.skipped++ === 0) this.logger.warn('The queue is not answering: new runs wait for the reconciler');
-        throw new QueueStalledError();
+        return Promise.reject(new QueueStalledError());
       }
       this.lastProbeAt = now;
     }
-    const pending = send();
-    // Whenever it comes, an answer says the queue is back.
-    pending.then(
-      () => this.answered(),
-      () => undefined,
-    );
-    try {
-      return await withTimeout(pending, QUEUE_CALL_TIMEOUT_MS, 'The queue');
-    } catch (error) {
-      if (error instanceof TimeoutError) {
+    return new Promise<T>((resolve, reject) => {
+      const pending = send();
+      const timer = setTimeout(() => {
         this.stalledSince ??= now;
         this.lastProbeAt = now;
-      }
-      throw error;
-    }
+        reject(new TimeoutError('The queue', QUEUE_CALL_TIMEOUT_MS));
+      }, QUEUE_CALL_TIMEOUT_MS);
+      pending.then(
+        (value) => {
+          clearTimeout(timer);
+          // Whenever it comes, an answer says the queue is back.
+          this.answered();
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
   }
 
   private answered(): void {
