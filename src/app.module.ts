@@ -1,11 +1,10 @@
 import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { CommonModule } from './common/common.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
-import { dataSourceOptions } from './database/data-source.js';
+import { DatabaseModule } from './database/database.module.js';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { RunsModule } from './modules/runs/runs.module.js';
@@ -35,7 +34,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         CommonModule,
-        TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl)),
+        DatabaseModule.forRoot(config),
         // On the PostgreSQL backend the connection is the database's, set process-wide (src/local).
         BullModule.forRoot({ connection, prefix: config.queuePrefix }),
         // First, so that its routes come first in express's router: a webhook, the busiest request, is

@@ -1,3 +1,4 @@
+import { InvalidInputError } from './errors.js';
 import { TimeoutError } from './timeout.js';
 
 /** PostgreSQL or network errors that mean "the database cannot be reached now", as opposed to a bad query. */
@@ -61,4 +62,11 @@ export function jsonInputRefusal(error: unknown): string | null {
     (error as { driverError?: { code?: unknown }; code?: unknown }).driverError?.code ??
     (error as { code?: unknown }).code;
   return JSON_REFUSALS.get(code) ?? null;
+}
+
+/** An insert whose input `jsonb` refused is the sender's error, 400 `invalid_json`; nothing was written. */
+export function refusedJsonIsInvalidInput(error: unknown): never {
+  const refusal = jsonInputRefusal(error);
+  if (refusal !== null) throw new InvalidInputError('invalid_json', refusal);
+  throw error;
 }

@@ -5,6 +5,7 @@ import { ApiKey } from '../modules/api-keys/api-key.entity.js';
 import { WorkflowRunStep } from '../modules/runs/workflow-run-step.entity.js';
 import { WorkflowRun } from '../modules/runs/workflow-run.entity.js';
 import { TriggerSecret } from '../modules/secrets/trigger-secret.entity.js';
+import { WebhookDelivery } from '../modules/webhooks/deliveries/webhook-delivery.entity.js';
 import { WebhookTrigger } from '../modules/webhooks/webhook-trigger.entity.js';
 import { WorkflowVersion } from '../modules/workflows/workflow-version.entity.js';
 import { Workflow } from '../modules/workflows/workflow.entity.js';
@@ -24,6 +25,7 @@ export const ENTITIES = [
   TriggerSecret,
   WorkflowRun,
   WorkflowRunStep,
+  WebhookDelivery,
 ];
 export const MIGRATIONS = [
   InitialSchema1764216000000,

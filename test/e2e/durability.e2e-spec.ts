@@ -4,7 +4,7 @@ import type { Queue } from 'bullmq';
 
 import { RUNS_QUEUE } from '../../src/modules/runs/runs.queue.js';
 import { RunsReconciler } from '../../src/modules/runs/runs.reconciler.js';
-import { RunsRepository } from '../../src/modules/runs/runs.repository.js';
+import { RunClaimsRepository } from '../../src/modules/runs/run-claims.repository.js';
 import { createWebhookWorkflow, createWorkflow } from '../support/factories.js';
 import { startOwnRedis, type OwnRedis } from '../support/redis-server.js';
 import { signedHeaders } from '../support/signing.js';
@@ -137,7 +137,7 @@ describe('a 202 is a promise: accepted runs finish even when the queue loses eve
   it('fences every write by the claim: a stale worker cannot overwrite a newer one, a terminal status never changes', async () => {
     const { id } = await createWorkflow(api);
     const runId = (await api.http().post(`/v1/workflows/${id}/runs`).set(api.auth).send({ input: {} })).body.data.id;
-    const runs = api.app.get(RunsRepository);
+    const runs = api.app.get(RunClaimsRepository);
     const stale = await runs.claim(runId, new Date());
     const fresh = await runs.claim(runId, new Date());
     expect([stale?.attempt, fresh?.attempt]).toEqual([1, 2]);
@@ -177,7 +177,7 @@ describe('a 202 is a promise: accepted runs finish even when the queue loses eve
           (await api.http().post(`/v1/workflows/${id}/runs`).set(api.auth).send({ input: {} })).body.data.id as string,
       ),
     );
-    const runs = api.app.get(RunsRepository);
+    const runs = api.app.get(RunClaimsRepository);
     const now = new Date();
     // Submitted in one tick: they share statements, and one run claimed twice still gets two claims.
     const claims = await Promise.all([twice, twice, refused, completes, fails].map((runId) => runs.claim(runId, now)));

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Queue } from 'bullmq';
 
 import { RUNS_QUEUE } from '../../src/modules/runs/runs.queue.js';
-import { RunsRepository } from '../../src/modules/runs/runs.repository.js';
+import { RunClaimsRepository } from '../../src/modules/runs/run-claims.repository.js';
 import { TEST_API_KEY, TEST_DATABASE_URL, TEST_ENCRYPTION_KEY, TEST_REDIS_URL } from '../support/env.js';
 import { createWorkflow } from '../support/factories.js';
 import { HttpSink } from '../support/http-sink.js';
@@ -289,7 +289,7 @@ describe('durable engine: steps, retries, timeouts, cancel', () => {
     });
     await waitUntil(async () => sink.to('/stale-one').length === 1, 10_000, 'step one to reach the sink');
     // Another worker claims the run (as after a lock expiry) while this one waits for step one's answer.
-    const newer = await t.app.get(RunsRepository).claim(runId, new Date());
+    const newer = await t.app.get(RunClaimsRepository).claim(runId, new Date());
     expect(newer?.attempt).toBe(2);
     sink.releaseAll();
     // Its job ends once the stale execution returns, whatever it did before that.

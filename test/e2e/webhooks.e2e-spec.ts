@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { newId } from '../../src/common/ids.js';
-import { RunsRepository } from '../../src/modules/runs/runs.repository.js';
+import { WebhookRunsRepository } from '../../src/modules/runs/webhook-runs.repository.js';
 import { expectError } from '../support/expect-error.js';
 import { createTrigger, createWebhookWorkflow, createWorkflow } from '../support/factories.js';
 import { signedHeaders } from '../support/signing.js';
@@ -118,7 +118,7 @@ describe('POST /webhooks/workflows/{slug}', () => {
     const [{ id: triggerId }] = await t.db.query('SELECT id FROM webhook_triggers WHERE workflow_id = $1', [
       workflowId,
     ]);
-    const repository = t.app.get(RunsRepository);
+    const repository = t.app.get(WebhookRunsRepository);
     const run = (webhookId: string, inputJson: string) => ({
       id: newId(),
       workflowId,
@@ -136,7 +136,7 @@ describe('POST /webhooks/workflows/{slug}', () => {
       run('msg_batch_b', '{"n": 4}'),
     ];
     // Submitted in one tick, they go to PostgreSQL as one statement, which the refused input fails.
-    const results = await Promise.allSettled(runs.map((r) => repository.insertWebhookRun(r, Date.now() + 30_000)));
+    const results = await Promise.allSettled(runs.map((r) => repository.insert(r, Date.now() + 30_000)));
 
     expect(results.map((r) => (r.status === 'fulfilled' ? r.value.created : (r.reason as Error).message))).toEqual([
       true,

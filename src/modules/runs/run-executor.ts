@@ -11,7 +11,7 @@ import {
   type WorkflowDefinition,
 } from '../../engine/index.js';
 import { WorkflowsService } from '../workflows/workflows.service.js';
-import { RunsRepository, type StepRow } from './runs.repository.js';
+import { RunClaimsRepository, type StepRow } from './run-claims.repository.js';
 import type { WorkflowRun } from './workflow-run.entity.js';
 
 /** Versions never change once written, so their definitions are cached for as long as the process lives. */
@@ -56,7 +56,7 @@ export class RunExecutor implements OnModuleDestroy {
   private handingBack = false;
 
   constructor(
-    private readonly runs: RunsRepository,
+    private readonly runs: RunClaimsRepository,
     private readonly workflows: WorkflowsService,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {

@@ -12,10 +12,12 @@ import { RunsProducer } from './runs.producer.js';
 import { RUNS_QUEUE } from './runs.queue.js';
 import { RunsReconciler } from './runs.reconciler.js';
 import { RunsWorkers } from './runs-workers.js';
+import { RunClaimsRepository } from './run-claims.repository.js';
 import { RunsRepository } from './runs.repository.js';
 import { RunsService } from './runs.service.js';
 import { WorkflowRunStep } from './workflow-run-step.entity.js';
 import { WorkflowRun } from './workflow-run.entity.js';
+import { WebhookRunsRepository } from './webhook-runs.repository.js';
 
 /** Runs and their queue. The processor (a BullMQ worker) is only there in processes that run workers. */
 @Module({})
@@ -46,6 +48,8 @@ export class RunsModule {
       controllers: [RunsController],
       providers: [
         RunsRepository,
+        WebhookRunsRepository,
+        RunClaimsRepository,
         RunsService,
         RunsProducer,
         RunExecutor,

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { RunsProducer } from './runs.producer.js';
-import { RunsRepository } from './runs.repository.js';
+import { RunClaimsRepository } from './run-claims.repository.js';
 
 const BATCH = 200;
 
@@ -18,7 +18,7 @@ export class RunsReconciler implements OnApplicationBootstrap, OnModuleDestroy {
   private running: Promise<number> | undefined;
 
   constructor(
-    private readonly runs: RunsRepository,
+    private readonly runs: RunClaimsRepository,
     private readonly producer: RunsProducer,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}

@@ -8,7 +8,15 @@ import { WorkflowsService } from '../workflows/workflows.service.js';
 import { toRunResponse, type RunResponse } from './dto/run.dto.js';
 import type { RunStatus } from './run-status.js';
 import { RunsProducer } from './runs.producer.js';
-import { RunsRepository, type InsertedRun, type RunDelivery, type RunFilter } from './runs.repository.js';
+import {
+  RunsRepository,
+  type InsertedRun,
+  type RunDelivery,
+  type RunFilter,
+  type WebhookRunDelivery,
+  type WebhookRunDeliveryFilter,
+} from './runs.repository.js';
+import { WebhookRunsRepository } from './webhook-runs.repository.js';
 
 export interface WebhookRunRequest {
   workflowId: string;
@@ -24,6 +32,7 @@ export interface WebhookRunRequest {
 export class RunsService {
   constructor(
     private readonly runs: RunsRepository,
+    private readonly webhookRuns: WebhookRunsRepository,
     private readonly producer: RunsProducer,
     private readonly workflows: WorkflowsService,
   ) {}
@@ -34,7 +43,7 @@ export class RunsService {
    * answer comes in time whatever PostgreSQL or Redis do, and a 202 always means a committed run.
    */
   async startFromWebhook(request: WebhookRunRequest): Promise<InsertedRun> {
-    const run = await this.runs.insertWebhookRun(
+    const run = await this.webhookRuns.insert(
       {
         id: newId(),
         workflowId: request.workflowId,
@@ -63,12 +72,9 @@ export class RunsService {
           workflowId: workflow.id,
           workflowVersion: workflow.version,
           triggerType: 'api',
-          triggerId: null,
-          webhookId: null,
           idempotencyKey,
           rerunOf: null,
           inputJson: JSON.stringify(input),
-          delivery: null,
         }),
       ),
       REQUEST_DATABASE_TIMEOUT_MS,
@@ -77,6 +83,11 @@ export class RunsService {
     if (inserted.created) await this.producer.enqueue(inserted.id);
     const run = await withTimeout(this.get(inserted.id), deadline - Date.now(), 'Reading the run');
     return { run, replayed: !inserted.created };
+  }
+
+  /** The webhook runs of a trigger as the deliveries that started them, for the delivery log. */
+  listWebhookDeliveries(filter: WebhookRunDeliveryFilter): Promise<WebhookRunDelivery[]> {
+    return this.runs.listWebhookDeliveries(filter);
   }
 
   async get(id: string): Promise<RunResponse> {
@@ -125,12 +136,9 @@ export class RunsService {
       workflowId: original.workflowId,
       workflowVersion: original.workflowVersion,
       triggerType: 'rerun',
-      triggerId: null,
-      webhookId: null,
       idempotencyKey: null,
       rerunOf: original.id,
       inputJson: JSON.stringify(original.input ?? null),
-      delivery: null,
     });
     await this.producer.enqueue(inserted.id);
     return this.get(inserted.id);

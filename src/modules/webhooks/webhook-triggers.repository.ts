@@ -70,12 +70,9 @@ export class WebhookTriggersRepository {
     });
   }
 
-  /** The trigger, its secrets (by cascade) and its delivery log. */
+  /** The trigger and, by cascade, its secrets. */
   async delete(id: string): Promise<void> {
-    await this.dataSource.transaction(async (tx) => {
-      await tx.query('DELETE FROM webhook_deliveries WHERE trigger_id = $1', [id]);
-      await tx.delete(WebhookTrigger, { id });
-    });
+    await this.dataSource.manager.delete(WebhookTrigger, { id });
   }
 
   async findForIngest(slug: string, now: Date): Promise<TriggerForIngest | null> {

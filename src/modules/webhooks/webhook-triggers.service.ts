@@ -30,6 +30,7 @@ import {
 } from './trigger-scheme-rules.js';
 import { DEFAULT_WEBHOOK_SCHEME, type WebhookScheme } from './verification/webhook-scheme.js';
 import type { WebhookTrigger } from './webhook-trigger.entity.js';
+import { WebhookDeliveriesRepository } from './deliveries/webhook-deliveries.repository.js';
 import { WebhookTriggersRepository } from './webhook-triggers.repository.js';
 
 /**
@@ -44,6 +45,7 @@ export class WebhookTriggersService {
     private readonly workflows: WorkflowsService,
     private readonly changes: ChangeFeed,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly deliveries: WebhookDeliveriesRepository,
   ) {}
 
   async create(workflowId: string, dto: CreateWebhookTriggerDto): Promise<CreatedWebhookTriggerResponse> {
@@ -103,6 +105,8 @@ export class WebhookTriggersService {
     const trigger = await this.find(workflowId);
     await this.triggers.delete(trigger.id);
     this.changes.publish({ workflowId, slug: trigger.slug });
+    // Its log goes with it; rows a failure here leaves behind belong to no trigger and are pruned in time.
+    await this.deliveries.deleteForTrigger(trigger.id);
   }
 
   async rotateSecret(workflowId: string, dto: RotateSecretDto): Promise<RotatedSecretResponse> {

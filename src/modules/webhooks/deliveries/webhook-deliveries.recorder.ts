@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 
 import { isDatabaseUnavailable } from '../../../common/database-errors.js';
-import type { WebhookDelivery } from './webhook-delivery.js';
+import type { WebhookDelivery } from './webhook-delivery.entity.js';
 import { WebhookDeliveriesRepository } from './webhook-deliveries.repository.js';
 
 /** Rows per INSERT, and the backlog that makes a write start at once rather than at the next tick. */

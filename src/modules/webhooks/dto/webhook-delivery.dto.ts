@@ -1,7 +1,11 @@
 import { IsIn, IsISO8601, IsOptional } from 'class-validator';
 
 import { ListQueryDto } from '../../../common/pagination.js';
-import { DELIVERY_OUTCOMES, type DeliveryOutcome, type WebhookDelivery } from '../deliveries/webhook-delivery.js';
+import {
+  DELIVERY_OUTCOMES,
+  type DeliveryOutcome,
+  type WebhookDelivery,
+} from '../deliveries/webhook-delivery.entity.js';
 
 export class ListDeliveriesQueryDto extends ListQueryDto {
   /**

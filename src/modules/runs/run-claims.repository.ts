@@ -1,0 +1,333 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Pool } from 'pg';
+
+import { Batcher } from '../../common/batcher.js';
+import { PG_POOL } from '../../database/database.module.js';
+import { preparedQuery } from '../../database/sql.js';
+import type { RunError, RunStatus, StepStatus, TriggerType } from './run-status.js';
+import type { WorkflowRunStep } from './workflow-run-step.entity.js';
+import type { WorkflowRun } from './workflow-run.entity.js';
+
+/** The whole state of one step of a run, as written: every write replaces the row. */
+export interface StepRow {
+  stepId: string;
+  position: number;
+  type: string;
+  status: StepStatus;
+  attempts: number;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  output: unknown;
+  error: { code: string; message: string } | null;
+}
+
+/** A step row's columns, as the JSON arrays of step states carry them. */
+const STEP_RECORD = `step_id text, position int, type text, status text, attempts int,
+  started_at timestamptz, finished_at timestamptz, output jsonb, error jsonb`;
+
+/** A `pending` row never overwrites a row that exists. */
+const ON_STEP_CONFLICT = `ON CONFLICT (run_id, step_id) DO UPDATE
+     SET status = EXCLUDED.status, attempts = EXCLUDED.attempts, started_at = EXCLUDED.started_at,
+         finished_at = EXCLUDED.finished_at, output = EXCLUDED.output, error = EXCLUDED.error
+   WHERE EXCLUDED.status <> 'pending'`;
+
+/**
+ * Upserts step rows from a JSON array while the run is still `running` under this claim (`$2`, the
+ * attempt): the run row is share-locked, so a newer claim waits for this write, never the other way round.
+ */
+const WRITE_STEPS = `
+  WITH fence AS (SELECT id FROM workflow_runs WHERE id = $1 AND attempt = $2 AND status = 'running' FOR SHARE)
+  INSERT INTO workflow_run_steps (run_id, step_id, position, type, status, attempts, started_at, finished_at, output, error)
+  SELECT $1, s.step_id, s.position, s.type, s.status, s.attempts, s.started_at, s.finished_at, s.output, s.error
+    FROM fence, jsonb_to_recordset($3::jsonb) AS s(${STEP_RECORD})
+  ${ON_STEP_CONFLICT}
+  RETURNING step_id`;
+
+/** Listed, not `*`: a prepared statement's result columns must not change under it. */
+const RUN_COLUMNS = `id, workflow_id, workflow_version, status, trigger_type, trigger_id, webhook_id, idempotency_key,
+  rerun_of, input, output, error, attempt, wake_at, checked_at, created_at, started_at, completed_at`;
+
+/**
+ * Claims a batch of runs (`$1` their ids, `$2` when each was claimed): bumps each one's attempt, which
+ * fences every later write of that claim. A finished run is left out. `r.id = ANY(ids)` makes the primary
+ * key the way in: joined only to a set-returning function, a small table was scanned whole.
+ */
+const CLAIM_RUNS = `
+  UPDATE workflow_runs r
+     SET status = 'running', attempt = r.attempt + 1, started_at = COALESCE(r.started_at, c.claimed_at)
+    FROM unnest($1::uuid[], $2::timestamptz[]) AS c(id, claimed_at)
+   WHERE r.id = ANY($1::uuid[]) AND r.id = c.id AND r.status IN ('queued', 'running')
+  RETURNING ${RUN_COLUMNS.replace(/\w+/g, 'r.$&')}`;
+
+const STEPS_OF_RUN = `
+  SELECT step_id, position, type, status, attempts, started_at, finished_at, output, error
+    FROM workflow_run_steps WHERE run_id = $1 ORDER BY position`;
+
+/**
+ * Ends a batch of runs (`$1`, a JSON array of outcomes; `$2`, their ids) with their last step states,
+ * each fenced by its claim, so that a terminal status never changes. Returns the ids it ended.
+ */
+const FINISH_RUNS = `
+  WITH outcome AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb)
+             AS o(id uuid, attempt int, status text, output jsonb, error jsonb, completed_at timestamptz, steps jsonb)),
+       fence AS (
+         UPDATE workflow_runs r
+            SET status = o.status, output = o.output, error = o.error, completed_at = o.completed_at
+           FROM outcome o
+          WHERE r.id = ANY($2::uuid[]) AND r.id = o.id AND r.attempt = o.attempt AND r.status = 'running'
+         RETURNING r.id),
+       written AS (
+         INSERT INTO workflow_run_steps
+           (run_id, step_id, position, type, status, attempts, started_at, finished_at, output, error)
+         SELECT fence.id, s.step_id, s.position, s.type, s.status, s.attempts, s.started_at, s.finished_at,
+                s.output, s.error
+           FROM fence JOIN outcome o ON o.id = fence.id, jsonb_to_recordset(o.steps) AS s(${STEP_RECORD})
+         ${ON_STEP_CONFLICT}
+         RETURNING 1)
+  SELECT id FROM fence`;
+
+/**
+ * A CTE rather than `WHERE id IN (subquery)`: the planner may run such a subquery more than once, and with
+ * SKIP LOCKED each run could see other rows. `completed_at IS NULL` is what the index of unfinished runs is
+ * keyed on (a CHECK holds it to the status).
+ */
+const TAKE_UNFINISHED = `
+  WITH due AS (
+      SELECT id FROM workflow_runs
+       WHERE completed_at IS NULL AND created_at < $1
+         AND (checked_at IS NULL OR checked_at < $2)
+       ORDER BY checked_at NULLS FIRST, id
+       LIMIT $3
+       FOR UPDATE SKIP LOCKED)
+  UPDATE workflow_runs r SET checked_at = now() FROM due WHERE r.id = due.id
+  RETURNING r.id, r.wake_at`;
+
+/**
+ * Claims and ends go to PostgreSQL in batches: those made while two such statements are in flight go
+ * together in the next one (a one-row update costs PostgreSQL about as much as a batch of five). Two
+ * claims (or ends) of one run go one after the other.
+ */
+const RUN_WRITE_BATCHING = { maxInFlight: 2, maxBatch: 50, keyOf: (item: { id: string }) => item.id };
+
+interface ClaimItem {
+  id: string;
+  claimedAt: Date;
+}
+
+/** How one run ended, as FINISH_RUNS reads it. */
+interface FinishItem {
+  id: string;
+  attempt: number;
+  status: 'completed' | 'failed';
+  output: unknown;
+  error: RunError | null;
+  completed_at: Date;
+  steps: StepRecord[];
+}
+
+/**
+ * The worker's protocol on `workflow_runs` and `workflow_run_steps`: claims, checkpoints and ends, every
+ * write fenced by the claim's attempt, in prepared statements on the hot-path pool; and the reconciler's
+ * query for unfinished runs.
+ */
+@Injectable()
+export class RunClaimsRepository {
+  private readonly claims: Batcher<ClaimItem, RunRow | null>;
+  private readonly finishes: Batcher<FinishItem, boolean>;
+
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {
+    // Each batch takes its rows' locks in id order, as every other batch does.
+    this.claims = new Batcher<ClaimItem, RunRow | null>(async (items) => {
+      const sorted = [...items].sort(byId);
+      const rows = await this.sql<RunRow>(CLAIM_RUNS, [sorted.map((c) => c.id), sorted.map((c) => c.claimedAt)]);
+      const claimed = new Map(rows.map((row) => [row.id, row]));
+      return items.map((c) => claimed.get(c.id) ?? null);
+    }, RUN_WRITE_BATCHING);
+    this.finishes = new Batcher<FinishItem, boolean>(async (items) => {
+      const sorted = [...items].sort(byId);
+      const rows = await this.sql<{ id: string }>(FINISH_RUNS, [JSON.stringify(sorted), sorted.map((f) => f.id)]);
+      const ended = new Set(rows.map((row) => row.id));
+      return items.map((f) => ended.has(f.id));
+    }, RUN_WRITE_BATCHING);
+  }
+
+  private sql<T>(text: string, params: unknown[]): Promise<T[]> {
+    return preparedQuery<T>(this.pool, text, params);
+  }
+
+  /**
+   * Claims a run: bumps its attempt, which fences every later write of this claim, and returns it with
+   * the steps an earlier claim wrote. Null when the run is finished or gone: the job has nothing to do.
+   */
+  async claim(id: string, now: Date): Promise<WorkflowRun | null> {
+    const row = await this.claims.submit({ id, claimedAt: now });
+    if (row === null) return null;
+    const run = toRun(row);
+    // Step rows exist only if an earlier claim (a crash, a stall, a retry) wrote them.
+    run.steps = run.attempt > 1 ? (await this.sql<StepRecordRow>(STEPS_OF_RUN, [id])).map((s) => toStep(id, s)) : [];
+    return run;
+  }
+
+  /** Writes steps' state, unless a newer claim of the run exists or the run has finished. */
+  async writeSteps(runId: string, attempt: number, steps: StepRow[]): Promise<boolean> {
+    if (steps.length === 0) return true;
+    const rows = await this.sql<unknown>(WRITE_STEPS, [runId, attempt, JSON.stringify(steps.map(toStepRecord))]);
+    return rows.length > 0;
+  }
+
+  /** When a waiting run (a delay step) is due, fenced by its claim. */
+  async setWakeAt(runId: string, attempt: number, wakeAt: Date): Promise<void> {
+    await this.sql(`UPDATE workflow_runs SET wake_at = $3 WHERE id = $1 AND attempt = $2 AND status = 'running'`, [
+      runId,
+      attempt,
+      wakeAt,
+    ]);
+  }
+
+  /**
+   * Ends a run and writes its last step states, fenced by its claim; a terminal status never changes.
+   * False when this claim is stale or the run had already ended.
+   */
+  async finish(
+    runId: string,
+    attempt: number,
+    outcome: { status: 'completed'; output: unknown } | { status: 'failed'; error: RunError },
+    now: Date,
+    steps: StepRow[] = [],
+  ): Promise<boolean> {
+    return this.finishes.submit({
+      id: runId,
+      attempt,
+      status: outcome.status,
+      output: outcome.status === 'completed' ? (outcome.output ?? null) : null,
+      error: outcome.status === 'failed' ? outcome.error : null,
+      completed_at: now,
+      steps: steps.map(toStepRecord),
+    });
+  }
+
+  /** Ends a run that cannot be executed (its job failed for good), unless it already finished. */
+  async failUnfinished(runId: string, error: RunError, now: Date): Promise<boolean> {
+    const rows = await this.sql<unknown>(
+      `UPDATE workflow_runs SET status = 'failed', error = $2::jsonb, completed_at = $3
+          WHERE id = $1 AND status IN ('queued', 'running') RETURNING id`,
+      [runId, JSON.stringify(error), now],
+    );
+    return rows.length > 0;
+  }
+
+  async statusOf(runId: string): Promise<RunStatus | null> {
+    const rows = await this.sql<{ status: RunStatus }>('SELECT status FROM workflow_runs WHERE id = $1', [runId]);
+    return rows[0]?.status ?? null;
+  }
+
+  /**
+   * Takes a batch of unfinished runs that nobody checked recently and marks them checked; SKIP LOCKED lets
+   * several processes reconcile at once. Runs younger than `createdBefore` may still be being enqueued.
+   */
+  async takeUnfinishedForCheck(
+    createdBefore: Date,
+    checkedBefore: Date,
+    limit: number,
+  ): Promise<{ id: string; wakeAt: Date | null }[]> {
+    const rows = await this.sql<{ id: string; wake_at: Date | null }>(TAKE_UNFINISHED, [
+      createdBefore,
+      checkedBefore,
+      limit,
+    ]);
+    return rows.map((r) => ({ id: r.id, wakeAt: r.wake_at }));
+  }
+}
+
+function byId(a: { id: string }, b: { id: string }): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+type RunRow = {
+  id: string;
+  workflow_id: string;
+  workflow_version: number;
+  status: RunStatus;
+  trigger_type: TriggerType;
+  trigger_id: string | null;
+  webhook_id: string | null;
+  idempotency_key: string | null;
+  rerun_of: string | null;
+  input: unknown;
+  output: unknown;
+  error: RunError | null;
+  attempt: number;
+  wake_at: Date | null;
+  checked_at: Date | null;
+  created_at: Date;
+  started_at: Date | null;
+  completed_at: Date | null;
+};
+
+function toRun(row: RunRow): WorkflowRun {
+  return {
+    id: row.id,
+    workflowId: row.workflow_id,
+    workflowVersion: row.workflow_version,
+    status: row.status,
+    triggerType: row.trigger_type,
+    triggerId: row.trigger_id,
+    webhookId: row.webhook_id,
+    idempotencyKey: row.idempotency_key,
+    rerunOf: row.rerun_of,
+    input: row.input,
+    output: row.output,
+    error: row.error,
+    attempt: row.attempt,
+    wakeAt: row.wake_at,
+    checkedAt: row.checked_at,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    completedAt: row.completed_at,
+  };
+}
+
+/** A step's state as the JSON arrays of WRITE_STEPS and FINISH_RUNS carry it. */
+interface StepRecord {
+  step_id: string;
+  position: number;
+  type: string;
+  status: StepStatus;
+  attempts: number;
+  started_at: Date | null;
+  finished_at: Date | null;
+  output: unknown;
+  error: { code: string; message: string } | null;
+}
+
+type StepRecordRow = StepRecord;
+
+function toStepRecord(s: StepRow): StepRecord {
+  return {
+    step_id: s.stepId,
+    position: s.position,
+    type: s.type,
+    status: s.status,
+    attempts: s.attempts,
+    started_at: s.startedAt,
+    finished_at: s.finishedAt,
+    output: s.output ?? null,
+    error: s.error,
+  };
+}
+
+function toStep(runId: string, s: StepRecordRow): WorkflowRunStep {
+  return {
+    runId,
+    stepId: s.step_id,
+    position: s.position,
+    type: s.type,
+    status: s.status,
+    attempts: s.attempts,
+    startedAt: s.started_at,
+    finishedAt: s.finished_at,
+    output: s.output,
+    error: s.error,
+  };
+}

@@ -1,0 +1,114 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Pool } from 'pg';
+
+import { Batcher } from '../../common/batcher.js';
+import { refusedJsonIsInvalidInput } from '../../common/database-errors.js';
+import { withTimeout } from '../../common/timeout.js';
+import { PG_POOL } from '../../database/database.module.js';
+import { preparedQuery } from '../../database/sql.js';
+import type { InsertedRun, RunDelivery } from './runs.repository.js';
+import type { RunStatus } from './run-status.js';
+
+/** A run started by a verified webhook delivery: what the ingest's insert takes. */
+export interface NewWebhookRun {
+  id: string;
+  workflowId: string;
+  triggerId: string;
+  webhookId: string;
+  /** The body as JSON text: it reaches PostgreSQL as received, and `jsonb` is its one parse. */
+  inputJson: string;
+  delivery: RunDelivery;
+}
+
+/**
+ * Webhook runs are inserted in batches of up to 50, with four statements in flight: a delivery waits at
+ * most for one insert to return, and a busy ingest commits many runs at once. A delivery whose id is being
+ * inserted waits for that insert, then finds its run.
+ */
+const WEBHOOK_INSERT_BATCHING = { maxInFlight: 4, maxBatch: 50, keyOf: deliveryKey };
+
+/** The insert of `count` webhook runs, eight parameters a run; one statement text per count. */
+const insertSql = (() => {
+  const texts: string[] = [];
+  return (count: number): string => {
+    texts[count] ??= `INSERT INTO workflow_runs
+         (id, workflow_id, workflow_version, status, trigger_type, trigger_id, webhook_id, input,
+          request_id, body_bytes, body_sha256)
+       VALUES ${Array.from({ length: count }, (_, i) => {
+         const p = (n: number) => `$${i * 8 + n}`;
+         return `(${p(1)}::uuid, ${p(2)}::uuid, (SELECT version FROM workflows WHERE id = ${p(2)}::uuid), 'queued', 'webhook',
+                ${p(3)}::uuid, ${p(4)}::text, ${p(5)}::jsonb, ${p(6)}::text, ${p(7)}::int, ${p(8)}::text)`;
+       }).join(',\n              ')}
+       ON CONFLICT (trigger_id, webhook_id) WHERE webhook_id IS NOT NULL DO NOTHING
+       RETURNING id`;
+    return texts[count];
+  };
+})();
+
+/** What makes two webhook runs one delivery (the webhook dedupe index). */
+function deliveryKey(run: NewWebhookRun): string {
+  return `${run.triggerId} ${run.webhookId}`;
+}
+
+function byDeliveryKey(a: NewWebhookRun, b: NewWebhookRun): number {
+  const [x, y] = [deliveryKey(a), deliveryKey(b)];
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/**
+ * The ingest's writer: the run of each verified delivery, inserted in batches (one statement and one
+ * commit for the deliveries that arrive while earlier inserts are in flight) with a prepared statement on
+ * the hot-path pool, deduplicated on the webhook id by a unique index.
+ */
+@Injectable()
+export class WebhookRunsRepository {
+  private readonly inserts: Batcher<NewWebhookRun, boolean>;
+
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {
+    this.inserts = new Batcher((runs) => this.insertBatch(runs), WEBHOOK_INSERT_BATCHING);
+  }
+
+  /**
+   * The delivery's run, new or the one its webhook id already started. A body that `jsonb` refuses fails
+   * its batch, which is then retried run by run, so that it answers 400 and the others 202. Past `deadline`
+   * the caller gets a TimeoutError (503), and a run still waiting to be sent is never inserted; one already
+   * sent may still commit, and then runs.
+   */
+  async insert(run: NewWebhookRun, deadline: number): Promise<InsertedRun> {
+    const created = await this.inserts.submit(run, deadline).catch(refusedJsonIsInvalidInput);
+    if (created) return { id: run.id, workflowId: run.workflowId, status: 'queued', created: true };
+    return withTimeout(this.firstRunOf(run), deadline - Date.now(), 'Finding the first run');
+  }
+
+  /** True for each run inserted, false for a duplicate delivery. */
+  private async insertBatch(runs: NewWebhookRun[]): Promise<boolean[]> {
+    // In dedupe-key order, so that two batches holding the same deliveries wait on each other in one order.
+    const sorted = [...runs].sort(byDeliveryKey);
+    const params: unknown[] = [];
+    for (const run of sorted) {
+      params.push(
+        run.id,
+        run.workflowId,
+        run.triggerId,
+        run.webhookId,
+        run.inputJson,
+        run.delivery.requestId,
+        run.delivery.bodyBytes,
+        run.delivery.bodySha256,
+      );
+    }
+    const inserted = await preparedQuery<{ id: string }>(this.pool, insertSql(sorted.length), params);
+    const ids = new Set(inserted.map((row) => row.id));
+    return runs.map((run) => ids.has(run.id));
+  }
+
+  private async firstRunOf(run: NewWebhookRun): Promise<InsertedRun> {
+    const rows = await preparedQuery<{ id: string; workflow_id: string; status: RunStatus }>(
+      this.pool,
+      'SELECT id, workflow_id, status FROM workflow_runs WHERE trigger_id = $1 AND webhook_id = $2',
+      [run.triggerId, run.webhookId],
+    );
+    if (rows.length === 0) throw new Error(`Run insert conflicted on an unexpected key (run ${run.id})`);
+    return { id: rows[0].id, workflowId: rows[0].workflow_id, status: rows[0].status, created: false };
+  }
+}
