@@ -1,5 +1,5 @@
-// The scenarios: ingest (API only), the baselines (the same load on servers that do only the ingest), e2e (API + worker in one process),
-// idle-latency (one request at a time) and soak (e2e for a long time, RSS over time).
+// The scenarios: ingest (API only), the baselines (the same load on servers that only ingest), e2e (API
+// and worker in one process), idle-latency (one request at a time) and soak (e2e for long, RSS over time).
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -270,7 +270,7 @@ export async function baselineScenario(ctx, kind) {
 }
 
 /**
- * Warm-up and one window of load; what ingest and baseline report.
+ * Warm-up and one window of load; what ingest and the baselines report.
  * @param {BenchContext} ctx @param {ServerProcess} server @param {{ path: string, secret: string, fallbackPath: string }} target
  */
 async function loadWindow(ctx, server, target) {
