@@ -8,7 +8,9 @@
 //                     [--slices 8] [--slice 3] [--connections 50]
 //
 // A variant is NAME=ENV... (space-separated KEY=VALUE pairs added to hookrun's environment) or
-// NAME=@DIR [KEY=VALUE...] (the build in DIR/dist), or NAME=%baseline [KEY=VALUE...] (bench/baseline-server.mjs, NestJS). Uses the bench's database and Redis settings (BENCHMARKS.md).
+// NAME=@DIR [KEY=VALUE...] (the build in DIR/dist), or NAME=%nest, %node or %express [KEY=VALUE...] (a baseline
+// server: the minimal NestJS app, the plain node:http server, the minimal express app; %baseline is %nest).
+// Uses the bench's database and Redis settings (BENCHMARKS.md).
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,6 +18,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 
 import { drive } from './lib/load.mjs';
+import { BASELINES } from './lib/scenarios.mjs';
 import { cpuSeconds, hookrunNodeFlags, rssMiB, startServer, syscalls } from './lib/processes.mjs';
 import { cleanDatabase, cleanRedis, ensureDatabase, lockBench } from './lib/services.mjs';
 import { BENCH_DEFINITION, signedDeliveries } from './lib/signing.mjs';
@@ -38,13 +41,21 @@ const slices = Number(args.slices);
 const sliceSeconds = Number(args.slice);
 const connections = Number(args.connections);
 
+/** @type {Record<string, keyof typeof BASELINES>} */
+const BASELINE_VARIANTS = {
+  nest: 'nest-baseline',
+  baseline: 'nest-baseline',
+  node: 'node-baseline',
+  express: 'express-baseline',
+};
 const variants = (args.variant ?? ['A=']).map((spec) => {
   const eq = spec.indexOf('=');
   const name = spec.slice(0, eq);
   const rest = spec.slice(eq + 1);
   const [head, ...pairs] = rest.split(' ');
   const dir = head.startsWith('@') ? head.slice(1) : root;
-  const baseline = head === '%baseline';
+  const baseline = head.startsWith('%') ? (BASELINE_VARIANTS[head.slice(1)] ?? null) : null;
+  if (head.startsWith('%') && !baseline) throw new Error(`Unknown baseline ${head}: use %nest, %node or %express`);
   const env = Object.fromEntries(
     (head.startsWith('@') || baseline ? pairs : [head, ...pairs])
       .filter(Boolean)
@@ -78,8 +89,8 @@ try {
       const secret = `whsec_${randomBytes(32).toString('base64')}`;
       const server = await startServer({
         name: v.name,
-        script: join(root, 'bench', 'baseline-server.mjs'),
-        args: ['nest'],
+        script: join(root, 'bench', BASELINES[v.baseline].script),
+        args: BASELINES[v.baseline].args,
         env: {
           ...process.env,
           DATABASE_URL: databaseUrl,

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench`: hookrun's ingest and end-to-end figures, side by side with a minimal baseline server.
+// `npm run bench`: hookrun's ingest and end-to-end figures, side by side with baseline servers that only ingest.
 // Run `node bench/run.mjs --help` for the options; BENCHMARKS.md for what each figure means.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -11,7 +11,14 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
-import { baselineScenario, e2eScenario, idleLatencyScenario, ingestScenario, soakScenario } from './lib/scenarios.mjs';
+import {
+  BASELINES,
+  baselineScenario,
+  e2eScenario,
+  idleLatencyScenario,
+  ingestScenario,
+  soakScenario,
+} from './lib/scenarios.mjs';
 import { setBenchDatabase } from './lib/processes.mjs';
 import { cleanRedis, databaseName, ensureDatabase, lockBench } from './lib/services.mjs';
 import { medianOf } from './lib/stats.mjs';
@@ -19,9 +26,11 @@ import { evaluateTargets, markdownReport, pairedIngestRatio, profileReport } fro
 
 const HELP = `Usage: npm run bench -- [options]
 
-  --scenarios LIST     comma-separated: ingest, baseline, e2e, idle-latency, baseline-express,
-                       e2e-split (e2e with API and worker in two processes), soak
-                       (default: ingest,baseline,e2e,idle-latency; only soak when --soak is given alone)
+  --scenarios LIST     comma-separated: ingest, nest-baseline (a minimal NestJS app), node-baseline
+                       (a plain node:http server), express-baseline (a minimal express app), e2e,
+                       e2e-split (e2e with API and worker in two processes), idle-latency, soak
+                       (default: ingest,nest-baseline,node-baseline,e2e,idle-latency; only soak when
+                       --soak is given alone; "baseline" and "baseline-express" are the former names)
   --duration S         seconds of each measured window (default 20)
   --warmup S           seconds of unmeasured load before each window (default 5, or 1 when --duration < 10)
   --runs N             repeat every scenario N times and report the median of each figure (default 1)
@@ -84,15 +93,18 @@ function num(value, name, min) {
 
 const duration = num(args.duration, 'duration', 1);
 const soakSeconds = args.soak === undefined ? undefined : num(args.soak, 'soak', 1);
-const ALL = ['ingest', 'baseline', 'baseline-express', 'e2e', 'e2e-split', 'idle-latency', 'soak'];
+const ALL = ['ingest', ...Object.keys(BASELINES), 'e2e', 'e2e-split', 'idle-latency', 'soak'];
+/** @type {Record<string, string>} */
+const FORMER_NAMES = { baseline: 'nest-baseline', 'baseline-express': 'express-baseline' };
 let scenarios = args.scenarios
   ? args.scenarios
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean)
+      .map((s) => FORMER_NAMES[s] ?? s)
   : soakSeconds !== undefined
     ? ['soak']
-    : ['ingest', 'baseline', 'e2e', 'idle-latency'];
+    : ['ingest', 'nest-baseline', 'node-baseline', 'e2e', 'idle-latency'];
 const unknown = scenarios.filter((s) => !ALL.includes(s));
 if (unknown.length) {
   console.error(`Unknown scenario(s): ${unknown.join(', ')} (known: ${ALL.join(', ')})`);
@@ -224,8 +236,7 @@ async function main() {
   /** @type {Record<string, (c: typeof ctx) => Promise<any>>} */
   const runners = {
     ingest: ingestScenario,
-    baseline: (c) => baselineScenario(c, 'nest'),
-    'baseline-express': (c) => baselineScenario(c, 'express'),
+    ...Object.fromEntries(Object.keys(BASELINES).map((kind) => [kind, (c) => baselineScenario(c, kind)])),
     e2e: (c) => e2eScenario(c, false),
     'e2e-split': (c) => e2eScenario(c, true),
     'idle-latency': idleLatencyScenario,
@@ -269,7 +280,7 @@ async function main() {
       failures.push(`soak: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
     }
   }
-  // The last scenario's queue (often the baseline's) would otherwise stay in Redis: ingest leaves its jobs unworked.
+  // The last scenario's queue (often a baseline's) would otherwise stay in Redis: ingest leaves its jobs unworked.
   await cleanRedis(redisUrl, prefix);
   await db.end();
   await unlock();
@@ -294,15 +305,16 @@ async function main() {
       redisUrl: redisUrl.replace(/\/\/[^@/]*@/, '//***@'),
     },
     median,
-    ratios: {
-      ingestOverBaselinePaired: pairedIngestRatio(runs),
-      ingestOverBaseline:
-        median.ingest && median.baseline ? round2(median.ingest.acceptedPerSec / median.baseline.acceptedPerSec) : null,
-      ingestOverBaselineExpress:
-        median.ingest && median['baseline-express']
-          ? round2(median.ingest.acceptedPerSec / median['baseline-express'].acceptedPerSec)
-          : null,
-    },
+    ratios: Object.fromEntries(
+      Object.keys(BASELINES).map((kind) => [
+        kind,
+        {
+          paired: pairedIngestRatio(runs, kind),
+          ofMedians:
+            median.ingest && median[kind] ? round2(median.ingest.acceptedPerSec / median[kind].acceptedPerSec) : null,
+        },
+      ]),
+    ),
     targets: evaluateTargets({ ...median, soak }, pairedIngestRatio(runs)?.median ?? null),
     soak,
     runs,

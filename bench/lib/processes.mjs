@@ -1,4 +1,4 @@
-// Starting and watching the servers under test: hookrun's built app and the baseline, as child processes.
+// Starting and watching the servers under test: hookrun's built app and the baselines, as child processes.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// The results as a markdown table: hookrun, the baseline(s), the ratio, the issue's targets.
+// The results as a markdown table: hookrun, the baselines, the ratios, the issue's targets.
 import { fixed } from './stats.mjs';
 
 export const TARGETS = {
@@ -19,17 +19,25 @@ const lat2 = (l) => (l ? `${fixed(l.p50)} / ${fixed(l.p99)}` : '–');
 /** @param {number | null | undefined} a @param {number | null | undefined} b */
 const ratio = (a, b) => (typeof a === 'number' && typeof b === 'number' && b > 0 ? (a / b).toFixed(2) : '–');
 
+/** The baselines in the order the table shows them, with their column titles. */
+export const BASELINE_TITLES = [
+  ['nest-baseline', 'minimal NestJS app'],
+  ['node-baseline', 'plain node:http server'],
+  ['express-baseline', 'minimal express app'],
+];
+
 /**
- * hookrun ÷ baseline accepted/s of each run that measured both, and their median. Each pair ran minutes
+ * hookrun ÷ a baseline's accepted/s of each run that measured both, and their median. Each pair ran minutes
  * apart at most, so a machine whose speed drifts between runs (a shared VM) moves both sides of a pair
  * alike: the median of the pairs is steadier than the ratio of the two medians.
  * @param {Record<string, any>[]} runs
+ * @param {string} [baseline]
  * @returns {{ perRun: number[], median: number } | null}
  */
-export function pairedIngestRatio(runs) {
+export function pairedIngestRatio(runs, baseline = 'nest-baseline') {
   const perRun = runs
-    .filter((r) => r.ingest?.acceptedPerSec > 0 && r.baseline?.acceptedPerSec > 0)
-    .map((r) => Math.round((100 * r.ingest.acceptedPerSec) / r.baseline.acceptedPerSec) / 100);
+    .filter((r) => r.ingest?.acceptedPerSec > 0 && r[baseline]?.acceptedPerSec > 0)
+    .map((r) => Math.round((100 * r.ingest.acceptedPerSec) / r[baseline].acceptedPerSec) / 100);
   if (perRun.length === 0) return null;
   const sorted = [...perRun].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
@@ -45,12 +53,10 @@ export function pairedIngestRatio(runs) {
  */
 export function evaluateTargets(m, pairedRatio = null) {
   const ingest = m.ingest;
-  const base = m.baseline;
+  const base = m['nest-baseline'];
   return {
     ingestThroughput:
-      ingest && base
-        ? (pairedRatio ?? ingest.acceptedPerSec / base.acceptedPerSec) >= TARGETS.ingestRatio
-        : null,
+      ingest && base ? (pairedRatio ?? ingest.acceptedPerSec / base.acceptedPerSec) >= TARGETS.ingestRatio : null,
     ingestP99: ingest ? ingest.latencyMs.p99 <= TARGETS.ingestP99Ms : null,
     e2eThroughput: m.e2e ? m.e2e.completedPerSec >= TARGETS.e2eRunsPerSec && m.e2e.sustained : null,
     e2eP99: m.e2e ? m.e2e.postToCompletedMs.p99 !== null && m.e2e.postToCompletedMs.p99 <= TARGETS.e2eP99Ms : null,
@@ -68,16 +74,13 @@ export function markdownReport(results) {
   const m = results.median;
   const paired = pairedIngestRatio(results.runs ?? []);
   const met = evaluateTargets({ ...m, soak: results.soak }, paired?.median ?? null);
-  const baselines = [
-    ['baseline', 'Baseline (NestJS on express)'],
-    ['baseline-express', 'Baseline (plain express)'],
-  ].filter(([key]) => m[key]);
+  const baselines = BASELINE_TITLES.filter(([key]) => m[key]);
   const head = [
     'Scenario',
     'Metric',
     'hookrun',
     ...baselines.map(([, title]) => title),
-    ...baselines.map(([key]) => `hookrun ÷ ${key}`),
+    ...baselines.map(([, title]) => `hookrun ÷ ${title}`),
     'Target',
     'Met',
   ];
@@ -103,7 +106,7 @@ export function markdownReport(results) {
       i ? fixed(i.acceptedPerSec, 0) : '–',
       (b) => fixed(b.acceptedPerSec, 0),
       (b) => ratio(i?.acceptedPerSec, b.acceptedPerSec),
-      `≥ ${TARGETS.ingestRatio} × baseline`,
+      `≥ ${TARGETS.ingestRatio} × minimal NestJS app`,
       met.ingestThroughput,
     );
     row(
@@ -251,13 +254,15 @@ export function markdownReport(results) {
       (key) =>
         `${key}: server ${fixed(m[key].serverCpuPct, 0)}, PostgreSQL ${fixed(m[key].servicesCpuPct.postgres, 0)}, Redis ${fixed(m[key].servicesCpuPct.redis, 0)}, load generator ${fixed(m[key].servicesCpuPct.loadGenerator, 0)}`,
     );
-  if (paired && paired.perRun.length > 1) {
+  for (const [key, title] of baselines) {
+    const pairs = pairedIngestRatio(results.runs ?? [], key);
+    if (!pairs || pairs.perRun.length < 2) continue;
     out.push(
       '',
-      `hookrun ÷ baseline accepted/s, run by run (each run measures both, in alternating order): ` +
-        `${paired.perRun.map((r) => r.toFixed(2)).join(', ')}; median ${paired.median.toFixed(2)} ` +
-        `(the table's ratio of the medians: ${ratio(m.ingest?.acceptedPerSec, m.baseline?.acceptedPerSec)}). ` +
-        `"Met" uses the median of the run-by-run ratios.`,
+      `hookrun ÷ ${title} accepted/s, run by run (each run measures both, in alternating order): ` +
+        `${pairs.perRun.map((r) => r.toFixed(2)).join(', ')}; median ${pairs.median.toFixed(2)} ` +
+        `(the table's ratio of the medians: ${ratio(m.ingest?.acceptedPerSec, m[key]?.acceptedPerSec)}).` +
+        (key === 'nest-baseline' ? ` "Met" uses the median of the run-by-run ratios.` : ''),
     );
   }
   if (split.length)
@@ -280,13 +285,15 @@ export function markdownReport(results) {
         'run',
         'ingest accepted/s',
         'ingest p99',
-        'baseline accepted/s',
-        'baseline p99',
+        'NestJS app accepted/s',
+        'NestJS app p99',
+        'node:http accepted/s',
+        'node:http p99',
         'e2e completed/s',
         'e2e p99',
         'idle p50',
       ]),
-      line(Array(8).fill('--:')),
+      line(Array(10).fill('--:')),
     );
     results.runs.forEach((r, k) => {
       out.push(
@@ -294,8 +301,10 @@ export function markdownReport(results) {
           String(k + 1),
           fixed(r.ingest?.acceptedPerSec, 0),
           fixed(r.ingest?.latencyMs.p99),
-          fixed(r.baseline?.acceptedPerSec, 0),
-          fixed(r.baseline?.latencyMs.p99),
+          fixed(r['nest-baseline']?.acceptedPerSec, 0),
+          fixed(r['nest-baseline']?.latencyMs.p99),
+          fixed(r['node-baseline']?.acceptedPerSec, 0),
+          fixed(r['node-baseline']?.latencyMs.p99),
           fixed(r.e2e?.completedPerSec, 0),
           fixed(r.e2e?.postToCompletedMs.p99),
           fixed(r['idle-latency']?.postToCompletedMs.p50),

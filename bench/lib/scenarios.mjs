@@ -1,5 +1,5 @@
-// The scenarios: ingest (API only), baseline (the minimal server), e2e (API + worker in one process),
-// idle-latency (one request at a time) and soak (e2e for a long time, RSS over time).
+// The scenarios: ingest (API only), the baselines (the same load on servers that only ingest), e2e (API
+// and worker in one process), idle-latency (one request at a time) and soak (e2e for long, RSS over time).
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -224,18 +224,25 @@ export async function ingestScenario(ctx) {
   }
 }
 
+/** Each baseline's server: the same ingest behind a different HTTP layer (BENCHMARKS.md). */
+export const BASELINES = {
+  'nest-baseline': { script: 'nest-baseline-server.mjs', args: ['nest'], title: 'minimal NestJS app' },
+  'express-baseline': { script: 'nest-baseline-server.mjs', args: ['express'], title: 'minimal express app' },
+  'node-baseline': { script: 'plain-node-server.mjs', args: [], title: 'plain node:http server' },
+};
+
 /**
- * The floor: the minimal server of bench/baseline-server.mjs, with the same load.
- * @param {BenchContext} ctx @param {'nest' | 'express'} framework
+ * A baseline server of BASELINES, with the same load as ingest.
+ * @param {BenchContext} ctx @param {keyof typeof BASELINES} kind
  */
-export async function baselineScenario(ctx, framework) {
+export async function baselineScenario(ctx, kind) {
   await cleanState(ctx);
   const secret = `whsec_${randomBytes(32).toString('base64')}`;
-  const prof = profileArgs(ctx, `baseline-${framework}`);
+  const prof = profileArgs(ctx, kind);
   const server = await startServer({
-    name: `baseline (${framework})`,
-    script: join(ctx.root, 'bench', 'baseline-server.mjs'),
-    args: [framework],
+    name: BASELINES[kind].title,
+    script: join(ctx.root, 'bench', BASELINES[kind].script),
+    args: BASELINES[kind].args,
     nodeArgs: prof.nodeArgs,
     env: {
       ...process.env,
@@ -255,7 +262,7 @@ export async function baselineScenario(ctx, framework) {
     const result = await loadWindow(ctx, server, target);
     const { rows } = await ctx.db.query('SELECT count(*)::int AS n FROM bench_baseline_runs');
     const stopped = await stopServer(server, prof.dir);
-    return { ...result, framework, runsStored: rows[0].n, profile: stopped.profile };
+    return { ...result, baseline: kind, runsStored: rows[0].n, profile: stopped.profile };
   } catch (error) {
     await server.stop('SIGKILL');
     throw error;
@@ -263,7 +270,7 @@ export async function baselineScenario(ctx, framework) {
 }
 
 /**
- * Warm-up and one window of load; what ingest and baseline report.
+ * Warm-up and one window of load; what ingest and the baselines report.
  * @param {BenchContext} ctx @param {ServerProcess} server @param {{ path: string, secret: string, fallbackPath: string }} target
  */
 async function loadWindow(ctx, server, target) {
