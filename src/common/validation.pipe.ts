@@ -1,6 +1,6 @@
 import { type ArgumentMetadata, ValidationPipe, type ValidationError as ClassValidatorError } from '@nestjs/common';
 
-import { InvalidInputError, ValidationError, type ValidationDetail } from './errors.js';
+import { InvalidInputError, ValidationError, type ValidationDetail } from './domain.error.js';
 
 /**
  * JSON bodies nested deeper than this are refused (400 `invalid_json`) before class-transformer sees

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { newId } from '../../common/ids.js';
+import { newId } from '../../common/ids.util.js';
 
 import { SecretCipher } from './secret-cipher.js';
 import { generateWebhookSecret } from './secret-generator.js';

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 
-import { AuthenticationError, NotFoundError } from '../../common/errors.js';
-import { REQUEST_DATABASE_TIMEOUT_MS, withTimeout } from '../../common/timeout.js';
+import { AuthenticationError, NotFoundError } from '../../common/domain.error.js';
+import { REQUEST_DATABASE_TIMEOUT_MS, withTimeout } from '../../common/timeout.util.js';
 import { isSlugShaped } from '../secrets/secret-generator.js';
-import { TriggerCache, type ResolvedTrigger } from './trigger-cache.js';
+import { TriggerCache, type ResolvedTrigger } from './trigger.cache.js';
 import type { HeaderBag } from './verification/webhook-scheme.js';
 
 export interface VerifiedWebhook {
@@ -22,19 +22,17 @@ export interface VerifiedWebhook {
 export class WebhookVerificationService {
   constructor(private readonly triggers: TriggerCache) {}
 
-  /**
-   * Synchronous while the trigger is cached (almost every request), so that the guard answers without
-   * a promise; a promise when the trigger must be loaded first. Throws (or rejects) when it does not verify.
-   */
-  verify(slug: string, headers: HeaderBag, rawBody: Buffer): VerifiedWebhook | Promise<VerifiedWebhook> {
+  /** Rejects when the delivery does not verify. */
+  async verify(slug: string, headers: HeaderBag, rawBody: Buffer): Promise<VerifiedWebhook> {
     // No trigger has such a slug: no lookup (a NUL byte, say, is an encoding error in PostgreSQL).
     if (!isSlugShaped(slug)) throw notFound();
     const deadline = Date.now() + REQUEST_DATABASE_TIMEOUT_MS;
-    const cached = this.triggers.cached(slug);
-    if (cached !== undefined) return this.verifyFor(cached, headers, rawBody, deadline);
-    return withTimeout(this.triggers.get(slug), REQUEST_DATABASE_TIMEOUT_MS, 'Looking up the trigger').then((trigger) =>
-      this.verifyFor(trigger, headers, rawBody, deadline),
-    );
+    let trigger = this.triggers.cached(slug);
+    // undefined is a miss; null is a cached unknown slug.
+    if (trigger === undefined) {
+      trigger = await withTimeout(this.triggers.get(slug), REQUEST_DATABASE_TIMEOUT_MS, 'Looking up the trigger');
+    }
+    return this.verifyFor(trigger, headers, rawBody, deadline);
   }
 
   private verifyFor(

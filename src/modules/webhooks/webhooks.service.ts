@@ -5,8 +5,8 @@ import { Injectable } from '@nestjs/common';
 import type { InsertedRun } from '../runs/runs.repository.js';
 import { RunsService } from '../runs/runs.service.js';
 import { slackChallengeOf } from './slack-url-verification.js';
-import { TriggerRateLimiter } from './trigger-rate-limiter.js';
-import { webhookInputJson } from './webhook-body.js';
+import { TriggerRateLimiter } from './trigger-rate.limiter.js';
+import { webhookInputJson } from './webhook-body.parser.js';
 import type { VerifiedWebhook } from './webhook-verification.service.js';
 
 /** What a verified delivery became: a run (new, or the one its delivery id already started), or a Slack handshake. */
@@ -27,7 +27,7 @@ export class WebhooksService {
     webhook: VerifiedWebhook,
     contentType: string | undefined,
     rawBody: Buffer,
-    requestId: string | null,
+    requestId: string,
   ): Promise<WebhookOutcome> {
     this.rateLimiter.take(webhook.trigger.id);
     if (webhook.trigger.scheme.name === 'slack') {

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 
-import { isDatabaseUnavailable } from '../../../common/database-errors.js';
+import { isDatabaseUnavailable } from '../../../common/database-errors.util.js';
 import type { WebhookDelivery } from './webhook-delivery.entity.js';
 import { WebhookDeliveriesRepository } from './webhook-deliveries.repository.js';
 

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 
-import { firstIdAt } from '../../../common/ids.js';
+import { firstIdAt } from '../../../common/ids.util.js';
 import { PG_POOL } from '../../../database/database.module.js';
 import { preparedQuery } from '../../../database/sql.js';
 import { WebhookDelivery, type DeliveryOutcome } from './webhook-delivery.entity.js';

@@ -1,8 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 
-import { InvalidInputError, UnsupportedMediaTypeError } from '../../common/errors.js';
-import { isJsonMediaType } from '../../common/request-body.js';
-import { jsonLimitsProblem } from './webhook-json-limits.js';
+import { InvalidInputError, UnsupportedMediaTypeError } from '../../common/domain.error.js';
+import { isJsonMediaType } from '../../common/request-body.util.js';
+import { jsonLimitsProblem } from './webhook-json-limits.util.js';
 
 const FORM_TYPE = 'application/x-www-form-urlencoded';
 const PERCENT = 0x25;

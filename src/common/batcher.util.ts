@@ -10,7 +10,7 @@ export interface BatcherOptions<I> {
   keyOf?: (item: I) => string;
 }
 
-import { TimeoutError } from './timeout.js';
+import { TimeoutError } from './timeout.util.js';
 
 interface Waiting<I, O> {
   item: I;

@@ -1,5 +1,5 @@
-import { InvalidInputError } from './errors.js';
-import { TimeoutError } from './timeout.js';
+import { InvalidInputError } from './domain.error.js';
+import { TimeoutError } from './timeout.util.js';
 
 /** PostgreSQL or network errors that mean "the database cannot be reached now", as opposed to a bad query. */
 const UNAVAILABLE_CODES = new Set([

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import { RateLimitedError } from '../../common/errors.js';
+import { RateLimitedError } from '../../common/domain.error.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 
 interface Bucket {

@@ -1,7 +1,7 @@
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 
-import { ValidationError } from './errors.js';
+import { ValidationError } from './domain.error.js';
 
 export class ListQueryDto {
   /** Page size, 1 to 100. */

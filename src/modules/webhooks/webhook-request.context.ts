@@ -1,0 +1,72 @@
+import { hash } from 'node:crypto';
+
+import type { Request, Response } from 'express';
+
+import { newIdAt } from '../../common/ids.util.js';
+import { RequestContext } from '../../common/request.context.js';
+import type { DeliveryOutcome, WebhookDelivery } from './deliveries/webhook-delivery.entity.js';
+import type { VerifiedWebhook } from './webhook-verification.service.js';
+
+/**
+ * The context of a POST to a webhook URL: what its delivery-log row is made of. The delivery log
+ * attaches it on the way in; the signature guard sets `verified`, the controller `run`, the exception
+ * filter `errorCode`; once the answer is sent, `toDelivery` makes the row.
+ */
+export class WebhookRequestContext extends RequestContext {
+  verified: VerifiedWebhook | undefined = undefined;
+  run: { id: string; replayed: boolean } | undefined = undefined;
+
+  constructor(
+    requestId: string,
+    readonly receivedAtMs: number,
+  ) {
+    super(requestId);
+  }
+
+  static override of(req: Request): WebhookRequestContext | undefined {
+    const context = RequestContext.of(req);
+    return context instanceof WebhookRequestContext ? context : undefined;
+  }
+
+  /** The webhook context of a request, attached now if the delivery log did not (a path it does not log). */
+  static for(req: Request): WebhookRequestContext {
+    return (
+      WebhookRequestContext.of(req) ??
+      new WebhookRequestContext(RequestContext.of(req)?.requestId ?? '', Date.now()).attachTo(req)
+    );
+  }
+
+  /** A delivery that started a run is logged in the run's row (one row per accepted webhook, not two). */
+  loggedInRun(status: number): boolean {
+    return status < 300 && this.run !== undefined && !this.run.replayed;
+  }
+
+  toDelivery(res: Response, trigger: { id: string; workflowId: string }): WebhookDelivery {
+    const status = res.statusCode;
+    const run = status < 300 ? this.run : undefined;
+    // A 2xx without a run is Slack's URL verification handshake: accepted, though it starts nothing.
+    const outcome: DeliveryOutcome = status >= 300 ? 'rejected' : run?.replayed ? 'replayed' : 'accepted';
+    const req = res.req;
+    const body = Buffer.isBuffer(req.body) ? req.body : null;
+    return {
+      // An id of the moment received, so that time ranges over deliveries are id ranges.
+      id: this.loggedInRun(status) ? run!.id : newIdAt(this.receivedAtMs),
+      triggerId: trigger.id,
+      workflowId: trigger.workflowId,
+      receivedAt: new Date(this.receivedAtMs),
+      outcome,
+      statusCode: status,
+      errorCode: status >= 400 ? (this.errorCode ?? null) : null,
+      bodyBytes: body ? body.length : declaredLength(req),
+      bodySha256: body ? hash('sha256', body, 'hex') : null,
+      deliveryId: this.verified?.deliveryId ?? null,
+      runId: run?.id ?? null,
+      requestId: this.requestId,
+    };
+  }
+}
+
+function declaredLength(req: Request): number | null {
+  const header = req.headers['content-length'];
+  return header !== undefined && /^\d{1,15}$/.test(header) ? Number(header) : null;
+}
