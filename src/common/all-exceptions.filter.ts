@@ -18,7 +18,7 @@ import { RequestContext } from './request.context.js';
 const WEBHOOK_PATH = '/webhooks/workflows/';
 
 /** The body of every error answer (API.md, Conventions). */
-export interface ErrorEnvelope {
+interface ErrorEnvelope {
   error: {
     status: number;
     code: AnsweredCode;

@@ -1,4 +1,4 @@
-export interface BatcherOptions<I> {
+interface BatcherOptions<I> {
   /** Batches sent at once; an item waits only while this many are in flight. */
   maxInFlight: number;
   /** Items per batch at most. */

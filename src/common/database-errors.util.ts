@@ -57,7 +57,7 @@ const JSON_REFUSALS = new Map<unknown, string>([
  * `jsonb` does not (a \u0000 in a string, 1e1000000, very deep nesting), and webhook bodies reach
  * PostgreSQL unparsed: its input is their only parse.
  */
-export function jsonInputRefusal(error: unknown): string | null {
+function jsonInputRefusal(error: unknown): string | null {
   const code =
     (error as { driverError?: { code?: unknown }; code?: unknown }).driverError?.code ??
     (error as { code?: unknown }).code;

@@ -6,7 +6,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** An id that is not a UUID names nothing: it answers `404 <resource>_not_found`, like an unknown one. */
 @Injectable()
-export class IdParamPipe implements PipeTransform<string, string> {
+class IdParamPipe implements PipeTransform<string, string> {
   constructor(private readonly resource: NotFoundResource) {}
 
   transform(value: string): string {

@@ -3,7 +3,7 @@ import { ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiResponse, getSchem
 
 import { ERROR_CODES, type ErrorCode, statusOf } from './error-code.registry.js';
 
-export class ValidationDetailDto {
+class ValidationDetailDto {
   @ApiProperty({ example: 'name' })
   field: string;
 
@@ -11,7 +11,7 @@ export class ValidationDetailDto {
   message: string;
 }
 
-export class ErrorBodyDto {
+class ErrorBodyDto {
   @ApiProperty({ example: 401 })
   status: number;
 

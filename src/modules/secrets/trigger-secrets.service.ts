@@ -7,7 +7,6 @@ import type { TriggerSecret } from './trigger-secret.entity.js';
 import { TriggerSecretsRepository } from './trigger-secrets.repository.js';
 
 export const DEFAULT_GRACE_PERIOD_SECONDS = 86_400;
-export const MAX_GRACE_PERIOD_SECONDS = 604_800;
 
 export interface OpenSecret {
   secret: string;

@@ -8,7 +8,7 @@ import { WEBHOOK_SCHEME_REGISTRY } from './verification/webhook-schemes.js';
 import type { PreparedKey, SchemeOptions, WebhookScheme } from './verification/webhook-scheme.js';
 import { WebhookTriggersRepository } from './webhook-triggers.repository.js';
 
-export interface VerificationKey {
+interface VerificationKey {
   key: PreparedKey;
   /** Epoch ms after which this key stops verifying; null for the current secret. */
   expiresAt: number | null;

@@ -6,7 +6,7 @@ import { MAX_BODY_DEPTH } from '../../common/validation.pipe.js';
  * and 14 s of database time, a 1 MiB one more than PostgreSQL can send. At ±400 a body grows at most ~70
  * times, and a JavaScript number (5e-324 to 1.8e308) never needs more.
  */
-export const MAX_NUMBER_EXPONENT = 400;
+const MAX_NUMBER_EXPONENT = 400;
 
 export const NUMBER_OUT_OF_RANGE =
   `Body holds a number out of range: JavaScript numbers reach ±1.8e308, ` +

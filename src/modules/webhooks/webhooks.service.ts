@@ -10,7 +10,7 @@ import { webhookInputJson } from './webhook-body.parser.js';
 import type { VerifiedWebhook } from './webhook-verification.service.js';
 
 /** What a verified delivery became: a run (new, or the one its delivery id already started), or a Slack handshake. */
-export type WebhookOutcome = { kind: 'run'; run: InsertedRun } | { kind: 'slack-challenge'; challenge: string };
+type WebhookOutcome = { kind: 'run'; run: InsertedRun } | { kind: 'slack-challenge'; challenge: string };
 
 @Injectable()
 export class WebhooksService {

@@ -5,10 +5,10 @@ import type { WebhookDelivery } from './webhook-delivery.entity.js';
 import { WebhookDeliveriesRepository } from './webhook-deliveries.repository.js';
 
 /** Rows per INSERT, and the backlog that makes a write start at once rather than at the next tick. */
-export const DELIVERY_BATCH_SIZE = 500;
-export const DELIVERY_FLUSH_INTERVAL_MS = 200;
+const DELIVERY_BATCH_SIZE = 500;
+const DELIVERY_FLUSH_INTERVAL_MS = 200;
 /** Deliveries held in memory at most; beyond that new ones are dropped (and counted) rather than slow anything. */
-export const MAX_BUFFERED_DELIVERIES = 10_000;
+const MAX_BUFFERED_DELIVERIES = 10_000;
 const RETRY_AFTER_UNAVAILABLE_MS = 2000;
 const DROP_WARNING_INTERVAL_MS = 10_000;
 const SHUTDOWN_FLUSH_TIMEOUT_MS = 5000;

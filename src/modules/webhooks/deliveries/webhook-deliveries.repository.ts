@@ -8,7 +8,7 @@ import { PG_POOL } from '../../../database/database.module.js';
 import { preparedQuery } from '../../../database/sql.js';
 import { WebhookDelivery, type DeliveryOutcome } from './webhook-delivery.entity.js';
 
-export interface DeliveryRowFilter {
+interface DeliveryRowFilter {
   triggerId: string;
   outcome?: DeliveryOutcome;
   /** Only deliveries with ids from this one up (received at or after its moment). */
