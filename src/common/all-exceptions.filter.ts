@@ -17,7 +17,6 @@ import { RequestContext } from './request.context.js';
 
 const WEBHOOK_PATH = '/webhooks/workflows/';
 
-/** The body of every error answer (API.md, Conventions). */
 interface ErrorEnvelope {
   error: {
     status: number;
@@ -28,7 +27,6 @@ interface ErrorEnvelope {
   };
 }
 
-/** body-parser's error types (and our own verify step's), as the contract's codes. */
 const PARSER_ERRORS: Record<string, { code: ErrorCode; message: string }> = {
   'entity.parse.failed': { code: 'invalid_json', message: 'Body is not valid JSON' },
   [INVALID_UTF8_BODY]: { code: 'invalid_json', message: 'Body is not valid UTF-8' },
@@ -48,10 +46,7 @@ interface Mapped {
   allow?: string;
 }
 
-/**
- * The one place where errors become HTTP answers: domain errors by their code's status, Nest's and
- * express's HTTP errors by status, and anything else as a 500 whose message reveals nothing (it is logged).
- */
+/** Anything that is neither a domain error nor an HTTP error is a 500 whose message reveals nothing. */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Exceptions');

@@ -1,9 +1,6 @@
 import type { CodeOfStatus, ErrorCode } from './error-code.registry.js';
 
-/**
- * Domain errors: what went wrong, as a code of the registry (error-codes.ts), with no HTTP types.
- * The exception filter answers each with its code's status in the error envelope of API.md.
- */
+/** No HTTP types here: the exception filter answers each code with its status from the registry. */
 export abstract class DomainError extends Error {
   protected constructor(
     readonly code: ErrorCode,
@@ -14,7 +11,6 @@ export abstract class DomainError extends Error {
   }
 }
 
-/** `workflow` for `workflow_not_found`, and so on. */
 export type NotFoundResource = {
   [C in CodeOfStatus<404>]: C extends `${infer R}_not_found` ? R : never;
 }[CodeOfStatus<404>];
@@ -30,7 +26,6 @@ export class NotFoundError extends DomainError {
   }
 }
 
-/** A request that failed DTO validation; answered with `details`. */
 export class ValidationError extends DomainError {
   constructor(
     message: string,
@@ -46,7 +41,6 @@ export interface ValidationDetail {
   message: string;
 }
 
-/** Input that is well-formed for HTTP but wrong (`invalid_json`, `invalid_definition`). */
 export class InvalidInputError extends DomainError {
   constructor(code: CodeOfStatus<400>, message: string) {
     super(code, message);
@@ -59,7 +53,6 @@ export class AuthenticationError extends DomainError {
   }
 }
 
-/** The path exists, but only for other methods; answered with `Allow`. */
 export class MethodNotAllowedError extends DomainError {
   constructor(
     readonly allowed: readonly string[],
@@ -69,7 +62,6 @@ export class MethodNotAllowedError extends DomainError {
   }
 }
 
-/** The resource's state forbids the action (`trigger_exists`, `run_finished`). */
 export class ConflictError extends DomainError {
   constructor(code: CodeOfStatus<409>, message: string) {
     super(code, message);
@@ -88,7 +80,6 @@ export class RateLimitedError extends DomainError {
   }
 }
 
-/** A dependency we must write to is down. */
 export class UnavailableError extends DomainError {
   constructor(
     message = 'Service temporarily unavailable; retry later',

@@ -1,7 +1,4 @@
-/**
- * Every error code the API answers, with its status and an example message for the OpenAPI document.
- * `http` marks the code that Nest's and express's own HTTP errors of that status answer with.
- */
+// `http`: the code of Nest's and express's own HTTP errors of that status.
 export const ERROR_CODES = {
   bad_request: { status: 400, http: true, example: 'Malformed request' },
   validation_failed: { status: 400, example: 'name: name should not be empty' },
@@ -47,12 +44,10 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-/** The codes answered with this status: `CodeOfStatus<409>` is `'conflict' | 'trigger_exists' | ...`. */
 export type CodeOfStatus<S extends number> = {
   [C in ErrorCode]: (typeof ERROR_CODES)[C]['status'] extends S ? C : never;
 }[ErrorCode];
 
-/** What an HTTP error of a status without a code of its own answers (`http_418`). */
 export type AnsweredCode = ErrorCode | `http_${number}`;
 
 const HTTP_CODES = new Map<number, ErrorCode>();

@@ -7,11 +7,8 @@ import { RequestContext } from '../../common/request.context.js';
 import type { DeliveryOutcome, WebhookDelivery } from './deliveries/webhook-delivery.entity.js';
 import type { VerifiedWebhook } from './webhook-verification.service.js';
 
-/**
- * The context of a POST to a webhook URL: what its delivery-log row is made of. The delivery log
- * attaches it on the way in; the signature guard sets `verified`, the controller `run`, the exception
- * filter `errorCode`; once the answer is sent, `toDelivery` makes the row.
- */
+// What a webhook's delivery-log row is made of: the delivery log attaches it on the way in, the guard sets
+// `verified`, the controller `run`, the exception filter `errorCode`; `toDelivery` makes the row.
 export class WebhookRequestContext extends RequestContext {
   verified: VerifiedWebhook | undefined = undefined;
   run: { id: string; replayed: boolean } | undefined = undefined;
@@ -28,7 +25,6 @@ export class WebhookRequestContext extends RequestContext {
     return context instanceof WebhookRequestContext ? context : undefined;
   }
 
-  /** The webhook context of a request, attached now if the delivery log did not (a path it does not log). */
   static for(req: Request): WebhookRequestContext {
     return (
       WebhookRequestContext.of(req) ??
@@ -36,7 +32,7 @@ export class WebhookRequestContext extends RequestContext {
     );
   }
 
-  /** A delivery that started a run is logged in the run's row (one row per accepted webhook, not two). */
+  /** One row per accepted webhook, not two: the run's. */
   loggedInRun(status: number): boolean {
     return status < 300 && this.run !== undefined && !this.run.replayed;
   }
@@ -49,7 +45,6 @@ export class WebhookRequestContext extends RequestContext {
     const req = res.req;
     const body = Buffer.isBuffer(req.body) ? req.body : null;
     return {
-      // An id of the moment received, so that time ranges over deliveries are id ranges.
       id: this.loggedInRun(status) ? run!.id : newIdAt(this.receivedAtMs),
       triggerId: trigger.id,
       workflowId: trigger.workflowId,

@@ -9,26 +9,19 @@ import type { HeaderBag } from './verification/webhook-scheme.js';
 export interface VerifiedWebhook {
   trigger: ResolvedTrigger;
   deliveryId: string;
-  /** Epoch ms by which the delivery must be answered: past it, a stalled database makes it a 503. */
   deadline: number;
 }
 
-/**
- * Decides whether a request may start a run: the slug names an active trigger and one of its
- * unexpired secrets signed these exact bytes, under the trigger's scheme and options. The HMAC and
- * constant-time compare live in the schemes.
- */
+/** Whether one of an active trigger's unexpired secrets signed these exact bytes, under its scheme. */
 @Injectable()
 export class WebhookVerificationService {
   constructor(private readonly triggers: TriggerCache) {}
 
-  /** Rejects when the delivery does not verify. */
   async verify(slug: string, headers: HeaderBag, rawBody: Buffer): Promise<VerifiedWebhook> {
     // No trigger has such a slug: no lookup (a NUL byte, say, is an encoding error in PostgreSQL).
     if (!isSlugShaped(slug)) throw notFound();
     const deadline = Date.now() + REQUEST_DATABASE_TIMEOUT_MS;
     let trigger = this.triggers.cached(slug);
-    // undefined is a miss; null is a cached unknown slug.
     if (trigger === undefined) {
       trigger = await withTimeout(this.triggers.get(slug), REQUEST_DATABASE_TIMEOUT_MS, 'Looking up the trigger');
     }
@@ -42,8 +35,7 @@ export class WebhookVerificationService {
     deadline: number,
   ): VerifiedWebhook {
     if (!trigger || !trigger.active) throw notFound();
-    // Stored options that no longer validate are the server's fault (logged by the cache), but failing
-    // closed is the only safe answer: nothing verifies until the trigger is fixed.
+    // Options that no longer validate are the server's fault, but only failing closed is safe.
     if (trigger.options === null) throw new AuthenticationError('invalid_signature', 'No signature matches');
     const now = Date.now();
     const keys =

@@ -89,12 +89,8 @@ export class WebhooksController {
     return { data: { runId: run.id, workflowId: run.workflowId, status: run.status } };
   }
 
-  /**
-   * A URL opened in a browser or probed by a monitor: say how to use it, without a lookup or a delivery
-   * log entry (express answers HEAD with this route too).
-   */
   @Get(':slug')
-  // The one status it answers (the filter sets it); it also keeps the Swagger plugin from documenting a 200.
+  // Keeps the Swagger plugin from documenting a 200.
   @HttpCode(405)
   @ApiOperation({ summary: 'Not a delivery: webhooks are POSTed; answers 405 with `Allow: POST` (HEAD too)' })
   @ApiParam({ name: 'slug', description: "The trigger's slug, from its `url`" })

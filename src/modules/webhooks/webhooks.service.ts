@@ -9,7 +9,6 @@ import { TriggerRateLimiter } from './trigger-rate.limiter.js';
 import { webhookInputJson } from './webhook-body.parser.js';
 import type { VerifiedWebhook } from './webhook-verification.service.js';
 
-/** What a verified delivery became: a run (new, or the one its delivery id already started), or a Slack handshake. */
 type WebhookOutcome = { kind: 'run'; run: InsertedRun } | { kind: 'slack-challenge'; challenge: string };
 
 @Injectable()
@@ -19,10 +18,7 @@ export class WebhooksService {
     private readonly rateLimiter: TriggerRateLimiter,
   ) {}
 
-  /**
-   * A verified delivery becomes a queued run, or the run its delivery id already started. The run's row
-   * also logs the delivery (request id, size, SHA-256 of the body), so that it needs no row of its own.
-   */
+  /** The run's row also logs the delivery, so that it needs no delivery row of its own. */
   async accept(
     webhook: VerifiedWebhook,
     contentType: string | undefined,

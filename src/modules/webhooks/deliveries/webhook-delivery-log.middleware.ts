@@ -11,12 +11,8 @@ import { WebhookDeliveriesRecorder } from './webhook-deliveries.recorder.js';
 const WEBHOOK_PATH = '/webhooks/workflows/';
 const WEBHOOK_ROUTE = /^\/webhooks\/workflows\/([^/]+)\/?$/;
 
-/**
- * Records every POST to `/webhooks/workflows/{slug}` whose slug names a trigger, whatever answered it:
- * the guard, the controller, or the body parser, which refuses an oversized body before any route runs.
- * That is why this is an express middleware mounted before the body parser rather than a Nest
- * interceptor. A request whose connection closed before its answer was sent is not recorded.
- */
+// An express middleware mounted before the body parser, not an interceptor, so that webhooks the body
+// parser refuses (too large) are logged too.
 @Injectable()
 export class WebhookDeliveryLogMiddleware {
   private readonly logger = new Logger('WebhookDeliveries');
@@ -47,7 +43,6 @@ export class WebhookDeliveryLogMiddleware {
   private answered(res: Response): void {
     const context = WebhookRequestContext.of(res.req);
     if (context === undefined) return;
-    // The common case, decided without a promise.
     if (!this.debug && context.loggedInRun(res.statusCode)) return;
     const slug = slugOf(res.req.path);
     if (slug === null) return;
