@@ -4,8 +4,8 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
 
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
-import { UnsupportedMediaTypeError } from './common/errors.js';
-import { carriesBody, isJsonMediaType, mediaTypeOf, refuseInvalidUtf8 } from './common/request-body.js';
+import { UnsupportedMediaTypeError } from './common/domain.error.js';
+import { carriesBody, isJsonMediaType, mediaTypeOf, refuseInvalidUtf8 } from './common/request-body.util.js';
 import { requestIdMiddleware } from './common/request-id.middleware.js';
 import { createValidationPipe } from './common/validation.pipe.js';
 import type { AppConfig } from './config/app-config.js';

@@ -1,63 +1,52 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 
-import { isDatabaseUnavailable } from './database-errors.js';
-import type { ErrorEnvelope } from './error-envelope.js';
+import { isDatabaseUnavailable } from './database-errors.util.js';
+import { type AnsweredCode, codeOfHttpStatus, type ErrorCode, statusOf } from './error-code.registry.js';
 import {
-  AuthenticationError,
-  ConflictError,
   DomainError,
-  InvalidInputError,
   MethodNotAllowedError,
   NotFoundError,
-  PayloadTooLargeError,
   RateLimitedError,
   UnavailableError,
-  UnsupportedMediaTypeError,
   ValidationError,
-} from './errors.js';
-import { INVALID_UTF8_BODY } from './request-body.js';
+  type ValidationDetail,
+} from './domain.error.js';
+import { INVALID_UTF8_BODY } from './request-body.util.js';
+import { RequestContext } from './request.context.js';
 
 const WEBHOOK_PATH = '/webhooks/workflows/';
 
-const CODE_BY_HTTP_STATUS: Record<number, string> = {
-  400: 'bad_request',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  405: 'method_not_allowed',
-  408: 'request_timeout',
-  409: 'conflict',
-  413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  429: 'rate_limited',
-  503: 'unavailable',
-};
+interface ErrorEnvelope {
+  error: {
+    status: number;
+    code: AnsweredCode;
+    message: string;
+    requestId: string;
+    details?: ValidationDetail[];
+  };
+}
 
-/** body-parser's error types (and our own verify step's), mapped to the contract's codes. */
-const CODE_BY_PARSER_ERROR: Record<string, [number, string]> = {
-  'entity.parse.failed': [400, 'invalid_json'],
-  [INVALID_UTF8_BODY]: [400, 'invalid_json'],
-  'entity.too.large': [413, 'payload_too_large'],
-  'encoding.unsupported': [415, 'unsupported_media_type'],
-  'charset.unsupported': [415, 'unsupported_media_type'],
-  'request.aborted': [400, 'bad_request'],
-  'request.size.invalid': [400, 'bad_request'],
+const PARSER_ERRORS: Record<string, { code: ErrorCode; message: string }> = {
+  'entity.parse.failed': { code: 'invalid_json', message: 'Body is not valid JSON' },
+  [INVALID_UTF8_BODY]: { code: 'invalid_json', message: 'Body is not valid UTF-8' },
+  'entity.too.large': { code: 'payload_too_large', message: 'Body is too large' },
+  'encoding.unsupported': { code: 'unsupported_media_type', message: 'Unsupported content encoding or charset' },
+  'charset.unsupported': { code: 'unsupported_media_type', message: 'Unsupported content encoding or charset' },
+  'request.aborted': { code: 'bad_request', message: 'Malformed request' },
+  'request.size.invalid': { code: 'bad_request', message: 'Malformed request' },
 };
 
 interface Mapped {
   status: number;
-  code: string;
+  code: AnsweredCode;
   message: string;
-  details?: ErrorEnvelope['error']['details'];
+  details?: ValidationDetail[];
   retryAfterSeconds?: number;
   allow?: string;
 }
 
-/**
- * The one place where errors become HTTP answers: domain errors by kind, Nest's and express's HTTP
- * errors by status, and anything else as a 500 whose message reveals nothing (it is logged instead).
- */
+/** Anything that is neither a domain error nor an HTTP error is a 500 whose message reveals nothing. */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Exceptions');
@@ -67,8 +56,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
     const mapped = this.map(exception, req);
-    // For the webhook delivery log, which records each answer's code once it is sent.
-    res.locals.errorCode = mapped.code;
+    const context = RequestContext.of(req);
+    if (context) context.errorCode = mapped.code;
     if (mapped.status === 503) {
       this.logger.warn(`${req.method} ${req.path} answered 503: ${describe(exception)}`);
     } else if (mapped.status >= 500) {
@@ -88,7 +77,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
         status: mapped.status,
         code: mapped.code,
         message: mapped.message,
-        requestId: req.requestId ?? '',
+        requestId: context?.requestId ?? '',
         ...(mapped.details ? { details: mapped.details } : {}),
       },
     };
@@ -101,10 +90,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const parserType = (exception.cause as { type?: unknown } | undefined)?.type;
-      const parser = typeof parserType === 'string' ? CODE_BY_PARSER_ERROR[parserType] : undefined;
+      const parser = typeof parserType === 'string' ? PARSER_ERRORS[parserType] : undefined;
       if (parser) {
-        const message = parserType === INVALID_UTF8_BODY ? exception.message : parserMessage(parser[1]);
-        return { status: parser[0], code: parser[1], message };
+        const message = parserType === INVALID_UTF8_BODY ? exception.message : parser.message;
+        return { status: statusOf(parser.code), code: parser.code, message };
       }
       // express could not decode a path parameter (`%FF`): such a path names nothing.
       if (exception.cause instanceof URIError) {
@@ -116,42 +105,24 @@ export class AllExceptionsFilter implements ExceptionFilter {
         return { status: 400, code: 'invalid_json', message: 'Body is not valid JSON' };
       }
       if (status >= 500) return internal();
-      return { status, code: CODE_BY_HTTP_STATUS[status] ?? `http_${status}`, message: httpMessage(exception) };
+      return { status, code: codeOfHttpStatus(status), message: httpMessage(exception) };
     }
     return internal();
   }
 }
 
 function mapDomainError(error: DomainError): Mapped {
-  const base = { code: error.code, message: error.message };
-  if (error instanceof ValidationError) return { ...base, status: 400, details: error.details };
-  if (error instanceof InvalidInputError) return { ...base, status: 400 };
-  if (error instanceof AuthenticationError) return { ...base, status: 401 };
-  if (error instanceof NotFoundError) return { ...base, status: 404 };
-  if (error instanceof MethodNotAllowedError) return { ...base, status: 405, allow: error.allowed.join(', ') };
-  if (error instanceof ConflictError) return { ...base, status: 409 };
-  if (error instanceof PayloadTooLargeError) return { ...base, status: 413 };
-  if (error instanceof UnsupportedMediaTypeError) return { ...base, status: 415 };
-  if (error instanceof RateLimitedError) return { ...base, status: 429, retryAfterSeconds: error.retryAfterSeconds };
-  if (error instanceof UnavailableError) return { ...base, status: 503, retryAfterSeconds: error.retryAfterSeconds };
-  return internal();
+  const mapped: Mapped = { status: statusOf(error.code), code: error.code, message: error.message };
+  if (error instanceof ValidationError) mapped.details = error.details;
+  else if (error instanceof MethodNotAllowedError) mapped.allow = error.allowed.join(', ');
+  else if (error instanceof RateLimitedError || error instanceof UnavailableError) {
+    mapped.retryAfterSeconds = error.retryAfterSeconds;
+  }
+  return mapped;
 }
 
 function internal(): Mapped {
   return { status: 500, code: 'internal_error', message: 'Internal server error' };
-}
-
-function parserMessage(code: string): string {
-  switch (code) {
-    case 'invalid_json':
-      return 'Body is not valid JSON';
-    case 'payload_too_large':
-      return 'Body is too large';
-    case 'unsupported_media_type':
-      return 'Unsupported content encoding or charset';
-    default:
-      return 'Malformed request';
-  }
 }
 
 function httpMessage(exception: HttpException): string {

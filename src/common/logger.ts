@@ -114,5 +114,3 @@ function stringify(message: unknown): string {
   if (message instanceof Error) return `${message.name}: ${message.message}`;
   return JSON.stringify(message);
 }
-
-export const ROOT_LOGGER = Symbol('ROOT_LOGGER');

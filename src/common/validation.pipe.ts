@@ -1,14 +1,10 @@
 import { type ArgumentMetadata, ValidationPipe, type ValidationError as ClassValidatorError } from '@nestjs/common';
 
-import { InvalidInputError, ValidationError, type ValidationDetail } from './errors.js';
+import { InvalidInputError, ValidationError, type ValidationDetail } from './domain.error.js';
 
-/**
- * JSON bodies nested deeper than this are refused (400 `invalid_json`) before class-transformer sees
- * them: its recursion overflows the stack somewhere past a thousand levels, which was a 500.
- */
+// class-transformer's recursion overflows the stack past about a thousand levels.
 export const MAX_BODY_DEPTH = 256;
 
-/** class-validator DTO checks; failures become `400 validation_failed` with one detail per problem. */
 export function createValidationPipe(): ValidationPipe {
   return new DepthLimitedValidationPipe({
     whitelist: true,
@@ -33,10 +29,7 @@ class DepthLimitedValidationPipe extends ValidationPipe {
   }
 }
 
-/**
- * Whether objects and arrays nest more than `limit` levels (a top-level object is one level). Walks
- * with its own stack, so that a hostile body cannot overflow the call stack here either.
- */
+// Its own stack, so that a hostile body cannot overflow the call stack here either.
 export function nestedDeeperThan(value: unknown, limit: number): boolean {
   const pending: [unknown, number][] = [[value, 1]];
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
-import { newId } from '../../src/common/ids.js';
+import { newId } from '../../src/common/ids.util.js';
 import { WebhookRunsRepository } from '../../src/modules/runs/webhook-runs.repository.js';
 import { expectError } from '../support/expect-error.js';
 import { createTrigger, createWebhookWorkflow, createWorkflow } from '../support/factories.js';

@@ -1,6 +1,6 @@
 import { expect } from '@jest/globals';
 
-import { AuthenticationError } from '../../src/common/errors.js';
+import { AuthenticationError } from '../../src/common/domain.error.js';
 
 /** Runs `action` and checks that it threw an AuthenticationError with `code` (and nothing else). */
 export function expectAuthError(action: () => unknown, code: string): AuthenticationError {

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 
-import { AuthenticationError } from '../../common/errors.js';
+import { AuthenticationError } from '../../common/domain.error.js';
 import { ApiKeyGuard } from './api-key.guard.js';
 import type { ApiKeysService } from './api-keys.service.js';
 import { Public } from './public.decorator.js';

@@ -2,8 +2,8 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@ne
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import { idOf } from '../../common/id-param.pipe.js';
-import { ApiData, ApiErrors } from '../../common/openapi.js';
-import { ListQueryDto, type Page } from '../../common/pagination.js';
+import { ApiData, ApiErrors } from '../../common/openapi.decorator.js';
+import { ListQueryDto, type Page } from '../../common/pagination.util.js';
 import { ApiKeysService } from './api-keys.service.js';
 import { ApiKeyResponse, CreateApiKeyDto, CreatedApiKeyResponse } from './dto/api-key.dto.js';
 

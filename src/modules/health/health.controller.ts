@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 
-import { ApiData, ApiErrors } from '../../common/openapi.js';
+import { ApiData, ApiErrors } from '../../common/openapi.decorator.js';
 import { Public } from '../api-keys/public.decorator.js';
 import { HealthResponse } from './health.dto.js';
 import { HealthService } from './health.service.js';

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 
-import { Batcher } from '../../common/batcher.js';
+import { Batcher } from '../../common/batcher.util.js';
 import { PG_POOL } from '../../database/database.module.js';
 import { preparedQuery } from '../../database/sql.js';
 import type { RunError, RunStatus, StepStatus, TriggerType } from './run-status.js';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 
-import { isDatabaseUnavailable } from '../../common/database-errors.js';
+import { isDatabaseUnavailable } from '../../common/database-errors.util.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import {
   ExpressionEvaluator,

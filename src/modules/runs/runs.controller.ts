@@ -2,10 +2,10 @@ import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } fro
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 
-import { ValidationError } from '../../common/errors.js';
+import { ValidationError } from '../../common/domain.error.js';
 import { idOf } from '../../common/id-param.pipe.js';
-import { ApiData, ApiErrors } from '../../common/openapi.js';
-import type { Page } from '../../common/pagination.js';
+import { ApiData, ApiErrors } from '../../common/openapi.decorator.js';
+import type { Page } from '../../common/pagination.util.js';
 import { AllRunsQueryDto, RunListQueryDto, RunResponse, StartRunDto } from './dto/run.dto.js';
 import { RunsService } from './runs.service.js';
 

@@ -2,7 +2,7 @@ import { WorkerHost } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { DelayedError, type Job } from 'bullmq';
 
-import { isDatabaseUnavailable } from '../../common/database-errors.js';
+import { isDatabaseUnavailable } from '../../common/database-errors.util.js';
 import { RunExecutor } from './run-executor.js';
 import type { RunJobData } from './runs.queue.js';
 

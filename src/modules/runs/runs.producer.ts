@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 
-import { TimeoutError } from '../../common/timeout.js';
+import { TimeoutError } from '../../common/timeout.util.js';
 import { RUN_JOB_OPTIONS, RUNS_QUEUE, type RunJobData } from './runs.queue.js';
 
 /** How long an answer (to a sender, an API client, the reconciler) may wait for the queue. */

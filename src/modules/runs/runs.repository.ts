@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 
-import { refusedJsonIsInvalidInput } from '../../common/database-errors.js';
+import { refusedJsonIsInvalidInput } from '../../common/database-errors.util.js';
 import type { RunStatus, TriggerType } from './run-status.js';
 import { WorkflowRunStep } from './workflow-run-step.entity.js';
 import { WorkflowRun } from './workflow-run.entity.js';

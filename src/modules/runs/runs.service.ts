@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { newId } from '../../common/ids.js';
+import { newId } from '../../common/ids.util.js';
 
-import { ConflictError, NotFoundError } from '../../common/errors.js';
-import { REQUEST_DATABASE_TIMEOUT_MS, withTimeout } from '../../common/timeout.js';
-import { decodeCursor, toPage, type Page } from '../../common/pagination.js';
+import { ConflictError, NotFoundError } from '../../common/domain.error.js';
+import { REQUEST_DATABASE_TIMEOUT_MS, withTimeout } from '../../common/timeout.util.js';
+import { decodeCursor, toPage, type Page } from '../../common/pagination.util.js';
 import { WorkflowsService } from '../workflows/workflows.service.js';
 import { toRunResponse, type RunResponse } from './dto/run.dto.js';
 import type { RunStatus } from './run-status.js';

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 
-import { Batcher } from '../../common/batcher.js';
-import { refusedJsonIsInvalidInput } from '../../common/database-errors.js';
-import { withTimeout } from '../../common/timeout.js';
+import { Batcher } from '../../common/batcher.util.js';
+import { refusedJsonIsInvalidInput } from '../../common/database-errors.util.js';
+import { withTimeout } from '../../common/timeout.util.js';
 import { PG_POOL } from '../../database/database.module.js';
 import { preparedQuery } from '../../database/sql.js';
 import type { InsertedRun, RunDelivery } from './runs.repository.js';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { newId } from '../../common/ids.js';
+import { newId } from '../../common/ids.util.js';
 
 import { SecretCipher } from './secret-cipher.js';
 import { generateWebhookSecret } from './secret-generator.js';
@@ -7,7 +7,6 @@ import type { TriggerSecret } from './trigger-secret.entity.js';
 import { TriggerSecretsRepository } from './trigger-secrets.repository.js';
 
 export const DEFAULT_GRACE_PERIOD_SECONDS = 86_400;
-export const MAX_GRACE_PERIOD_SECONDS = 604_800;
 
 export interface OpenSecret {
   secret: string;

@@ -1,4 +1,4 @@
-import { ValidationError } from '../../common/errors.js';
+import { ValidationError } from '../../common/domain.error.js';
 import type { SchemeOptions, WebhookScheme } from './verification/webhook-scheme.js';
 import { webhookScheme } from './verification/webhook-schemes.js';
 

@@ -1,30 +1,18 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 
-import { WebhookVerificationService, type VerifiedWebhook } from './webhook-verification.service.js';
-
-declare module 'http' {
-  interface IncomingMessage {
-    verifiedWebhook?: VerifiedWebhook;
-  }
-}
+import { WebhookRequestContext } from './webhook-request.context.js';
+import { WebhookVerificationService } from './webhook-verification.service.js';
 
 /** Lets a webhook through only when its signature verifies; hands the verified delivery to the controller. */
 @Injectable()
 export class WebhookSignatureGuard implements CanActivate {
   constructor(private readonly verification: WebhookVerificationService) {}
 
-  /** Without a promise when the trigger is cached, so that Nest need not await the guard. */
-  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request>();
-    const verified = this.verification.verify(String(req.params.slug), req.headers, rawBodyOf(req));
-    if (verified instanceof Promise) {
-      return verified.then((webhook) => {
-        req.verifiedWebhook = webhook;
-        return true;
-      });
-    }
-    req.verifiedWebhook = verified;
+    const verified = await this.verification.verify(String(req.params.slug), req.headers, rawBodyOf(req));
+    WebhookRequestContext.for(req).verified = verified;
     return true;
   }
 }

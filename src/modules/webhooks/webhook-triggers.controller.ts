@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@ne
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import { idOf } from '../../common/id-param.pipe.js';
-import { ApiData, ApiErrors } from '../../common/openapi.js';
+import { ApiData, ApiErrors } from '../../common/openapi.decorator.js';
 import {
   CreatedWebhookTriggerResponse,
   CreateWebhookTriggerDto,

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { newId } from '../../common/ids.js';
+import { newId } from '../../common/ids.util.js';
 
 import { ChangeFeed } from '../../common/change-feed.js';
-import { ConflictError, NotFoundError } from '../../common/errors.js';
+import { ConflictError, NotFoundError } from '../../common/domain.error.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { SecretDecryptionError } from '../secrets/secret-cipher.js';
 import { generateSlug } from '../secrets/secret-generator.js';

@@ -2,12 +2,11 @@ import { randomBytes } from 'node:crypto';
 
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 
-import { NotFoundError } from '../../common/errors.js';
-import { expectAuthError } from '../../../test/support/expect-auth-error.js';
+import { AuthenticationError, NotFoundError } from '../../common/domain.error.js';
 import { generateSlug } from '../secrets/secret-generator.js';
-import type { ResolvedTrigger, TriggerCache } from './trigger-cache.js';
+import type { ResolvedTrigger, TriggerCache } from './trigger.cache.js';
 import { signStandardWebhook, StandardWebhooksScheme } from './verification/standard-webhooks.scheme.js';
-import { WebhookVerificationService, type VerifiedWebhook } from './webhook-verification.service.js';
+import { WebhookVerificationService } from './webhook-verification.service.js';
 
 const scheme = new StandardWebhooksScheme();
 const T0 = Date.parse('2026-11-27T12:00:00Z');
@@ -43,6 +42,7 @@ function cacheOf(
   triggers: Record<string, ResolvedTrigger | null>,
   loadable: Record<string, ResolvedTrigger | null>,
   asked: string[] = [],
+  loaded: string[] = [],
 ) {
   return {
     cached: (slug: string) => {
@@ -51,6 +51,7 @@ function cacheOf(
     },
     get: (slug: string) => {
       asked.push(slug);
+      loaded.push(slug);
       return Promise.resolve(loadable[slug] ?? null);
     },
   } as unknown as TriggerCache;
@@ -65,6 +66,15 @@ function signed(secret: string, id: string) {
   };
 }
 
+async function expectAuthErrorAsync(verifying: Promise<unknown>, code: string): Promise<void> {
+  const error: unknown = await verifying.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(AuthenticationError);
+  expect((error as AuthenticationError).code).toBe(code);
+}
+
 describe('WebhookVerificationService', () => {
   beforeEach(() => {
     jest.useFakeTimers({ now: T0 });
@@ -73,21 +83,21 @@ describe('WebhookVerificationService', () => {
     jest.useRealTimers();
   });
 
-  it('verifies a cached trigger without a promise, with the old secret only until it expires', () => {
+  it('verifies a cached trigger without loading it, with the old secret only until it expires', async () => {
     const current = newSecret();
     const old = newSecret();
+    const loaded: string[] = [];
     const service = new WebhookVerificationService(
-      cacheOf({ [HOOKS]: resolvedTrigger(current, old, T0 + 60_000) }, {}),
+      cacheOf({ [HOOKS]: resolvedTrigger(current, old, T0 + 60_000) }, {}, [], loaded),
     );
 
-    const before = service.verify(HOOKS, signed(old, 'msg_1'), BODY);
-    expect(before).not.toBeInstanceOf(Promise);
-    expect((before as VerifiedWebhook).deliveryId).toBe('msg_1');
-    expect((service.verify(HOOKS, signed(current, 'msg_2'), BODY) as VerifiedWebhook).deliveryId).toBe('msg_2');
+    expect((await service.verify(HOOKS, signed(old, 'msg_1'), BODY)).deliveryId).toBe('msg_1');
+    expect((await service.verify(HOOKS, signed(current, 'msg_2'), BODY)).deliveryId).toBe('msg_2');
 
     jest.setSystemTime(T0 + 60_000);
-    expectAuthError(() => service.verify(HOOKS, signed(old, 'msg_3'), BODY), 'invalid_signature');
-    expect((service.verify(HOOKS, signed(current, 'msg_4'), BODY) as VerifiedWebhook).deliveryId).toBe('msg_4');
+    await expectAuthErrorAsync(service.verify(HOOKS, signed(old, 'msg_3'), BODY), 'invalid_signature');
+    expect((await service.verify(HOOKS, signed(current, 'msg_4'), BODY)).deliveryId).toBe('msg_4');
+    expect(loaded).toEqual([]);
   });
 
   it('loads a trigger the cache does not hold, and refuses an unknown slug', async () => {
@@ -96,14 +106,12 @@ describe('WebhookVerificationService', () => {
       cacheOf({ [KNOWN]: null }, { [LOADED]: resolvedTrigger(current, newSecret(), T0 + 1) }),
     );
 
-    const pending = service.verify(LOADED, signed(current, 'msg_5'), BODY);
-    expect(pending).toBeInstanceOf(Promise);
-    expect((await pending).deliveryId).toBe('msg_5');
-    expect(() => service.verify(KNOWN, signed(current, 'msg_6'), BODY)).toThrow(NotFoundError);
+    expect((await service.verify(LOADED, signed(current, 'msg_5'), BODY)).deliveryId).toBe('msg_5');
+    await expect(service.verify(KNOWN, signed(current, 'msg_6'), BODY)).rejects.toBeInstanceOf(NotFoundError);
     await expect(service.verify(NOWHERE, signed(current, 'msg_7'), BODY)).rejects.toBeInstanceOf(NotFoundError);
   });
 
-  it('refuses a slug that generateSlug could not have made without asking the cache', () => {
+  it('refuses a slug that generateSlug could not have made without asking the cache', async () => {
     const current = newSecret();
     const asked: string[] = [];
     const trigger = resolvedTrigger(current, newSecret(), T0 + 1);
@@ -113,10 +121,10 @@ describe('WebhookVerificationService', () => {
       cacheOf(Object.fromEntries([HOOKS, ...oddSlugs].map((slug) => [slug, trigger])), {}, asked),
     );
     for (const slug of oddSlugs) {
-      expect(() => service.verify(slug, signed(current, 'msg_8'), BODY)).toThrow(NotFoundError);
+      await expect(service.verify(slug, signed(current, 'msg_8'), BODY)).rejects.toBeInstanceOf(NotFoundError);
     }
     expect(asked).toEqual([]);
-    expect((service.verify(HOOKS, signed(current, 'msg_9'), BODY) as VerifiedWebhook).deliveryId).toBe('msg_9');
+    expect((await service.verify(HOOKS, signed(current, 'msg_9'), BODY)).deliveryId).toBe('msg_9');
     expect(asked).toEqual([HOOKS]);
   });
 });

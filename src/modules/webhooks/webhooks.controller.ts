@@ -2,11 +2,12 @@ import { Controller, Get, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/co
 import { ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 
-import { MethodNotAllowedError } from '../../common/errors.js';
-import { ApiData, ApiErrors } from '../../common/openapi.js';
+import { MethodNotAllowedError } from '../../common/domain.error.js';
+import { ApiData, ApiErrors } from '../../common/openapi.decorator.js';
 import { Public } from '../api-keys/public.decorator.js';
 import { AcceptedWebhookResponse } from '../runs/dto/run.dto.js';
 import { SlackChallengeResponse } from './dto/slack-challenge.dto.js';
+import { WebhookRequestContext } from './webhook-request.context.js';
 import { rawBodyOf, WebhookSignatureGuard } from './webhook-signature.guard.js';
 import { WebhooksService } from './webhooks.service.js';
 
@@ -70,29 +71,26 @@ export class WebhooksController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<{ data: AcceptedWebhookResponse } | SlackChallengeResponse> {
+    const context = WebhookRequestContext.for(req);
     const outcome = await this.webhooks.accept(
-      req.verifiedWebhook!,
+      context.verified!,
       req.headers['content-type'],
       rawBodyOf(req),
-      req.requestId ?? null,
+      context.requestId,
     );
     if (outcome.kind === 'slack-challenge') {
       res.status(200);
       return { challenge: outcome.challenge };
     }
     const { run } = outcome;
-    req.webhookRun = { id: run.id, replayed: !run.created };
+    context.run = { id: run.id, replayed: !run.created };
     res.setHeader('Location', `/v1/workflow-runs/${run.id}`);
     if (!run.created) res.setHeader('idempotent-replayed', 'true');
     return { data: { runId: run.id, workflowId: run.workflowId, status: run.status } };
   }
 
-  /**
-   * A URL opened in a browser or probed by a monitor: say how to use it, without a lookup or a delivery
-   * log entry (express answers HEAD with this route too).
-   */
   @Get(':slug')
-  // The one status it answers (the filter sets it); it also keeps the Swagger plugin from documenting a 200.
+  // Keeps the Swagger plugin from documenting a 200.
   @HttpCode(405)
   @ApiOperation({ summary: 'Not a delivery: webhooks are POSTed; answers 405 with `Allow: POST` (HEAD too)' })
   @ApiParam({ name: 'slug', description: "The trigger's slug, from its `url`" })

@@ -10,8 +10,8 @@ import { WebhookDeliveriesRecorder } from './deliveries/webhook-deliveries.recor
 import { WebhookDeliveriesRepository } from './deliveries/webhook-deliveries.repository.js';
 import { WebhookDeliveriesService } from './deliveries/webhook-deliveries.service.js';
 import { WebhookDeliveryLogMiddleware } from './deliveries/webhook-delivery-log.middleware.js';
-import { TriggerCache } from './trigger-cache.js';
-import { TriggerRateLimiter } from './trigger-rate-limiter.js';
+import { TriggerCache } from './trigger.cache.js';
+import { TriggerRateLimiter } from './trigger-rate.limiter.js';
 import { WebhookSignatureGuard } from './webhook-signature.guard.js';
 import { WebhookTrigger } from './webhook-trigger.entity.js';
 import { WebhookTriggersController } from './webhook-triggers.controller.js';

@@ -5,12 +5,11 @@ import { Injectable } from '@nestjs/common';
 import type { InsertedRun } from '../runs/runs.repository.js';
 import { RunsService } from '../runs/runs.service.js';
 import { slackChallengeOf } from './slack-url-verification.js';
-import { TriggerRateLimiter } from './trigger-rate-limiter.js';
-import { webhookInputJson } from './webhook-body.js';
+import { TriggerRateLimiter } from './trigger-rate.limiter.js';
+import { webhookInputJson } from './webhook-body.parser.js';
 import type { VerifiedWebhook } from './webhook-verification.service.js';
 
-/** What a verified delivery became: a run (new, or the one its delivery id already started), or a Slack handshake. */
-export type WebhookOutcome = { kind: 'run'; run: InsertedRun } | { kind: 'slack-challenge'; challenge: string };
+type WebhookOutcome = { kind: 'run'; run: InsertedRun } | { kind: 'slack-challenge'; challenge: string };
 
 @Injectable()
 export class WebhooksService {
@@ -19,15 +18,12 @@ export class WebhooksService {
     private readonly rateLimiter: TriggerRateLimiter,
   ) {}
 
-  /**
-   * A verified delivery becomes a queued run, or the run its delivery id already started. The run's row
-   * also logs the delivery (request id, size, SHA-256 of the body), so that it needs no row of its own.
-   */
+  /** The run's row also logs the delivery, so that it needs no delivery row of its own. */
   async accept(
     webhook: VerifiedWebhook,
     contentType: string | undefined,
     rawBody: Buffer,
-    requestId: string | null,
+    requestId: string,
   ): Promise<WebhookOutcome> {
     this.rateLimiter.take(webhook.trigger.id);
     if (webhook.trigger.scheme.name === 'slack') {

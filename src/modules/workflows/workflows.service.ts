@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { isDeepStrictEqual } from 'node:util';
-import { newId } from '../../common/ids.js';
+import { newId } from '../../common/ids.util.js';
 
 import { ChangeFeed } from '../../common/change-feed.js';
-import { ConflictError, InvalidInputError, NotFoundError, ValidationError } from '../../common/errors.js';
-import { decodeCursor, toPage, type Page } from '../../common/pagination.js';
+import { ConflictError, InvalidInputError, NotFoundError, ValidationError } from '../../common/domain.error.js';
+import { decodeCursor, toPage, type Page } from '../../common/pagination.util.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { DefinitionError, validateDefinition, type WorkflowDefinition } from '../../engine/index.js';
 import {

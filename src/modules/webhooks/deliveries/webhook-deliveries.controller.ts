@@ -2,8 +2,8 @@ import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import { idOf } from '../../../common/id-param.pipe.js';
-import { ApiData, ApiErrors } from '../../../common/openapi.js';
-import type { Page } from '../../../common/pagination.js';
+import { ApiData, ApiErrors } from '../../../common/openapi.decorator.js';
+import type { Page } from '../../../common/pagination.util.js';
 import { ListDeliveriesQueryDto, WebhookDeliveryResponse } from '../dto/webhook-delivery.dto.js';
 import { WebhookDeliveriesService } from './webhook-deliveries.service.js';
 

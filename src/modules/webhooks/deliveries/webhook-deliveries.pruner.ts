@@ -6,10 +6,7 @@ import { WebhookDeliveriesRepository } from './webhook-deliveries.repository.js'
 const PRUNE_INTERVAL_MS = 10 * 60_000;
 const PRUNE_BATCH_SIZE = 5000;
 
-/**
- * Deletes deliveries older than DELIVERY_RETENTION_HOURS every 10 minutes, in batches of 5000 so that
- * no statement holds many locks or runs long. Every process does it; they skip each other's rows.
- */
+// In batches, so that no statement holds many locks or runs long.
 @Injectable()
 export class WebhookDeliveriesPruner implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('WebhookDeliveries');
@@ -31,7 +28,6 @@ export class WebhookDeliveriesPruner implements OnApplicationBootstrap, OnModule
     await this.running?.catch(() => undefined);
   }
 
-  /** Deletes what is past retention now; gives how many deliveries went. One pass at a time per process. */
   prune(now = new Date()): Promise<number> {
     this.running ??= this.deleteExpired(now).finally(() => (this.running = undefined));
     return this.running;

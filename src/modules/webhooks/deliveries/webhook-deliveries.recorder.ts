@@ -1,25 +1,19 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 
-import { isDatabaseUnavailable } from '../../../common/database-errors.js';
+import { isDatabaseUnavailable } from '../../../common/database-errors.util.js';
 import type { WebhookDelivery } from './webhook-delivery.entity.js';
 import { WebhookDeliveriesRepository } from './webhook-deliveries.repository.js';
 
-/** Rows per INSERT, and the backlog that makes a write start at once rather than at the next tick. */
-export const DELIVERY_BATCH_SIZE = 500;
-export const DELIVERY_FLUSH_INTERVAL_MS = 200;
-/** Deliveries held in memory at most; beyond that new ones are dropped (and counted) rather than slow anything. */
-export const MAX_BUFFERED_DELIVERIES = 10_000;
+const DELIVERY_BATCH_SIZE = 500;
+const DELIVERY_FLUSH_INTERVAL_MS = 200;
+const MAX_BUFFERED_DELIVERIES = 10_000;
 const RETRY_AFTER_UNAVAILABLE_MS = 2000;
 const DROP_WARNING_INTERVAL_MS = 10_000;
 const SHUTDOWN_FLUSH_TIMEOUT_MS = 5000;
 
-/**
- * The delivery log's writer. Requests hand it a row and go on: `record` is synchronous and never throws,
- * and rows are written in batches (one multi-row INSERT every 200 ms, or as soon as 500 wait) by one
- * writer at a time, so that logging a flood of rejected requests costs them nothing and the database
- * a few statements a second. The log is best-effort: while the database is down rows wait (up to the
- * cap) and are retried; other failures drop the batch with an error in the log.
- */
+// The delivery log's writer: `record` never waits or throws, and rows go out in batched INSERTs, so that a
+// flood of rejected requests costs them nothing. Best-effort: rows wait (up to a cap) while the database
+// is down; other failures drop the batch with an error in the log.
 @Injectable()
 export class WebhookDeliveriesRecorder implements OnModuleDestroy {
   private readonly logger = new Logger('WebhookDeliveries');
@@ -43,7 +37,6 @@ export class WebhookDeliveriesRecorder implements OnModuleDestroy {
     this.schedule(this.buffer.length >= DELIVERY_BATCH_SIZE ? 0 : DELIVERY_FLUSH_INTERVAL_MS);
   }
 
-  /** Writes everything buffered so far (and whatever arrives meanwhile); resolves once done or failed. */
   flush(): Promise<void> {
     this.writing ??= this.drain().then((retryInMs: number) => {
       this.writing = undefined;
@@ -64,7 +57,6 @@ export class WebhookDeliveriesRecorder implements OnModuleDestroy {
     if (this.buffer.length > 0) this.logger.warn(`${this.buffer.length} webhook deliveries were not recorded`);
   }
 
-  /** One timer at most; a sooner deadline replaces a later one. */
   private schedule(delayMs: number): void {
     if (this.closing || this.writing) return;
     const due = Date.now() + delayMs;
@@ -75,11 +67,9 @@ export class WebhookDeliveriesRecorder implements OnModuleDestroy {
       this.timer = undefined;
       void this.flush();
     }, delayMs);
-    // Pending log rows never keep a process alive; shutdown writes them (onModuleDestroy).
     this.timer.unref();
   }
 
-  /** Writes batches until the buffer is empty or a write fails; gives the delay before the next attempt. */
   private async drain(): Promise<number> {
     while (this.buffer.length > 0) {
       const batch = this.buffer.splice(0, DELIVERY_BATCH_SIZE);
@@ -90,7 +80,6 @@ export class WebhookDeliveriesRecorder implements OnModuleDestroy {
           this.logger.error(`Could not record ${batch.length} webhook deliveries: ${describe(error)}`);
           return DELIVERY_FLUSH_INTERVAL_MS;
         }
-        // Back to the front, as far as the cap allows: the database is expected back.
         const room = Math.max(0, MAX_BUFFERED_DELIVERIES - this.buffer.length);
         this.buffer.unshift(...batch.slice(0, room));
         if (room < batch.length) {

@@ -3,17 +3,15 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 
-import { firstIdAt } from '../../../common/ids.js';
+import { firstIdAt } from '../../../common/ids.util.js';
 import { PG_POOL } from '../../../database/database.module.js';
 import { preparedQuery } from '../../../database/sql.js';
 import { WebhookDelivery, type DeliveryOutcome } from './webhook-delivery.entity.js';
 
-export interface DeliveryRowFilter {
+interface DeliveryRowFilter {
   triggerId: string;
   outcome?: DeliveryOutcome;
-  /** Only deliveries with ids from this one up (received at or after its moment). */
   fromId: string | null;
-  /** Only deliveries older than this id (the cursor). */
   beforeId: string | null;
   limit: number;
 }
@@ -21,10 +19,7 @@ export interface DeliveryRowFilter {
 const COLUMNS = `id, trigger_id, workflow_id, received_at, outcome, status_code, error_code, body_bytes, body_sha256,
   delivery_id, run_id, request_id`;
 
-/**
- * Many deliveries in one statement. Rows of a trigger deleted meanwhile are skipped; ids make a retried
- * batch insert nothing twice.
- */
+// Rows of a trigger deleted meanwhile are skipped; ids make a retried batch insert nothing twice.
 const INSERT_DELIVERIES = `INSERT INTO webhook_deliveries (${COLUMNS})
   SELECT ${COLUMNS}
     FROM json_to_recordset($1::json) AS r(id uuid, trigger_id uuid, workflow_id uuid, received_at timestamptz,
@@ -33,7 +28,6 @@ const INSERT_DELIVERIES = `INSERT INTO webhook_deliveries (${COLUMNS})
    WHERE EXISTS (SELECT 1 FROM webhook_triggers t WHERE t.id = r.trigger_id)
   ON CONFLICT (id) DO NOTHING`;
 
-/** The delivery log's rows: written in batches on the hot-path pool, read and pruned through TypeORM. */
 @Injectable()
 export class WebhookDeliveriesRepository {
   constructor(
@@ -60,7 +54,6 @@ export class WebhookDeliveriesRepository {
     await preparedQuery(this.pool, INSERT_DELIVERIES, [JSON.stringify(records)]);
   }
 
-  /** A trigger's delivery rows, newest first, on the (trigger_id, id) index. */
   list(filter: DeliveryRowFilter): Promise<WebhookDelivery[]> {
     const query = this.dataSource.manager
       .createQueryBuilder(WebhookDelivery, 'd')
@@ -73,17 +66,13 @@ export class WebhookDeliveriesRepository {
     return query.getMany();
   }
 
-  /**
-   * Deletes up to `batchSize` deliveries received before `before`, oldest first, by id range on the primary
-   * key; returns how many. Rows another process is deleting are skipped, so that pruners do not wait on each other.
-   */
+  /** SKIP LOCKED: pruners in several processes do not wait on each other. */
   async deleteReceivedBefore(before: Date, batchSize: number): Promise<number> {
     const result: unknown = await this.dataSource.query(
       `DELETE FROM webhook_deliveries WHERE id IN (
          SELECT id FROM webhook_deliveries WHERE id < $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)`,
       [firstIdAt(before), batchSize],
     );
-    // TypeORM answers a DELETE with [rows, affected].
     return Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;
   }
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import { firstIdAt } from '../../../common/ids.js';
-import { decodeCursor, toPage, type Page } from '../../../common/pagination.js';
+import { firstIdAt } from '../../../common/ids.util.js';
+import { decodeCursor, toPage, type Page } from '../../../common/pagination.util.js';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import type { WebhookRunDelivery } from '../../runs/runs.repository.js';
 import { RunsService } from '../../runs/runs.service.js';
@@ -23,11 +23,7 @@ export class WebhookDeliveriesService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /**
-   * The deliveries of the workflow's current trigger, newest first: the log's own rows (replays,
-   * rejections, handshakes) merged with the runs the trigger started, each run standing for the delivery
-   * that started it. Both kinds of id are UUIDv7 of the moment received: one order, one cursor.
-   */
+  /** The log's rows merged with the runs the trigger started: both ids are UUIDv7, so one order, one cursor. */
   async list(workflowId: string, query: ListDeliveriesQueryDto): Promise<Page<WebhookDeliveryResponse>> {
     const trigger = await this.triggers.find(workflowId);
     const limit = query.limit ?? 20;

@@ -1,6 +1,6 @@
 import { IsIn, IsISO8601, IsOptional } from 'class-validator';
 
-import { ListQueryDto } from '../../../common/pagination.js';
+import { ListQueryDto } from '../../../common/pagination.util.js';
 import {
   DELIVERY_OUTCOMES,
   type DeliveryOutcome,

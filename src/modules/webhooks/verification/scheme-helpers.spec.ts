@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 
 import { describe, expect, it } from '@jest/globals';
 
-import { AuthenticationError } from '../../../common/errors.js';
+import { AuthenticationError } from '../../../common/domain.error.js';
 import {
   checkTimestamp,
   contentHashId,

@@ -1,6 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
-import { AuthenticationError } from '../../../common/errors.js';
+import { AuthenticationError } from '../../../common/domain.error.js';
 import type { HeaderBag, PreparedKey, SchemeOptions, SignedRequest, VerifiedDelivery } from './webhook-scheme.js';
 
 /*

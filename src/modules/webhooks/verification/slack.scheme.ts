@@ -1,4 +1,4 @@
-import { AuthenticationError } from '../../../common/errors.js';
+import { AuthenticationError } from '../../../common/domain.error.js';
 import {
   anyKeyMatches,
   assertServerArguments,

@@ -1,6 +1,6 @@
 import { createPublicKey, KeyObject, verify as verifySignature } from 'node:crypto';
 
-import { AuthenticationError } from '../../../common/errors.js';
+import { AuthenticationError } from '../../../common/domain.error.js';
 import {
   anyKeyMatches,
   assertServerArguments,

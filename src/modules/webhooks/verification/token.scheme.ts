@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import { AuthenticationError } from '../../../common/errors.js';
+import { AuthenticationError } from '../../../common/domain.error.js';
 import {
   anyKeyMatches,
   assertServerArguments,

@@ -1,12 +1,8 @@
 import { MAX_BODY_DEPTH } from '../../common/validation.pipe.js';
 
-/**
- * Number exponents beyond this are refused, both ways. PostgreSQL keeps `1e131071` in a few bytes but
- * writes it out in full, 131,072 digits, each time the worker reads the input: a 9 KB body became 131 MB
- * and 14 s of database time, a 1 MiB one more than PostgreSQL can send. At ±400 a body grows at most ~70
- * times, and a JavaScript number (5e-324 to 1.8e308) never needs more.
- */
-export const MAX_NUMBER_EXPONENT = 400;
+// PostgreSQL stores `1e131071` in a few bytes but writes out all its digits on every read; ±400 covers
+// every JavaScript number and bounds that growth to ~70 times.
+const MAX_NUMBER_EXPONENT = 400;
 
 export const NUMBER_OUT_OF_RANGE =
   `Body holds a number out of range: JavaScript numbers reach ±1.8e308, ` +
@@ -25,13 +21,8 @@ const NINE = 0x39;
 const PLUS = 0x2b;
 const MINUS = 0x2d;
 
-/**
- * What a JSON webhook body would do to a worker that PostgreSQL's `jsonb` input lets through, or null:
- * nesting deeper than the `/v1` limit (a 10,000-deep body overflowed the worker's stack), a number the
- * worker would read as Infinity (JSONata refuses it, JSON.stringify makes it null), or one that PostgreSQL
- * writes out at many times its size. One pass over the bytes, skipping string contents; it does not
- * validate JSON (PostgreSQL does), so for text that is not JSON its answer only has to be some refusal or none.
- */
+// What `jsonb` would accept but a worker could not handle, or null: nesting past the `/v1` limit (it
+// overflows the worker's stack), or a number out of range. Not a JSON validator: PostgreSQL is that.
 export function jsonLimitsProblem(body: Buffer): string | null {
   let depth = 0;
   const length = body.length;
@@ -52,11 +43,6 @@ export function jsonLimitsProblem(body: Buffer): string | null {
   return null;
 }
 
-/**
- * The index of the quote that ends the string opened at `open`. Short strings (keys, most values) are
- * walked byte by byte; past the first bytes, `indexOf` jumps from quote to quote, and a quote ends the
- * string when an even run of backslashes precedes it.
- */
 function closingQuote(body: Buffer, open: number): number {
   const walkedTo = Math.min(body.length, open + 64);
   let i = open + 1;
@@ -73,7 +59,7 @@ function closingQuote(body: Buffer, open: number): number {
   return body.length;
 }
 
-/** The index just past the number that starts at `start`, or -1 when the number is out of range. */
+/** -1 when the number is out of range. */
 function endOfNumber(body: Buffer, start: number): number {
   const length = body.length;
   let i = body[start] === MINUS ? start + 1 : start;
@@ -90,7 +76,6 @@ function endOfNumber(body: Buffer, start: number): number {
     const negative = body[i] === MINUS;
     if (negative || body[i] === PLUS) i++;
     for (; i < length && isDigit(body[i]); i++) {
-      // Leading zeros add nothing; past the limit, the rest of the digits do not matter.
       if (exponent <= MAX_NUMBER_EXPONENT) exponent = exponent * 10 + body[i] - ZERO;
     }
     if (exponent > MAX_NUMBER_EXPONENT) return -1;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { RateLimitedError } from '../../common/errors.js';
+import { RateLimitedError } from '../../common/domain.error.js';
 import type { AppConfig } from '../../config/app-config.js';
-import { TriggerRateLimiter } from './trigger-rate-limiter.js';
+import { TriggerRateLimiter } from './trigger-rate.limiter.js';
 
 function limiter(perSecond: number) {
   const l = new TriggerRateLimiter({ webhookRateLimitPerSecond: perSecond } as AppConfig);

@@ -1,21 +1,15 @@
 import { isUtf8 } from 'node:buffer';
 
-import { InvalidInputError, UnsupportedMediaTypeError } from '../../common/errors.js';
-import { isJsonMediaType } from '../../common/request-body.js';
-import { jsonLimitsProblem } from './webhook-json-limits.js';
+import { InvalidInputError, UnsupportedMediaTypeError } from '../../common/domain.error.js';
+import { isJsonMediaType } from '../../common/request-body.util.js';
+import { jsonLimitsProblem } from './webhook-json-limits.util.js';
 
 const FORM_TYPE = 'application/x-www-form-urlencoded';
 const PERCENT = 0x25;
 
-/**
- * A verified body as the run's input, in JSON text. JSON bodies go to PostgreSQL as received: its
- * `jsonb` input is the one parse they get, and what it refuses becomes 400 `invalid_json` (see
- * `RunsRepository.insertWebhookRun`), with nothing written. Before that, one pass over the bytes refuses
- * what `jsonb` would take but would alter (bytes that are not UTF-8) or would make a worker fail
- * (`jsonLimitsProblem`). Form bodies become an object of their fields (repeated fields become arrays).
- */
+// A verified body as the run's input, in JSON text. JSON goes to PostgreSQL unparsed (`jsonb` is its one
+// parse); only what `jsonb` would alter or a worker could not handle is refused here. Forms become objects.
 export function webhookInputJson(contentType: string | undefined, rawBody: Buffer): string {
-  // The common case, decided without splitting the header.
   if (contentType === 'application/json') return checkedJson(rawBody);
   const [mediaType, ...params] = (contentType ?? '').split(';').map((part) => part.trim().toLowerCase());
   const charset = params
@@ -40,7 +34,6 @@ function checkedJson(rawBody: Buffer): string {
   return rawBody.toString('utf8');
 }
 
-/** The fields of a form body; refused (400 `invalid_body`) when they would not be what was sent. */
 function formFields(rawBody: Buffer): Record<string, string | string[]> {
   // URLSearchParams decodes bytes (raw or %-escaped) that are not UTF-8 as U+FFFD, without a word.
   if (!isUtf8(rawBody) || !isUtf8(percentDecoded(rawBody))) {
@@ -67,7 +60,6 @@ function formFields(rawBody: Buffer): Record<string, string | string[]> {
   return fields;
 }
 
-/** The bytes of a form body with its %XX escapes decoded (the body itself when it has none). */
 function percentDecoded(rawBody: Buffer): Buffer {
   if (rawBody.indexOf(PERCENT) < 0) return rawBody;
   const decoded = Buffer.allocUnsafe(rawBody.length);
@@ -85,7 +77,6 @@ function percentDecoded(rawBody: Buffer): Buffer {
   return decoded.subarray(0, length);
 }
 
-/** The byte written as two hex digits at `at`, or -1 (URLSearchParams keeps a `%` without them as it is). */
 function hexByte(bytes: Buffer, at: number): number {
   if (at + 1 >= bytes.length) return -1;
   const high = hexDigit(bytes[at]);
@@ -99,10 +90,7 @@ function hexDigit(byte: number): number {
   return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
 }
 
-/**
- * Whether a form's whole text is a JSON object or array, which no real form is: this catches JSON whose
- * strings hold `&` or `=` too, which URLSearchParams splits into several fields.
- */
+// No real form is a JSON object or array; JSON holding `&` or `=` is split into several fields.
 function isJsonObjectText(text: string): boolean {
   const start = text.trimStart()[0];
   return (start === '{' || start === '[') && isJsonText(text);

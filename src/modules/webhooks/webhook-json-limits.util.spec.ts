@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { MAX_BODY_DEPTH } from '../../common/validation.pipe.js';
-import { jsonLimitsProblem, NUMBER_OUT_OF_RANGE } from './webhook-json-limits.js';
+import { jsonLimitsProblem, NUMBER_OUT_OF_RANGE } from './webhook-json-limits.util.js';
 
 const TOO_DEEP = `Body is nested deeper than ${MAX_BODY_DEPTH} levels`;
 

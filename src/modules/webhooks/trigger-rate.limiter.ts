@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import { RateLimitedError } from '../../common/errors.js';
+import { RateLimitedError } from '../../common/domain.error.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 
 interface Bucket {
@@ -8,18 +8,13 @@ interface Bucket {
   updatedAt: number;
 }
 
-/**
- * A token bucket per trigger and process: WEBHOOK_RATE_LIMIT_PER_SECOND deliveries a second on
- * average, bursts of twice that. Only verified deliveries count, so that forged requests cannot use
- * up a sender's budget.
- */
+/** A token bucket per trigger and process. Only verified deliveries count: forgeries cannot spend a sender's budget. */
 @Injectable()
 export class TriggerRateLimiter {
   private readonly buckets = new Map<string, Bucket>();
   private readonly ratePerMs: number;
   private readonly burst: number;
 
-  /** The clock; tests replace it. */
   now: () => number = Date.now;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
@@ -27,7 +22,6 @@ export class TriggerRateLimiter {
     this.burst = config.webhookRateLimitPerSecond * 2;
   }
 
-  /** Takes one token for the trigger, or throws `429 rate_limited` with the seconds until one is free. */
   take(triggerId: string): void {
     if (this.ratePerMs === 0) return;
     const now = this.now();

@@ -1,10 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 
-/** `application/json` and the `application/*+json` family (`application/vnd.acme+json`), lower-cased. */
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json$/;
 
-/** The media type of a Content-Type header, lower-cased, without its parameters ('' when there is none). */
 export function mediaTypeOf(contentType: string | undefined): string {
   if (contentType === undefined) return '';
   const semicolon = contentType.indexOf(';');
@@ -15,22 +13,15 @@ export function isJsonMediaType(mediaType: string): boolean {
   return JSON_MEDIA_TYPE.test(mediaType);
 }
 
-/**
- * Whether a request carries a body, from its headers alone (node has not read it yet). `Content-Length: 0`
- * is no body, unlike type-is's `hasBody`: clients send it on a bare POST.
- */
+/** `Content-Length: 0` is no body, unlike type-is's `hasBody`: clients send it on a bare POST. */
 export function carriesBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-/** The body-parser error type that the exception filter answers as 400 `invalid_json` with its own message. */
 export const INVALID_UTF8_BODY = 'entity.utf8.invalid';
 
-/**
- * body-parser's `verify` hook: a JSON body must be UTF-8. Decoding would otherwise replace bad bytes with
- * U+FFFD, and the API would act on an input that nobody sent.
- */
+/** Decoding would replace bad bytes with U+FFFD: the API would act on an input nobody sent. */
 export function refuseInvalidUtf8(_req: IncomingMessage, _res: unknown, body: Buffer): void {
   if (!isUtf8(body)) {
     throw Object.assign(new Error('Body is not valid UTF-8'), { status: 400, type: INVALID_UTF8_BODY });

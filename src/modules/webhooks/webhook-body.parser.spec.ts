@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { InvalidInputError, UnsupportedMediaTypeError } from '../../common/errors.js';
-import { webhookInputJson } from './webhook-body.js';
-import { NUMBER_OUT_OF_RANGE } from './webhook-json-limits.js';
+import { InvalidInputError, UnsupportedMediaTypeError } from '../../common/domain.error.js';
+import { webhookInputJson } from './webhook-body.parser.js';
+import { NUMBER_OUT_OF_RANGE } from './webhook-json-limits.util.js';
 
 const FORM = 'application/x-www-form-urlencoded';
 const JSON_AS_FORM =

@@ -1,39 +1,23 @@
-export interface BatcherOptions<I> {
-  /** Batches sent at once; an item waits only while this many are in flight. */
+import { TimeoutError } from './timeout.util.js';
+
+interface BatcherOptions<I> {
   maxInFlight: number;
-  /** Items per batch at most. */
   maxBatch: number;
-  /**
-   * Items with the same key are sent one after the other: a later one waits, while the others go on,
-   * until the batch holding the earlier one has returned.
-   */
+  /** Items with the same key are never in flight together: a later one waits for the earlier one's batch. */
   keyOf?: (item: I) => string;
 }
-
-import { TimeoutError } from './timeout.js';
 
 interface Waiting<I, O> {
   item: I;
   resolve: (result: O) => void;
   reject: (error: unknown) => void;
-  /** Answered already (a result, an error, or its deadline): later answers are dropped. */
   settled: boolean;
   timer?: NodeJS.Timeout;
 }
 
-/**
- * Merges items submitted close together into one call of `send`, which answers every item of a batch
- * in order. While fewer than `maxInFlight` batches are in flight an item goes out at once (with the
- * others submitted in the same tick), so a lone item waits for nothing; under load, items queue behind
- * the batches in flight and go out together when one returns. A statement's fixed cost (round trip,
- * parse, transaction, commit) is then paid once per batch: for a one-row update, most of its cost.
- *
- * When a batch of several items fails, each item is sent again alone, so that one bad item (a value
- * the database refuses, a deadlock with another writer) fails only itself.
- *
- * An item may have a deadline: past it, the item rejects with a `TimeoutError`, and is never sent if
- * it was still waiting, so that a stalled database leaves no backlog of stale writes behind it.
- */
+// Merges items submitted close together into one call of `send`, so that a statement's fixed cost is paid
+// once per batch; a lone item waits for nothing. A failed batch is retried item by item, so that one bad
+// item fails only itself. Past its deadline an item rejects and is never sent: no backlog of stale writes.
 export class Batcher<I, O> {
   private readonly queue: Waiting<I, O>[] = [];
   private readonly keysInFlight = new Set<string>();
@@ -45,7 +29,6 @@ export class Batcher<I, O> {
     private readonly options: BatcherOptions<I>,
   ) {}
 
-  /** `deadline`: epoch ms after which the caller no longer waits for the item. */
   submit(item: I, deadline?: number): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       const waiting: Waiting<I, O> = {
@@ -86,7 +69,6 @@ export class Batcher<I, O> {
   private flush(): void {
     while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
       const { batch, keys } = this.take();
-      // What is left waits for keys in flight.
       if (batch.length === 0) return;
       this.inFlight++;
       void this.sendBatch(batch).finally(() => {
@@ -97,7 +79,6 @@ export class Batcher<I, O> {
     }
   }
 
-  /** The next batch: the oldest items, leaving in the queue any whose key is in this batch or in flight. */
   private take(): { batch: Waiting<I, O>[]; keys: string[] } {
     const { keyOf, maxBatch } = this.options;
     if (!keyOf) return { batch: this.queue.splice(0, maxBatch), keys: [] };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { Batcher } from './batcher.js';
-import { TimeoutError } from './timeout.js';
+import { Batcher } from './batcher.util.js';
+import { TimeoutError } from './timeout.util.js';
 
 /** A `send` whose batches stay in flight until the test answers them. */
 function controlledSend() {

@@ -1,10 +1,6 @@
-/**
- * How long a request may wait for PostgreSQL before it is answered `503 unavailable`: a stalled
- * database must not hold a sender (GitHub gives up after 10 s) for as long as it stalls.
- */
+/** Past this a request waiting on PostgreSQL answers 503: senders give up (GitHub after 10 s). */
 export const REQUEST_DATABASE_TIMEOUT_MS = 1500;
 
-/** Work that did not finish in time: the dependency it waits on is stalled or overloaded. */
 export class TimeoutError extends Error {
   constructor(
     readonly what: string,
@@ -15,10 +11,7 @@ export class TimeoutError extends Error {
   }
 }
 
-/**
- * Settles as `work` does, or rejects with a `TimeoutError` after `timeoutMs`. The work itself goes on
- * (a statement in flight cannot be taken back); whatever it settles with later is dropped.
- */
+/** The work itself goes on (a statement in flight cannot be taken back); its late result is dropped. */
 export function withTimeout<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
   if (timeoutMs <= 0) {
     work.catch(() => undefined);

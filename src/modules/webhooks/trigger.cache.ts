@@ -8,35 +8,29 @@ import { WEBHOOK_SCHEME_REGISTRY } from './verification/webhook-schemes.js';
 import type { PreparedKey, SchemeOptions, WebhookScheme } from './verification/webhook-scheme.js';
 import { WebhookTriggersRepository } from './webhook-triggers.repository.js';
 
-export interface VerificationKey {
+interface VerificationKey {
   key: PreparedKey;
-  /** Epoch ms after which this key stops verifying; null for the current secret. */
   expiresAt: number | null;
 }
 
-/** A trigger as the ingest path uses it: secrets decrypted and turned into keys once, not per request. */
+/** Secrets decrypted and turned into keys once per cache entry, not per request. */
 export interface ResolvedTrigger {
   id: string;
   workflowId: string;
   scheme: WebhookScheme;
-  /** Validated once here; null when the stored options do not validate, and then nothing verifies. */
+  /** null when the stored options do not validate: then nothing verifies. */
   options: SchemeOptions | null;
   toleranceSeconds: number;
   active: boolean;
   keys: VerificationKey[];
-  /** Every key, prepared once: what verifies until `firstExpiry`. */
   allKeys: PreparedKey[];
-  /** Epoch ms at which the first of `keys` expires; Infinity when none does. */
   firstExpiry: number;
 }
 
 const MAX_ENTRIES = 10_000;
 
-/**
- * Slug → resolved trigger, for a few seconds (TRIGGER_CACHE_TTL_MS), unknown slugs included so that
- * guessing slugs does not reach the database each time. Entries are dropped at once when this process
- * changes the workflow, the trigger or its secrets; concurrent misses for one slug share one query.
- */
+// Slug → resolved trigger for TRIGGER_CACHE_TTL_MS, unknown slugs included so that guessing slugs does not
+// reach the database each time; entries go at once on a change (the change feed).
 @Injectable()
 export class TriggerCache implements OnModuleDestroy {
   private readonly logger = new Logger(TriggerCache.name);
@@ -62,7 +56,7 @@ export class TriggerCache implements OnModuleDestroy {
     this.unsubscribe();
   }
 
-  /** The trigger (null: no such trigger) while its entry is fresh; undefined when it must be loaded. */
+  /** null: no such trigger; undefined: not cached. */
   cached(slug: string): ResolvedTrigger | null | undefined {
     const hit = this.entries.get(slug);
     return hit !== undefined && hit.until > Date.now() ? hit.value : undefined;
@@ -111,7 +105,6 @@ export class TriggerCache implements OnModuleDestroy {
     }
   }
 
-  /** A secret that does not decrypt (a wrong key, a row tampered with) verifies nothing; the others still do. */
   private keysOf(
     triggerId: string,
     rows: TriggerSecret[],

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 
-import { TimeoutError, withTimeout } from './timeout.js';
+import { TimeoutError, withTimeout } from './timeout.util.js';
 
 describe('withTimeout', () => {
   beforeEach(() => {

@@ -1,7 +1,7 @@
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 
-import { ValidationError } from './errors.js';
+import { ValidationError } from './domain.error.js';
 
 export class ListQueryDto {
   /** Page size, 1 to 100. */
@@ -26,8 +26,7 @@ export interface Page<T> {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** Lists are ordered by id, newest first (ids are UUIDv7); a cursor is the last id seen, opaque to clients. */
-export function encodeCursor(id: string): string {
+function encodeCursor(id: string): string {
   return Buffer.from(id, 'utf8').toString('base64url');
 }
 
@@ -42,7 +41,6 @@ export function decodeCursor(cursor: string | undefined): string | null {
   return id;
 }
 
-/** Turns `limit + 1` rows into a page: the extra row only says that there is a next page. */
 export function toPage<R extends { id: string }, T>(rows: R[], limit: number, map: (row: R) => T): Page<T> {
   const more = rows.length > limit;
   const items = more ? rows.slice(0, limit) : rows;

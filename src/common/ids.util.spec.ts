@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { firstIdAt, idTime, newId, newIdAt } from './ids.js';
+import { firstIdAt, idTime, newId, newIdAt } from './ids.util.js';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

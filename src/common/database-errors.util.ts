@@ -1,7 +1,6 @@
-import { InvalidInputError } from './errors.js';
-import { TimeoutError } from './timeout.js';
+import { InvalidInputError } from './domain.error.js';
+import { TimeoutError } from './timeout.util.js';
 
-/** PostgreSQL or network errors that mean "the database cannot be reached now", as opposed to a bad query. */
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -43,7 +42,6 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
-/** What PostgreSQL's `jsonb` input refuses, by SQLSTATE, in words for the sender. */
 const JSON_REFUSALS = new Map<unknown, string>([
   ['22P02', 'Body is not valid JSON'], // invalid_text_representation: the json parser's syntax errors
   ['22P05', 'Input holds JSON that cannot be stored (a \\u0000 in a string)'], // untranslatable_character
@@ -52,19 +50,14 @@ const JSON_REFUSALS = new Map<unknown, string>([
   ['54001', 'Input is nested too deeply to store'], // statement_too_complex: stack depth limit exceeded
 ]);
 
-/**
- * Why `jsonb` refused a run's input, or null for any other error. JavaScript accepts some JSON that
- * `jsonb` does not (a \u0000 in a string, 1e1000000, very deep nesting), and webhook bodies reach
- * PostgreSQL unparsed: its input is their only parse.
- */
-export function jsonInputRefusal(error: unknown): string | null {
+// Webhook bodies reach PostgreSQL unparsed, and `jsonb` refuses some JSON that JavaScript accepts.
+function jsonInputRefusal(error: unknown): string | null {
   const code =
     (error as { driverError?: { code?: unknown }; code?: unknown }).driverError?.code ??
     (error as { code?: unknown }).code;
   return JSON_REFUSALS.get(code) ?? null;
 }
 
-/** An insert whose input `jsonb` refused is the sender's error, 400 `invalid_json`; nothing was written. */
 export function refusedJsonIsInvalidInput(error: unknown): never {
   const refusal = jsonInputRefusal(error);
   if (refusal !== null) throw new InvalidInputError('invalid_json', refusal);

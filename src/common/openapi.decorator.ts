@@ -1,0 +1,82 @@
+import { applyDecorators, type Type } from '@nestjs/common';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+
+import { ERROR_CODES, type ErrorCode, statusOf } from './error-code.registry.js';
+
+class ValidationDetailDto {
+  @ApiProperty({ example: 'name' })
+  field: string;
+
+  @ApiProperty({ example: 'name must be shorter than or equal to 200 characters' })
+  message: string;
+}
+
+class ErrorBodyDto {
+  @ApiProperty({ example: 401 })
+  status: number;
+
+  @ApiProperty({ description: 'Stable snake_case code for programs', example: 'invalid_signature' })
+  code: string;
+
+  @ApiProperty({ description: 'For people; never holds secrets', example: 'No signature matches' })
+  message: string;
+
+  @ApiProperty({ example: '0193a8f2-5b7e-7c3d-9a61-2f4e8d0c1b2a' })
+  requestId: string;
+
+  @ApiPropertyOptional({ type: [ValidationDetailDto], description: 'Present on validation errors' })
+  details?: ValidationDetailDto[];
+}
+
+export class ErrorResponseDto {
+  @ApiProperty({ type: ErrorBodyDto })
+  error: ErrorBodyDto;
+}
+
+export function ApiErrors(...codes: ErrorCode[]): MethodDecorator & ClassDecorator {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of codes) byStatus.set(statusOf(code), [...(byStatus.get(statusOf(code)) ?? []), code]);
+  return applyDecorators(
+    ...[...byStatus].map(([status, group]) =>
+      ApiResponse({
+        status,
+        description: group.map((c) => `\`${c}\``).join(', '),
+        ...(status === 405 ? { headers: ALLOW_HEADER } : {}),
+        content: {
+          'application/json': {
+            schema: { $ref: getSchemaPath(ErrorResponseDto) },
+            examples: Object.fromEntries(
+              group.map((code) => [
+                code,
+                {
+                  value: { error: { status, code, message: ERROR_CODES[code].example, requestId: EXAMPLE_REQUEST_ID } },
+                },
+              ]),
+            ),
+          },
+        },
+      }),
+    ),
+  );
+}
+
+const EXAMPLE_REQUEST_ID = '0193a8f2-5b7e-7c3d-9a61-2f4e8d0c1b2a';
+
+const ALLOW_HEADER = {
+  Allow: { description: 'The methods this path takes', schema: { type: 'string', example: 'POST' } },
+};
+
+/** `{ data: <model> }` (or `{ data: [<model>], nextCursor }` for lists) in the OpenAPI document. */
+export function ApiData(status: number, model: Type<unknown>, options: { list?: boolean; description?: string } = {}) {
+  const data = options.list ? { type: 'array', items: { $ref: getSchemaPath(model) } } : { $ref: getSchemaPath(model) };
+  const properties: Record<string, object> = { data };
+  if (options.list) properties.nextCursor = { type: 'string', nullable: true, example: null };
+  return applyDecorators(
+    ApiExtraModels(model, ErrorResponseDto),
+    ApiResponse({
+      status,
+      description: options.description,
+      schema: { type: 'object', required: Object.keys(properties), properties },
+    }),
+  );
+}

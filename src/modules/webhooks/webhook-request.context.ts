@@ -1,0 +1,67 @@
+import { hash } from 'node:crypto';
+
+import type { Request, Response } from 'express';
+
+import { newIdAt } from '../../common/ids.util.js';
+import { RequestContext } from '../../common/request.context.js';
+import type { DeliveryOutcome, WebhookDelivery } from './deliveries/webhook-delivery.entity.js';
+import type { VerifiedWebhook } from './webhook-verification.service.js';
+
+// What a webhook's delivery-log row is made of: the delivery log attaches it on the way in, the guard sets
+// `verified`, the controller `run`, the exception filter `errorCode`; `toDelivery` makes the row.
+export class WebhookRequestContext extends RequestContext {
+  verified: VerifiedWebhook | undefined = undefined;
+  run: { id: string; replayed: boolean } | undefined = undefined;
+
+  constructor(
+    requestId: string,
+    readonly receivedAtMs: number,
+  ) {
+    super(requestId);
+  }
+
+  static override of(req: Request): WebhookRequestContext | undefined {
+    const context = RequestContext.of(req);
+    return context instanceof WebhookRequestContext ? context : undefined;
+  }
+
+  static for(req: Request): WebhookRequestContext {
+    return (
+      WebhookRequestContext.of(req) ??
+      new WebhookRequestContext(RequestContext.of(req)?.requestId ?? '', Date.now()).attachTo(req)
+    );
+  }
+
+  /** One row per accepted webhook, not two: the run's. */
+  loggedInRun(status: number): boolean {
+    return status < 300 && this.run !== undefined && !this.run.replayed;
+  }
+
+  toDelivery(res: Response, trigger: { id: string; workflowId: string }): WebhookDelivery {
+    const status = res.statusCode;
+    const run = status < 300 ? this.run : undefined;
+    // A 2xx without a run is Slack's URL verification handshake: accepted, though it starts nothing.
+    const outcome: DeliveryOutcome = status >= 300 ? 'rejected' : run?.replayed ? 'replayed' : 'accepted';
+    const req = res.req;
+    const body = Buffer.isBuffer(req.body) ? req.body : null;
+    return {
+      id: this.loggedInRun(status) ? run!.id : newIdAt(this.receivedAtMs),
+      triggerId: trigger.id,
+      workflowId: trigger.workflowId,
+      receivedAt: new Date(this.receivedAtMs),
+      outcome,
+      statusCode: status,
+      errorCode: status >= 400 ? (this.errorCode ?? null) : null,
+      bodyBytes: body ? body.length : declaredLength(req),
+      bodySha256: body ? hash('sha256', body, 'hex') : null,
+      deliveryId: this.verified?.deliveryId ?? null,
+      runId: run?.id ?? null,
+      requestId: this.requestId,
+    };
+  }
+}
+
+function declaredLength(req: Request): number | null {
+  const header = req.headers['content-length'];
+  return header !== undefined && /^\d{1,15}$/.test(header) ? Number(header) : null;
+}
