@@ -1,8 +1,8 @@
 import { describe, expect, it, jest } from '@jest/globals';
 
-import { DEFAULT_BACKOFF_MS } from './definition.js';
-import { backoffDelayMs, withRetry } from './retry.js';
-import { StepFailure } from './step-failure.js';
+import { DEFAULT_BACKOFF_MS } from './definition.types.js';
+import { backoffDelayMs, withRetry } from './retry.policy.js';
+import { StepFailure } from './step-failure.error.js';
 
 const policy = { maxAttempts: 4, backoffMs: 1000 };
 

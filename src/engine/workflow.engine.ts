@@ -1,16 +1,16 @@
-import { abortable } from './abort.js';
+import { abortable } from './abort.util.js';
 import {
   DEFAULT_RUN_TIMEOUT_MS,
-  type ConditionStep,
-  type DelayStep,
   type StepDefinition,
   type StepType,
   type WorkflowDefinition,
-} from './definition.js';
-import { ExpressionError, type ExpressionEvaluator } from './expression.js';
-import { HttpStepExecutor, type HttpStepOptions } from './http/http-step.js';
-import { withRetry } from './retry.js';
-import { executeStep, type ExpressionContext, type StepExecution } from './step-executors.js';
+} from './definition.types.js';
+import { ExpressionError, type ExpressionEvaluator } from './expression.evaluator.js';
+import { HttpStepExecutor, type HttpStepOptions } from './http/http-step.executor.js';
+import { withRetry } from './retry.policy.js';
+import { StepFailure } from './step-failure.error.js';
+import type { ExpressionContext, StepEnvironment, StepExecution } from './steps/step-handler.interface.js';
+import { stepHandlerOf } from './steps/step.registry.js';
 
 export interface RunInfo {
   id: string;
@@ -45,10 +45,10 @@ export type StepResult =
     }
   | { stepId: string; type: StepType; status: 'skipped' };
 
-/** A delay step that has started and waits until `until`; reported through `onStepWaiting`. */
+/** A step that waits (a delay) and has started; reported through `onStepWaiting`. */
 export interface WaitingStepResult {
   stepId: string;
-  type: 'delay';
+  type: StepType;
   status: 'waiting';
   attempts: number;
   startedAt: Date;
@@ -170,20 +170,23 @@ export class WorkflowEngine {
         continue;
       }
 
+      const handler = stepHandlerOf(step);
       let execution: StepExecution;
       if (checkpoint?.status === 'completed') {
         execution = { output: checkpoint.output ?? null };
-        if (step.type === 'condition') execution.next = recordedNext(step, execution.output);
-      } else if (step.type === 'delay') {
+        if (handler.resumeNext) execution.next = handler.resumeNext(step, execution.output);
+      } else if (handler.run.kind === 'wait') {
         if (await shouldStop()) return { status: 'cancelled' };
-        const delay = await this.runDelay(step, checkpoint, limits, hooks);
-        if ('outcome' in delay) return delay.outcome;
-        execution = { output: delay.output };
+        const wait = await this.runWait(step, handler.run.durationMs(step), checkpoint, limits, hooks);
+        if ('outcome' in wait) return wait.outcome;
+        execution = { output: wait.output };
       } else {
         if (await shouldStop()) return { status: 'cancelled' };
         if (this.now() > deadline) return timedOut(step.id, limits);
         let interruption: Interruption | undefined;
-        const result = await this.runStep(step, context, hooks, signal, async () => {
+        const { execute } = handler.run;
+        const attempt = (env: StepEnvironment) => execute(step, env);
+        const result = await this.runStep(step, attempt, context, hooks, signal, async () => {
           if (await shouldStop()) interruption = 'cancelled';
           else if (this.now() > deadline) interruption = 'run_timeout';
           return interruption === undefined;
@@ -226,11 +229,12 @@ export class WorkflowEngine {
   }
 
   /**
-   * A delay never sleeps: the first time it is reached it reports the step started and waiting and ends this
+   * A wait never sleeps: the first time it is reached it reports the step started and waiting and ends this
    * execution with `waiting`; from its `waiting` checkpoint it completes once `until` has passed.
    */
-  private async runDelay(
-    step: DelayStep,
+  private async runWait(
+    step: StepDefinition,
+    durationMs: number,
     checkpoint: Checkpoint | undefined,
     limits: RunLimits,
     hooks: EngineHooks,
@@ -240,9 +244,7 @@ export class WorkflowEngine {
       const until = timeOf(checkpoint.until, step.id, 'until');
       if (now < until) return { outcome: { status: 'waiting', stepId: step.id, until: new Date(until) } };
       const startedAt = new Date(
-        checkpoint.startedAt === undefined
-          ? until - step.durationMs
-          : timeOf(checkpoint.startedAt, step.id, 'startedAt'),
+        checkpoint.startedAt === undefined ? until - durationMs : timeOf(checkpoint.startedAt, step.id, 'startedAt'),
       );
       const output = { waitedMs: now - startedAt.getTime() };
       await hooks.onStepFinished?.({
@@ -258,10 +260,10 @@ export class WorkflowEngine {
     }
 
     if (now > limits.deadline) return { outcome: timedOut(step.id, limits) };
-    const until = now + step.durationMs;
+    const until = now + durationMs;
     // Waiting for a run that will have timed out by then would only delay the failure.
     if (until > limits.deadline) {
-      const message = `the run cannot finish within ${limits.timeoutMs} ms: the ${step.durationMs} ms delay would end after it`;
+      const message = `the run cannot finish within ${limits.timeoutMs} ms: the ${durationMs} ms delay would end after it`;
       return { outcome: { status: 'failed', error: { code: 'run_timeout', message, stepId: step.id } } };
     }
     const startedAt = new Date(now);
@@ -278,7 +280,8 @@ export class WorkflowEngine {
   }
 
   private async runStep(
-    step: Exclude<StepDefinition, DelayStep>,
+    step: StepDefinition,
+    execute: (env: StepEnvironment) => Promise<StepExecution>,
     context: ExpressionContext,
     hooks: EngineHooks,
     signal: AbortSignal | undefined,
@@ -289,7 +292,12 @@ export class WorkflowEngine {
       step.retry,
       async (attempt) => {
         await hooks.onStepStarted?.(step, startedAt, attempt);
-        return executeStep(step, { evaluator: this.evaluator, context, http: this.http, signal });
+        try {
+          return await execute({ evaluator: this.evaluator, context, http: this.http, signal });
+        } catch (err) {
+          if (err instanceof ExpressionError) throw new StepFailure(err.code, err.message);
+          throw err;
+        }
       },
       { sleep: (ms) => this.backoff(ms, signal), random: this.random, beforeRetry },
     );
@@ -342,12 +350,4 @@ function timeOf(value: Date | undefined, stepId: string, field: string): number 
     throw new Error(`the waiting checkpoint of step "${stepId}" has no valid ${field} (a Date)`);
   }
   return time;
-}
-
-function recordedNext(step: ConditionStep, output: unknown): string | null {
-  const recorded = output as { result?: unknown; next?: unknown } | null;
-  if (recorded && (recorded.next === step.then || recorded.next === step.else)) {
-    return recorded.next as string | null;
-  }
-  return recorded?.result ? step.then : step.else;
 }

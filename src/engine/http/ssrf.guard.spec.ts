@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { StepFailure } from '../step-failure.js';
+import { StepFailure } from '../step-failure.error.js';
 import {
   parseAllowedHost,
   parseRequestUrl,
@@ -8,7 +8,7 @@ import {
   systemResolver,
   type HostResolver,
   type ResolvedAddress,
-} from './ssrf-guard.js';
+} from './ssrf.guard.js';
 
 /** A resolver with fixed answers, recording the names it was asked for. */
 function fakeResolver(answers: Record<string, ResolvedAddress[]>) {

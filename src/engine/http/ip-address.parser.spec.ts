@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { addressRestriction, parseIPv6, type AddressRestriction } from './ip-address.js';
+import { addressRestriction, parseIPv6, type AddressRestriction } from './ip-address.parser.js';
 
 function expectRestrictions(cases: [string, AddressRestriction | null][]): void {
   for (const [address, restriction] of cases) {

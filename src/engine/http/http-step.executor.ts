@@ -1,9 +1,9 @@
-import type { HttpStep } from '../definition.js';
-import type { ExpressionContext } from '../step-executors.js';
-import type { ExpressionEvaluator } from '../expression.js';
-import { StepFailure } from '../step-failure.js';
-import { sendRequest, type HttpResponse } from './send-request.js';
-import { parseRequestUrl, SsrfGuard, type HostResolver } from './ssrf-guard.js';
+import type { HttpStep } from '../steps/http.step.js';
+import type { ExpressionContext } from '../steps/step-handler.interface.js';
+import type { ExpressionEvaluator } from '../expression.evaluator.js';
+import { StepFailure } from '../step-failure.error.js';
+import { sendRequest, type HttpResponse } from './http-request.sender.js';
+import { parseRequestUrl, SsrfGuard, type HostResolver } from './ssrf.guard.js';
 
 export const DEFAULT_HTTP_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_RESPONSE_BYTES = 1_048_576;

@@ -10,7 +10,7 @@ import {
   validateTemplate,
   type CompiledExpression,
   type ExpressionEvaluatorOptions,
-} from './expression.js';
+} from './expression.evaluator.js';
 
 /** 2^n calls: with n = 40 it never ends, whatever the machine; the jsonata hooks see every call. */
 const RUNAWAY = '( $f := function($n){ $n > 0 ? $f($n-1) + $f($n-1) : 0 }; $f(input.n) )';

@@ -1,16 +1,16 @@
 import jsonata from 'jsonata';
-import { ExpressionError } from './expression-error.js';
-import { EvaluationPool } from './expression-pool.js';
+import { ExpressionError } from './expression.error.js';
+import { EvaluationPool } from './expression.pool.js';
 import {
   expressionRuntime,
   type ErrorDescription,
   type EvaluationJob,
   type ExpressionRuntime,
   type JobPart,
-} from './expression-runtime.js';
-import { parseTemplate } from './template.js';
+} from './expression.runtime.js';
+import { parseTemplate } from './template.parser.js';
 
-export { ExpressionError, type ExpressionErrorCode } from './expression-error.js';
+export { ExpressionError, type ExpressionErrorCode } from './expression.error.js';
 
 export const DEFAULT_EXPRESSION_TIMEOUT_MS = 1000;
 /** No evaluation runs longer, whatever limit it is given: a thread must not be parked for hours. */

@@ -1,5 +1,5 @@
-import { DEFAULT_BACKOFF_MS, type RetryPolicy } from './definition.js';
-import { StepFailure } from './step-failure.js';
+import { DEFAULT_BACKOFF_MS, type RetryPolicy } from './definition.types.js';
+import { StepFailure } from './step-failure.error.js';
 
 export interface RetryOptions {
   sleep(ms: number): Promise<void>;

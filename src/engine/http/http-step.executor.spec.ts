@@ -3,12 +3,12 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 
-import { ExpressionEvaluator } from '../expression.js';
-import { WorkflowEngine, type EngineHooks, type RunParams, type StepResult } from '../run-workflow.js';
-import { StepFailure } from '../step-failure.js';
-import { validateDefinition } from '../validate-definition.js';
-import { HttpStepExecutor, type HttpStepOptions } from './http-step.js';
-import type { HostResolver } from './ssrf-guard.js';
+import { ExpressionEvaluator } from '../expression.evaluator.js';
+import { WorkflowEngine, type EngineHooks, type RunParams, type StepResult } from '../workflow.engine.js';
+import { StepFailure } from '../step-failure.error.js';
+import { validateDefinition } from '../definition.validator.js';
+import { HttpStepExecutor, type HttpStepOptions } from './http-step.executor.js';
+import type { HostResolver } from './ssrf.guard.js';
 
 interface ReceivedRequest {
   method: string;

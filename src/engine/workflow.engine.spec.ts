@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 
-import type { StepDefinition, WorkflowDefinition } from './definition.js';
-import { ExpressionEvaluator } from './expression.js';
+import type { StepDefinition, WorkflowDefinition } from './definition.types.js';
+import { ExpressionEvaluator } from './expression.evaluator.js';
 import {
   WorkflowEngine,
   type Checkpoint,
@@ -9,8 +9,8 @@ import {
   type RunInfo,
   type StepResult,
   type WaitingStepResult,
-} from './run-workflow.js';
-import { validateDefinition } from './validate-definition.js';
+} from './workflow.engine.js';
+import { validateDefinition } from './definition.validator.js';
 
 const RUN: RunInfo = { id: 'run-1', workflowId: 'wf-1', trigger: { type: 'api' } };
 const START = Date.UTC(2030, 0, 1);

@@ -1,7 +1,7 @@
 import type jsonata from 'jsonata';
 import type * as WorkerThreads from 'node:worker_threads';
 
-import type { ExpressionErrorCode } from './expression-error.js';
+import type { ExpressionErrorCode } from './expression.error.js';
 
 /*
  * The code that evaluates JSONata. It runs in the evaluation threads, which get neither jest's transform nor

@@ -1,14 +1,14 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
-import { ExpressionError } from './expression-error.js';
+import { ExpressionError } from './expression.error.js';
 import {
   expressionRuntime,
   threadMain,
   type EvaluationJob,
   type EvaluationReply,
   type RuntimeOptions,
-} from './expression-runtime.js';
+} from './expression.runtime.js';
 
 export interface EvaluationPoolOptions {
   /** Threads started at most; they start when evaluations wait and none is idle. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { DefinitionError } from './definition-error.js';
-import { validateDefinition } from './validate-definition.js';
+import { DefinitionError } from './definition.error.js';
+import { validateDefinition } from './definition.validator.js';
 
 /** The example of API.md. */
 const apiExample = {

@@ -1,9 +1,9 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 
-import { abortable } from '../abort.js';
-import { StepFailure } from '../step-failure.js';
-import { addressRestriction } from './ip-address.js';
+import { abortable } from '../abort.util.js';
+import { StepFailure } from '../step-failure.error.js';
+import { addressRestriction } from './ip-address.parser.js';
 
 export interface ResolvedAddress {
   address: string;

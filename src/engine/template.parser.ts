@@ -1,4 +1,4 @@
-import { ExpressionError } from './expression-error.js';
+import { ExpressionError } from './expression.error.js';
 
 export type TemplatePart = { text: string } | { expression: string; offset: number };
 

@@ -4,9 +4,9 @@ import { isIP } from 'node:net';
 import { pipeline, type Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 
-import type { HttpMethod } from '../definition.js';
-import { StepFailure } from '../step-failure.js';
-import type { VettedTarget } from './ssrf-guard.js';
+import type { HttpMethod } from '../steps/http.step.js';
+import { StepFailure } from '../step-failure.error.js';
+import type { VettedTarget } from './ssrf.guard.js';
 
 export interface OutgoingRequest {
   method: HttpMethod;
