@@ -7,6 +7,7 @@ import { ApiData, ApiErrors } from '../../common/openapi.js';
 import { Public } from '../api-keys/public.decorator.js';
 import { AcceptedWebhookResponse } from '../runs/dto/run.dto.js';
 import { SlackChallengeResponse } from './dto/slack-challenge.dto.js';
+import type { HandshakeAnswer } from './verification/webhook-scheme.interface.js';
 import { rawBodyOf, WebhookSignatureGuard } from './webhook-signature.guard.js';
 import { WebhooksService } from './webhooks.service.js';
 
@@ -69,16 +70,16 @@ export class WebhooksController {
   async receive(
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
-  ): Promise<{ data: AcceptedWebhookResponse } | SlackChallengeResponse> {
+  ): Promise<{ data: AcceptedWebhookResponse } | HandshakeAnswer> {
     const outcome = await this.webhooks.accept(
       req.verifiedWebhook!,
       req.headers['content-type'],
       rawBodyOf(req),
       req.requestId ?? null,
     );
-    if (outcome.kind === 'slack-challenge') {
+    if (outcome.kind === 'handshake') {
       res.status(200);
-      return { challenge: outcome.challenge };
+      return outcome.answer;
     }
     const { run } = outcome;
     req.webhookRun = { id: run.id, replayed: !run.created };

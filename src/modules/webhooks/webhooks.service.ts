@@ -4,13 +4,13 @@ import { Injectable } from '@nestjs/common';
 
 import type { InsertedRun } from '../runs/runs.repository.js';
 import { RunsService } from '../runs/runs.service.js';
-import { slackChallengeOf } from './slack-url-verification.js';
 import { TriggerRateLimiter } from './trigger-rate-limiter.js';
 import { webhookInputJson } from './webhook-body.js';
+import type { HandshakeAnswer } from './verification/webhook-scheme.interface.js';
 import type { VerifiedWebhook } from './webhook-verification.service.js';
 
-/** What a verified delivery became: a run (new, or the one its delivery id already started), or a Slack handshake. */
-export type WebhookOutcome = { kind: 'run'; run: InsertedRun } | { kind: 'slack-challenge'; challenge: string };
+/** What a verified delivery became: a run (new, or the one its delivery id already started), or a handshake. */
+export type WebhookOutcome = { kind: 'run'; run: InsertedRun } | { kind: 'handshake'; answer: HandshakeAnswer };
 
 @Injectable()
 export class WebhooksService {
@@ -30,10 +30,8 @@ export class WebhooksService {
     requestId: string | null,
   ): Promise<WebhookOutcome> {
     this.rateLimiter.take(webhook.trigger.id);
-    if (webhook.trigger.scheme.name === 'slack') {
-      const challenge = slackChallengeOf(contentType, rawBody);
-      if (challenge !== null) return { kind: 'slack-challenge', challenge };
-    }
+    const answer = webhook.trigger.scheme.handshake?.(rawBody, contentType);
+    if (answer) return { kind: 'handshake', answer };
     const run = await this.runs.startFromWebhook({
       workflowId: webhook.trigger.workflowId,
       triggerId: webhook.trigger.id,

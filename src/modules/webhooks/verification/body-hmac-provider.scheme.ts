@@ -1,6 +1,7 @@
 import { ProviderSecretScheme } from './provider-secret.scheme.js';
-import { assertServerArguments, verifyBodyHmac, type BodyHmacRule } from './scheme-helpers.js';
-import type { PreparedKey, SignedRequest, VerifiedDelivery, WebhookSchemeName } from './webhook-scheme.js';
+import { type BodyHmacRule, verifyBodyHmac } from './body-hmac.verifier.js';
+import { assertServerArguments } from './signature.limits.js';
+import type { PreparedKey, SignedRequest, VerifiedDelivery, WebhookSchemeName } from './webhook-scheme.interface.js';
 
 /**
  * A provider that signs nothing but the body, with the secret typed into its UI as the HMAC key, in a

@@ -1,13 +1,14 @@
-import {
-  assertServerArguments,
-  checkSharedSecret,
-  headerNameOption,
-  prefixOption,
-  readOptions,
-  utf8Key,
-  verifyBodyHmac,
-} from './scheme-helpers.js';
-import type { PreparedKey, SchemeOptions, SignedRequest, VerifiedDelivery, WebhookScheme } from './webhook-scheme.js';
+import { verifyBodyHmac } from './body-hmac.verifier.js';
+import { headerNameOption, prefixOption, readOptions } from './scheme-options.parser.js';
+import { checkSharedSecret, utf8Key } from './shared-secret.rules.js';
+import { assertServerArguments } from './signature.limits.js';
+import type {
+  PreparedKey,
+  SchemeOptions,
+  SignedRequest,
+  VerifiedDelivery,
+  WebhookScheme,
+} from './webhook-scheme.interface.js';
 
 /**
  * For senders with their own HMAC convention: `signatureHeader` holds `prefix` + the HMAC-SHA256 of

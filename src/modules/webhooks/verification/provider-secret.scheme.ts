@@ -1,4 +1,5 @@
-import { checkSharedSecret, noOptions, utf8Key } from './scheme-helpers.js';
+import { noOptions } from './scheme-options.parser.js';
+import { checkSharedSecret, utf8Key } from './shared-secret.rules.js';
 import type {
   PreparedKey,
   SchemeOptions,
@@ -6,7 +7,7 @@ import type {
   VerifiedDelivery,
   WebhookScheme,
   WebhookSchemeName,
-} from './webhook-scheme.js';
+} from './webhook-scheme.interface.js';
 
 /**
  * A provider's scheme (GitHub, Shopify, Stripe, Slack): no options, and the secret the user copies from

@@ -1,18 +1,12 @@
 import { AuthenticationError } from '../../../common/errors.js';
-import {
-  anyKeyMatches,
-  assertServerArguments,
-  checkTimestamp,
-  contentHashId,
-  decodeHex,
-  HMAC_SHA256_BYTES,
-  hmacSha256,
-  jsonStringField,
-  requireHeader,
-  requireTimestampHeader,
-} from './scheme-helpers.js';
+import { contentHashId, jsonStringField } from './delivery-id.rules.js';
+import { anyKeyMatches, hmacSha256 } from './hmac.compare.js';
+import { requireHeader, requireTimestampHeader } from './signature-header.reader.js';
+import { decodeHex } from './signature.encoding.js';
+import { assertServerArguments, HMAC_SHA256_BYTES } from './signature.limits.js';
+import { checkTimestamp } from './timestamp.tolerance.js';
 import { ProviderSecretScheme } from './provider-secret.scheme.js';
-import type { PreparedKey, SignedRequest, VerifiedDelivery } from './webhook-scheme.js';
+import type { HandshakeAnswer, PreparedKey, SignedRequest, VerifiedDelivery } from './webhook-scheme.interface.js';
 
 /**
  * Slack: `X-Slack-Signature: v0=<hex HMAC-SHA256 of "v0:" + X-Slack-Request-Timestamp + ":" + raw body>`,
@@ -61,6 +55,29 @@ export class SlackScheme extends ProviderSecretScheme {
       timestamp,
     };
   }
+
+  /**
+   * Slack checks an Events API Request URL once, when it is saved, with a signed
+   * `{ "type": "url_verification", "challenge": "..." }` that it expects back in a 200.
+   */
+  handshake(rawBody: Buffer, contentType: string | undefined): HandshakeAnswer | undefined {
+    const mediaType = (contentType ?? '').split(';')[0].trim().toLowerCase();
+    // Challenges are small; anything larger is an event, so not even parsed here.
+    if (mediaType !== 'application/json' || rawBody.length > MAX_CHALLENGE_BODY_BYTES) return undefined;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(rawBody.toString('utf8'));
+    } catch {
+      return undefined;
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+    const { type, challenge } = parsed as Record<string, unknown>;
+    return type === 'url_verification' && typeof challenge === 'string' && challenge.length <= MAX_CHALLENGE_CHARS
+      ? { challenge }
+      : undefined;
+  }
 }
 
 const VERSION_PREFIX = 'v0=';
+const MAX_CHALLENGE_BODY_BYTES = 1024;
+const MAX_CHALLENGE_CHARS = 256;

@@ -1,18 +1,13 @@
 import { createPublicKey, KeyObject, verify as verifySignature } from 'node:crypto';
 
 import { AuthenticationError } from '../../../common/errors.js';
-import {
-  anyKeyMatches,
-  assertServerArguments,
-  checkTimestamp,
-  decodeStrictBase64,
-  headerValues,
-  hmacSha256,
-  isDeliveryId,
-  MAX_KEYS,
-  MAX_SIGNATURES,
-  noOptions,
-} from './scheme-helpers.js';
+import { isDeliveryId } from './delivery-id.rules.js';
+import { anyKeyMatches, hmacSha256 } from './hmac.compare.js';
+import { noOptions } from './scheme-options.parser.js';
+import { headerValues } from './signature-header.reader.js';
+import { decodeStrictBase64 } from './signature.encoding.js';
+import { assertServerArguments, MAX_KEYS, MAX_SIGNATURES } from './signature.limits.js';
+import { checkTimestamp } from './timestamp.tolerance.js';
 import type {
   HeaderBag,
   PreparedKey,
@@ -20,7 +15,7 @@ import type {
   SignedRequest,
   VerifiedDelivery,
   WebhookScheme,
-} from './webhook-scheme.js';
+} from './webhook-scheme.interface.js';
 
 /**
  * Standard Webhooks (https://www.standardwebhooks.com), which is also what Svix senders speak: `v1`

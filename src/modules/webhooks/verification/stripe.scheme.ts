@@ -1,19 +1,13 @@
 import { AuthenticationError } from '../../../common/errors.js';
-import {
-  anyKeyMatches,
-  assertServerArguments,
-  checkSharedSecret,
-  checkTimestamp,
-  contentHashId,
-  decodeHex,
-  HMAC_SHA256_BYTES,
-  hmacSha256,
-  jsonStringField,
-  MAX_SIGNATURES,
-  requireHeader,
-} from './scheme-helpers.js';
+import { contentHashId, jsonStringField } from './delivery-id.rules.js';
+import { anyKeyMatches, hmacSha256 } from './hmac.compare.js';
+import { checkSharedSecret } from './shared-secret.rules.js';
+import { requireHeader } from './signature-header.reader.js';
+import { decodeHex } from './signature.encoding.js';
+import { assertServerArguments, HMAC_SHA256_BYTES, MAX_SIGNATURES } from './signature.limits.js';
+import { checkTimestamp } from './timestamp.tolerance.js';
 import { ProviderSecretScheme } from './provider-secret.scheme.js';
-import type { PreparedKey, SignedRequest, VerifiedDelivery } from './webhook-scheme.js';
+import type { PreparedKey, SignedRequest, VerifiedDelivery } from './webhook-scheme.interface.js';
 
 /**
  * Stripe: `Stripe-Signature: t=<unix seconds>,v1=<hex>[,v1=<hex>...]`, each `v1` the HMAC-SHA256 of

@@ -1,19 +1,19 @@
 import { createHash } from 'node:crypto';
 
 import { AuthenticationError } from '../../../common/errors.js';
-import {
-  anyKeyMatches,
-  assertServerArguments,
-  checkSharedSecret,
-  contentHashId,
-  deliveryIdHeader,
-  headerNameOption,
-  MAX_SHARED_SECRET_CHARS,
-  prefixOption,
-  readOptions,
-  requireHeader,
-} from './scheme-helpers.js';
-import type { PreparedKey, SchemeOptions, SignedRequest, VerifiedDelivery, WebhookScheme } from './webhook-scheme.js';
+import { contentHashId } from './delivery-id.rules.js';
+import { anyKeyMatches } from './hmac.compare.js';
+import { headerNameOption, prefixOption, readOptions } from './scheme-options.parser.js';
+import { checkSharedSecret, MAX_SHARED_SECRET_CHARS } from './shared-secret.rules.js';
+import { deliveryIdHeader, requireHeader } from './signature-header.reader.js';
+import { assertServerArguments } from './signature.limits.js';
+import type {
+  PreparedKey,
+  SchemeOptions,
+  SignedRequest,
+  VerifiedDelivery,
+  WebhookScheme,
+} from './webhook-scheme.interface.js';
 
 /**
  * For senders that can only add a fixed header: `tokenHeader` holds `prefix` + the secret itself (so

@@ -57,6 +57,9 @@ export interface SchemeOptions {
   readonly idHeader?: string;
 }
 
+/** What the sender expects back, with a 200, from a request that checks the URL rather than delivers. */
+export type HandshakeAnswer = Readonly<Record<string, unknown>>;
+
 /**
  * One way of authenticating a webhook sender. Implementations are plain, stateless classes: the
  * caller owns secrets, decrypts them, and caches the prepared keys and validated options.
@@ -90,4 +93,9 @@ export interface WebhookScheme {
     nowSeconds: number,
     options?: SchemeOptions,
   ): VerifiedDelivery;
+  /**
+   * For senders that check the URL with a signed request (Slack's `url_verification`): called once `verify` has
+   * passed, it gives the answer to such a request, which starts no run, and undefined for a delivery.
+   */
+  handshake?(rawBody: Buffer, contentType: string | undefined): HandshakeAnswer | undefined;
 }

@@ -4,13 +4,13 @@ import { describe, expect, it } from '@jest/globals';
 
 import { AuthenticationError } from '../../../common/errors.js';
 import { generateWebhookSecret } from '../../secrets/secret-generator.js';
-import type { HeaderBag } from './webhook-scheme.js';
+import type { HeaderBag } from './webhook-scheme.interface.js';
 import {
   DEFAULT_WEBHOOK_SCHEME,
   WEBHOOK_SCHEME_NAMES,
   WEBHOOK_SCHEME_REGISTRY,
   webhookScheme,
-} from './webhook-schemes.js';
+} from './webhook-scheme.registry.js';
 
 const NOW = 1_700_000_000;
 
@@ -150,5 +150,14 @@ describe('every scheme, given hostile input', () => {
     for (const code of codes) {
       expect(['missing_signature', 'invalid_signature', 'timestamp_out_of_tolerance']).toContain(code);
     }
+  });
+});
+
+describe('handshakes', () => {
+  const challenge = Buffer.from(JSON.stringify({ type: 'url_verification', challenge: 'abc' }));
+
+  it.each(WEBHOOK_SCHEME_NAMES)("%s answers Slack's url_verification only if it is the slack scheme", (name) => {
+    const answer = webhookScheme(name)!.handshake?.(challenge, 'application/json');
+    expect(answer).toEqual(name === 'slack' ? { challenge: 'abc' } : undefined);
   });
 });

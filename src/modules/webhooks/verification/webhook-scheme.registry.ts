@@ -5,9 +5,9 @@ import { SlackScheme } from './slack.scheme.js';
 import { StandardWebhooksScheme } from './standard-webhooks.scheme.js';
 import { StripeScheme } from './stripe.scheme.js';
 import { TokenScheme } from './token.scheme.js';
-import { WEBHOOK_SCHEME_NAMES, type WebhookScheme, type WebhookSchemeName } from './webhook-scheme.js';
+import { WEBHOOK_SCHEME_NAMES, type WebhookScheme, type WebhookSchemeName } from './webhook-scheme.interface.js';
 
-export { DEFAULT_WEBHOOK_SCHEME, WEBHOOK_SCHEME_NAMES, type WebhookSchemeName } from './webhook-scheme.js';
+export { DEFAULT_WEBHOOK_SCHEME, WEBHOOK_SCHEME_NAMES, type WebhookSchemeName } from './webhook-scheme.interface.js';
 
 const SCHEMES: Record<WebhookSchemeName, WebhookScheme> = {
   'standard-webhooks': new StandardWebhooksScheme(),

@@ -1,6 +1,6 @@
 import { ValidationError } from '../../common/errors.js';
-import type { SchemeOptions, WebhookScheme } from './verification/webhook-scheme.js';
-import { webhookScheme } from './verification/webhook-schemes.js';
+import type { SchemeOptions, WebhookScheme } from './verification/webhook-scheme.interface.js';
+import { webhookScheme } from './verification/webhook-scheme.registry.js';
 
 /*
  * What the trigger API asks of a scheme, as domain errors: the schemes throw plain Errors (their
