@@ -1,7 +1,4 @@
-/**
- * Settles as `promise` does, or rejects with the signal's reason as soon as the signal aborts: for work that cannot
- * be aborted itself (a DNS lookup, an injected sleep), so that the caller need not wait for it.
- */
+/** For work that cannot be aborted itself (a DNS lookup, an injected sleep): the caller stops waiting for it. */
 export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;
   if (signal.aborted) return Promise.reject(reasonOf(signal));

@@ -1,9 +1,6 @@
 import type { StepDefinition } from './steps/step.registry.js';
 
-/**
- * The workflow definition as stored and run. `validateDefinition` is the only way in from untrusted JSON:
- * everything below assumes a definition it returned. Each step type's own fields are in `steps/<type>.step.ts`.
- */
+/** `validateDefinition` is the only way in from untrusted JSON: everything here assumes a definition it returned. */
 export type { StepDefinition, StepType } from './steps/step.registry.js';
 export type { ConditionStep } from './steps/condition.step.js';
 export type { DelayStep } from './steps/delay.step.js';
@@ -13,7 +10,6 @@ export type { TransformStep } from './steps/transform.step.js';
 
 export interface RetryPolicy {
   maxAttempts: number;
-  /** Ceiling of the first backoff, doubled at each attempt; `DEFAULT_BACKOFF_MS` when absent. */
   backoffMs?: number;
 }
 

@@ -17,10 +17,7 @@ const DEFINITION_KEYS = ['steps', 'output', 'timeoutMs'];
 const COMMON_STEP_KEYS = ['id', 'type', 'retry', 'timeoutMs'];
 const RETRY_KEYS = ['maxAttempts', 'backoffMs'];
 
-/**
- * Checks a definition received as JSON and returns a clean copy of it. Anything it cannot use is refused, unknown
- * properties included, with a `DefinitionError` naming the step and the problem.
- */
+/** A clean copy of the definition; anything it cannot use, unknown properties included, is a `DefinitionError`. */
 export function validateDefinition(raw: unknown): WorkflowDefinition {
   if (!isObject(raw)) throw new DefinitionError('definition must be an object');
   rejectUnknownKeys(raw, DEFINITION_KEYS, 'definition');

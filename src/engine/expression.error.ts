@@ -1,13 +1,8 @@
 export type ExpressionErrorCode = 'expression_invalid' | 'expression_error' | 'expression_timeout';
 
-/**
- * A JSONata expression that does not compile, fails, or runs too long. The message carries JSONata's message
- * and position, with any value taken from the evaluated data replaced by `<value>`: it is stored on runs
- * and shown to users, the input may not be theirs to see.
- */
+/** Values from the evaluated data are replaced by `<value>` in the message: users may not be allowed to see them. */
 export class ExpressionError extends Error {
   readonly position: number | undefined;
-  /** JSONata's own error code (`S0201`, `T2001`, ...), when JSONata raised the error. */
   readonly jsonataCode: string | undefined;
 
   constructor(

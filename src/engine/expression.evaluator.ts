@@ -18,19 +18,11 @@ export const MAX_EXPRESSION_TIMEOUT_MS = 60_000;
 export const DEFAULT_EXPRESSION_MAX_DEPTH = 500;
 export const DEFAULT_EXPRESSION_CACHE_SIZE = 1000;
 export const DEFAULT_EXPRESSION_THREADS = 2;
-/** Past its limit, an evaluation gets this long to stop by itself before its thread is terminated. */
 const KILL_GRACE_MS = 100;
-/**
- * How long an expression may run on the calling thread (`runsInline`) before it is stopped there and run
- * again in a thread: the longest it can hold up the event loop (lock renewal, the other runs).
- */
+/** The longest an expression may hold the event loop (lock renewals, other runs) before it moves to a thread. */
 export const INLINE_SLICE_MS = 50;
 
-/**
- * Built-ins that may run on the calling thread: each call is linear in its arguments and calls back into
- * nothing, so no single call runs long. Left out: regexes and what takes them, sorting, `$distinct`,
- * `$eval`, `$pad` (of any width), and every function that calls functions (`$map`, `$filter`, ...).
- */
+/** Built-ins linear in their arguments that call back into nothing: no single call of them runs long. */
 const INLINE_FUNCTIONS: ReadonlySet<string> = new Set([
   'sum',
   'count',
@@ -84,12 +76,7 @@ const INLINE_FUNCTIONS: ReadonlySet<string> = new Set([
   'error',
 ]);
 
-/**
- * Whether an expression can be stopped in time on the calling thread: every step of its evaluation passes
- * the deadline check, and it holds no step that is one long native call (a regex, a sort, a range, a
- * built-in outside INLINE_FUNCTIONS, which may call functions per item without a check between them).
- * Those run in threads; so does any expression that ran past INLINE_SLICE_MS once.
- */
+/** Whether every step of an expression passes the deadline check: none is one long native call (regex, sort, range). */
 export function runsInline(source: string): boolean {
   let ast: unknown;
   try {
@@ -132,36 +119,22 @@ function collectNames(nodes: unknown, into: Set<string>): void {
 }
 
 export interface ExpressionEvaluatorOptions {
-  /**
-   * Time limit of one evaluation (or of a whole template), unless the caller passes its own; counted from when a
-   * thread starts it. Every limit is capped at `MAX_EXPRESSION_TIMEOUT_MS`.
-   */
+  /** Limit of one evaluation or whole template when the caller gives none; capped at `maxTimeoutMs`. */
   timeoutMs?: number;
-  /** Cap of every time limit, the caller's included (default and most `MAX_EXPRESSION_TIMEOUT_MS`). */
   maxTimeoutMs?: number;
-  /** Limit of nested evaluations in flight: stops runaway recursion long before the time limit would. */
   maxDepth?: number;
-  /** Compiled expressions kept (per thread), least recently used dropped first. */
   cacheSize?: number;
-  /** Evaluation threads at most; evaluations wait for a free one. */
   threads?: number;
-  /**
-   * Heap limit of each thread (default V8's, as for the main thread): an expression that grows past it fails with
-   * `expression_error`. V8 grants a thread 16 MB over its limit to stop; one allocation larger than that (a huge
-   * string, say) still ends the process, so a low limit is not a safety feature.
-   */
+  /** Heap limit of each thread; V8 allows 16 MB over it, so one larger allocation still ends the process. */
   threadMemoryMb?: number;
-  /** Whether expressions that `runsInline` may run on the calling thread (default true; false: always a thread). */
   inline?: boolean;
 }
 
-/** A compiled expression, bound to the limits of the evaluator that compiled it. */
 export interface CompiledExpression {
   readonly source: string;
   evaluate(context: object, timeoutMs?: number): Promise<unknown>;
 }
 
-/** Compile checks need no limits and no cache: they run on the calling thread, synchronously. */
 let checker: ExpressionRuntime | undefined;
 
 function check(source: string, offset: number): void {
@@ -170,12 +143,10 @@ function check(source: string, offset: number): void {
   if (error) throw new ExpressionError(error.code, error.message, error);
 }
 
-/** Throws `ExpressionError('expression_invalid')` when `source` is not a JSONata expression. */
 export function validateExpression(source: string): void {
   check(source, 0);
 }
 
-/** Throws `ExpressionError('expression_invalid')` when a `{{ expr }}` of the template does not compile. */
 export function validateTemplate(template: string): void {
   for (const part of parseTemplate(template)) {
     if ('expression' in part) check(part.expression, part.offset);
@@ -183,12 +154,8 @@ export function validateTemplate(template: string): void {
 }
 
 /**
- * Evaluates JSONata with a time limit and a depth limit. An expression that `runsInline` runs on the calling
- * thread for at most INLINE_SLICE_MS, checked at every step (a message to a thread and back costs more than most
- * expressions); any other, and one that ran past its slice, in worker threads (`expression-pool.ts`), where an
- * expression past its limit is stopped, if need be by terminating its thread. Either way no expression holds the
- * calling thread for long. Expressions are compiled on the calling thread too, so that errors in them are thrown
- * at once by `compile`. Call `close()` when done.
+ * Evaluates JSONata with a time and a depth limit, on the calling thread for at most INLINE_SLICE_MS when it
+ * `runsInline` (a round trip to a thread costs more than most expressions), else in terminable worker threads.
  */
 export class ExpressionEvaluator {
   private readonly timeoutMs: number;
@@ -236,13 +203,11 @@ export class ExpressionEvaluator {
     return (await this.run({ parts, template: true, context, timeoutMs }, compiled)) as string;
   }
 
-  /** Terminates the threads; evaluations still in flight reject with a plain `Error`. */
   async close(): Promise<void> {
     this.closed = true;
     await this.pool.close();
   }
 
-  /** Inline when every expression of the job may be (`compiled`), else (or past its slice) in a thread. */
   private async run(job: EvaluationJob, compiled: Compiled[]): Promise<unknown> {
     const timeoutMs = Math.min(job.timeoutMs, this.maxTimeoutMs);
     if (this.closed) throw new Error('the expression evaluator is closed');
@@ -279,7 +244,6 @@ export class ExpressionEvaluator {
 
 class Compiled implements CompiledExpression {
   private readonly parts: JobPart[];
-  /** Evaluated on the calling thread (see `runsInline`); cleared for good once it runs past its slice there. */
   inline = false;
 
   constructor(

@@ -11,11 +11,9 @@ import {
 } from './expression.runtime.js';
 
 export interface EvaluationPoolOptions {
-  /** Threads started at most; they start when evaluations wait and none is idle. */
   maxThreads: number;
   /** How long past its limit an evaluation may run before its thread is terminated. */
   graceMs: number;
-  /** Heap of each thread (V8's old generation); V8's default when undefined. */
   maxMemoryMb: number | undefined;
   runtime: RuntimeOptions;
 }
@@ -35,15 +33,9 @@ interface PoolThread {
 
 /** jsonata's main file is a UMD bundle: an eval thread can `require` it by this path. */
 const JSONATA_PATH = createRequire(import.meta.url).resolve('jsonata');
-/** Evaluated by each thread as a CommonJS script, which has `require`. */
 const THREAD_SOURCE = `(${threadMain.toString()})(require('node:worker_threads'), require, ${expressionRuntime.toString()});`;
 
-/**
- * Worker threads that evaluate one job at a time, so that no expression holds the main thread, whose timers
- * renew the queue's locks. A job that outlives its limit (plus `graceMs`) loses its thread: terminating it is the
- * only way to stop a native call such as a catastrophic regex. Idle threads are unref'd and never keep a process
- * alive; a thread starting or evaluating does.
- */
+/** A job past its limit plus `graceMs` loses its thread: the only way to stop a native call (a catastrophic regex). */
 export class EvaluationPool {
   private readonly threads = new Set<PoolThread>();
   private readonly idle: PoolThread[] = [];
@@ -63,7 +55,6 @@ export class EvaluationPool {
     });
   }
 
-  /** Terminates every thread; evaluations in flight or waiting reject with a plain Error (not the expression's fault). */
   async close(): Promise<void> {
     this.closed = true;
     const tasks = this.waiting.splice(0);
@@ -138,7 +129,6 @@ export class EvaluationPool {
     task.resolve(reply);
   }
 
-  /** Straight to the next evaluation that waits, else idle: unref'd, so that an idle pool never holds a process. */
   private release(thread: PoolThread): void {
     const next = this.waiting.shift();
     if (next) {
@@ -160,7 +150,6 @@ export class EvaluationPool {
     this.pump();
   }
 
-  /** A thread that crashed or exited: only its own evaluation fails. */
   private lose(thread: PoolThread, error: Error): void {
     if (thread.state === 'gone') return;
     const { state, task } = thread;

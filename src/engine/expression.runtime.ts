@@ -4,25 +4,19 @@ import type * as WorkerThreads from 'node:worker_threads';
 import type { ExpressionErrorCode } from './expression.error.js';
 
 /*
- * The code that evaluates JSONata. It runs in the evaluation threads, which get neither jest's transform nor
- * this module's imports: `expressionRuntime` and `threadMain` are sent as source text (`toString()`), so each
- * must be self-contained. They may use their parameters, globals and what they declare inside, and nothing
- * else of this module at run time (type imports are erased). expression.spec.ts fails when they do not.
+ * `expressionRuntime` and `threadMain` are sent to the threads as source text (`toString()`), without jest's
+ * transform or this module's imports: each must use only its parameters, globals and what it declares inside.
  */
 
-/** One part of a template, or the whole expression of a plain evaluation. */
 export type JobPart = { text: string } | { expression: string; offset: number };
 
-/** What the main thread asks a thread to evaluate. */
 export interface EvaluationJob {
   parts: JobPart[];
-  /** A template renders to a string; otherwise the value of the one expression part is the answer. */
   template: boolean;
   context: object;
   timeoutMs: number;
 }
 
-/** An error as it crosses threads: `ExpressionError`'s fields. */
 export interface ErrorDescription {
   code: ExpressionErrorCode;
   message: string;
@@ -38,14 +32,12 @@ export interface RuntimeOptions {
 }
 
 export interface ExpressionRuntime {
-  /** The compile error of `source`, positions counted from `offset`; undefined when it compiles. */
   check(source: string, offset: number): ErrorDescription | undefined;
   evaluate(job: EvaluationJob): Promise<EvaluationReply>;
 }
 
 type Jsonata = typeof jsonata;
 
-/** Sent as text to each thread, with `expressionRuntime`; answers `{ ready: true }` once it can evaluate. */
 export function threadMain(
   threads: typeof WorkerThreads,
   load: (id: string) => unknown,
@@ -61,13 +53,8 @@ export function threadMain(
   port.postMessage({ ready: true });
 }
 
-/**
- * JSONata with a cooperative time limit and a depth limit, and results copied to plain JSON. The time limit is
- * checked between evaluation steps, which stops loops and recursion cleanly; a single long native call (a
- * regex) is not stopped here but by the main thread terminating the thread.
- */
+/** The time limit is checked between evaluation steps; one long native call (a regex) ends only with its thread. */
 export function expressionRuntime(jsonataModule: Jsonata, options: RuntimeOptions): ExpressionRuntime {
-  /** Per-evaluation limits, found by the hooks through the evaluation's root frame. */
   interface Budget {
     readonly deadline: number;
     readonly timeoutMs: number;
@@ -95,7 +82,6 @@ export function expressionRuntime(jsonataModule: Jsonata, options: RuntimeOption
   const cache = new Map<string, jsonata.Expression>();
 
   class LimitExceeded extends Error {}
-  /** Carries a described error out of nested calls; only its description crosses threads. */
   class Failure extends Error {
     constructor(readonly description: ErrorDescription) {
       super(description.message);
@@ -142,11 +128,7 @@ export function expressionRuntime(jsonataModule: Jsonata, options: RuntimeOption
     return description;
   };
 
-  /**
-   * jsonata evaluates array items and object values concurrently (Promise.all), so counting every node in flight
-   * would make a group-by over 600 keys look 600 deep: nodes inside those items are not counted, function bodies
-   * are (recursion goes through them).
-   */
+  /** jsonata evaluates items concurrently: counting them would make a group-by over 600 keys look 600 deep. */
   const concurrentNodes = (ast: unknown): WeakSet<object> => {
     const concurrent = new WeakSet<object>();
     const seen = new WeakSet<object>();
@@ -181,11 +163,7 @@ export function expressionRuntime(jsonataModule: Jsonata, options: RuntimeOption
     return concurrent;
   };
 
-  /**
-   * jsonata calls these hooks around every node it evaluates. Entry and exit decide from the node alone, so the
-   * count always balances; jsonata's `isParallelCall` flag is not used, as it is set on frames that concurrent
-   * branches share and stays set after them.
-   */
+  /** Entry and exit decide from the node alone, so the count balances (`isParallelCall` stays set too long). */
   const installLimits = (expression: jsonata.Expression): void => {
     const concurrent = concurrentNodes(expression.ast());
     const entry = (node: object, _input: unknown, frame: Frame): void => {
@@ -255,7 +233,7 @@ export function expressionRuntime(jsonataModule: Jsonata, options: RuntimeOption
     );
   };
 
-  /** Copies a result into plain JSON: jsonata returns null-prototype objects, sequences and, possibly, functions. */
+  /** jsonata returns null-prototype objects, sequences and possibly functions. */
   const toJson = (value: unknown): unknown => {
     if (value === undefined || value === null) return null;
     if (typeof value === 'string' || typeof value === 'boolean') return value;

@@ -17,10 +17,7 @@ export function backoffDelayMs(policy: RetryPolicy, failedAttempt: number, rando
   return Math.floor(random() * (policy.backoffMs ?? DEFAULT_BACKOFF_MS) * 2 ** (failedAttempt - 1));
 }
 
-/**
- * Runs `attempt` until it succeeds, fails with a failure that is not retryable, or uses up the policy's attempts.
- * Errors other than `StepFailure` are not step failures but faults, and propagate.
- */
+/** Errors other than `StepFailure` are faults, not failed attempts: they propagate. */
 export async function withRetry<T>(
   policy: RetryPolicy | undefined,
   attempt: (attempt: number) => Promise<T>,

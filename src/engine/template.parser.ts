@@ -2,10 +2,7 @@ import { ExpressionError } from './expression.error.js';
 
 export type TemplatePart = { text: string } | { expression: string; offset: number };
 
-/**
- * Splits `text {{ expr }} text` into parts. The closing `}}` is searched outside JSONata string literals and
- * object constructors, so `{{ {'a': 1} }}` and `{{ 'x}}' }}` are single expressions.
- */
+/** `}}` is searched outside string literals and object constructors: `{{ {'a': 1} }}` is one expression. */
 export function parseTemplate(template: string): TemplatePart[] {
   const parts: TemplatePart[] = [];
   let cursor = 0;

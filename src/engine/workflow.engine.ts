@@ -55,32 +55,20 @@ export interface WaitingStepResult {
   until: Date;
 }
 
-/**
- * What a previous execution of the run recorded for a step. `waiting` is a delay step that has started: the
- * caller records `until` (and `startedAt`) from the `WaitingStepResult` and runs the engine again once `until` has
- * passed.
- */
+/** What an earlier execution recorded for a step; `waiting`: a started delay, run again once `until` has passed. */
 export interface Checkpoint {
   status: 'completed' | 'skipped' | 'waiting';
   output?: unknown;
-  /** Required with `waiting`: when the wait ends. */
   until?: Date;
-  /** With `waiting`: when the delay started. Defaults to `until` minus the step's `durationMs`. */
   startedAt?: Date;
 }
 
 /** Called as the run goes; their errors (failed writes) propagate out of `run`. */
 export interface EngineHooks {
-  /** Before each attempt; `startedAt` is when the step's first attempt started. */
   onStepStarted?(step: StepDefinition, startedAt: Date, attempt: number): Promise<void>;
-  /**
-   * For completed, failed and skipped steps; never for steps taken from `completed` or `skipped` checkpoints. A
-   * delay step resumed from a `waiting` checkpoint is reported here when its wait is over.
-   */
+  /** Never for steps taken from `completed` or `skipped` checkpoints. */
   onStepFinished?(result: StepResult): Promise<void>;
-  /** When a delay step starts waiting, after `onStepStarted`; the run then returns `waiting`. */
   onStepWaiting?(result: WaitingStepResult): Promise<void>;
-  /** Asked before each step that runs, before each retry and before the output: true ends the run as cancelled. */
   shouldStop?(): Promise<boolean>;
 }
 
@@ -88,29 +76,21 @@ export type RunOutcome =
   | { status: 'completed'; output: unknown }
   | { status: 'failed'; error: { code: string; message: string; stepId: string | null } }
   | { status: 'cancelled' }
-  /** At a delay step: record the step as waiting, keep the run running, and run it again once `until` has passed. */
   | { status: 'waiting'; stepId: string; until: Date };
 
 export interface RunParams {
   input: unknown;
   run: RunInfo;
-  /** Steps done by an earlier execution, by step id: completed ones are not run again, their output is reused. */
   checkpoints?: Record<string, Checkpoint>;
-  /** When the run first started; the run's time limit counts from it. Defaults to now. */
+  /** The run's time limit counts from it. */
   startedAt?: Date;
-  /**
-   * Cancels the run from outside: an http request in flight is aborted, a retry's backoff ends early, and the run
-   * ends as `cancelled`, as when `shouldStop` says so.
-   */
   signal?: AbortSignal;
 }
 
 export interface WorkflowEngineOptions {
   now?: () => number;
-  /** Backoff between attempts. It may ignore `signal`: the engine stops waiting for it when the signal aborts. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
-  /** Limits of http steps; by default private addresses are refused, no host is exempt. */
   http?: HttpStepOptions;
 }
 
@@ -123,7 +103,6 @@ interface RunLimits {
   timeoutMs: number;
 }
 
-/** Runs workflow definitions returned by `validateDefinition`. Holds no state between runs. */
 export class WorkflowEngine {
   private readonly now: () => number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -228,10 +207,7 @@ export class WorkflowEngine {
     }
   }
 
-  /**
-   * A wait never sleeps: the first time it is reached it reports the step started and waiting and ends this
-   * execution with `waiting`; from its `waiting` checkpoint it completes once `until` has passed.
-   */
+  /** Never sleeps: the caller runs the workflow again once `until` has passed. */
   private async runWait(
     step: StepDefinition,
     durationMs: number,
@@ -313,7 +289,6 @@ export class WorkflowEngine {
       : { ...base, status: 'completed', output, next };
   }
 
-  /** Ends early when the run is cancelled; `beforeRetry` then sees the signal and gives up. */
   private async backoff(ms: number, signal: AbortSignal | undefined): Promise<void> {
     try {
       await abortable(this.sleep(ms, signal), signal);

@@ -10,7 +10,6 @@ import type { VettedTarget } from './ssrf.guard.js';
 
 export interface OutgoingRequest {
   method: HttpMethod;
-  /** Lower-case names. `host` is set from the URL. */
   headers: Record<string, string>;
   body?: Buffer;
 }
@@ -19,24 +18,17 @@ export interface HttpResponse {
   status: number;
   /** Lower-case names; repeated fields joined with ", " (`set-cookie` included). */
   headers: Record<string, string>;
-  /** Parsed JSON when the content type is JSON and the body parses, else text; null when the body is empty. */
   body: unknown;
 }
 
 export interface SendOptions {
-  /** Aborts the exchange; its reason, when an `Error`, is what the returned promise rejects with. */
   signal: AbortSignal;
   maxResponseBytes: number;
 }
 
 const JSON_MEDIA_TYPE = /^application\/(?:[a-z0-9!#$&^_.+-]*\+)?json$/;
 
-/**
- * Sends one request to the vetted address, never to what the host name would resolve to now, keeping the host
- * name for the `Host` header, TLS SNI and certificate checks. Redirects are returned, not followed. Failures are
- * `StepFailure`s: `http_error` (retryable) for the network, `http_response_too_large` when the body, decoded,
- * passes `maxResponseBytes`.
- */
+/** To the vetted address, never to what the name resolves to now; the name is kept for `Host`, SNI and TLS checks. */
 export async function sendRequest(
   target: VettedTarget,
   request: OutgoingRequest,

@@ -10,33 +10,22 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 1_048_576;
 export const HTTP_USER_AGENT = 'hookrun';
 
 export interface HttpStepOptions {
-  /**
-   * Hosts that may be private, loopback or link-local (`HTTP_STEP_ALLOWED_HOSTS`): `host` or `host:port`, the host
-   * matched exactly and case-insensitively against the URL's host, not against what it resolves to. `host:port`
-   * opens that port only, a bare `host` every port but `protectedPorts`.
-   */
+  /** `host` or `host:port` that may be private (`HTTP_STEP_ALLOWED_HOSTS`); see `SsrfGuardOptions`. */
   allowedHosts?: readonly string[];
-  /** Ports a bare allowed host does not open: hookrun's own PostgreSQL and Redis. */
   protectedPorts?: readonly number[];
-  /** Time limit of each attempt of a step without `timeoutMs`. */
   defaultTimeoutMs?: number;
-  /** Largest response body, once decoded; a larger one fails the step with `http_response_too_large`. */
   maxResponseBytes?: number;
-  /** Replaces the system resolver (tests, or a resolver with its own cache). */
   resolver?: HostResolver;
 }
 
-/** What an http step's output is. */
 export type HttpStepOutput = HttpResponse;
 
 export interface HttpStepEnvironment {
   evaluator: ExpressionEvaluator;
   context: ExpressionContext;
-  /** Aborts the request in flight: the attempt fails with `cancelled`. */
   signal?: AbortSignal;
 }
 
-/** Statuses worth another attempt: the server may answer differently later. */
 function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
@@ -44,7 +33,6 @@ function isRetryableStatus(status: number): boolean {
 /** Header values Node would refuse to send: control characters (line breaks above all) and beyond Latin-1. */
 const INVALID_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
-/** Runs http steps: one request per attempt; retries are the engine's. */
 export class HttpStepExecutor {
   private readonly guard: SsrfGuard;
   private readonly defaultTimeoutMs: number;
@@ -60,10 +48,7 @@ export class HttpStepExecutor {
     this.maxResponseBytes = positiveInteger(options.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES, 'maxResponseBytes');
   }
 
-  /**
-   * Expressions (url, headers, body) are evaluated within the evaluator's own time limit; the step's `timeoutMs`
-   * bounds the exchange that follows: lookup, connection, request and the whole response.
-   */
+  /** `timeoutMs` bounds the exchange, not the expressions, which have the evaluator's own limit. */
   async execute(step: HttpStep, env: HttpStepEnvironment): Promise<{ output: HttpStepOutput }> {
     const { evaluator, context, signal } = env;
     if (signal?.aborted) throw cancelled();

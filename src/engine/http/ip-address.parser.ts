@@ -1,6 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
 
-/** Why an address must not be connected to. */
 export type AddressRestriction =
   | 'unspecified'
   | 'loopback'
@@ -45,12 +44,7 @@ const IPV6_GLOBAL_EXCEPTIONS: readonly Range[] = [
   [[0x3f, 0xff, 0x00], 20, 'documentation'],
 ];
 
-/**
- * Why `address` must not be connected to, or null for a public unicast address. Takes the canonical forms that
- * DNS answers and WHATWG URL hosts have (dotted-decimal IPv4, IPv6 without brackets, an optional `%zone`);
- * anything else is `invalid`, so that a form this function does not understand is refused rather than let through.
- * IPv6 addresses that embed an IPv4 address (mapped, compatible, NAT64, 6to4) are judged by that address.
- */
+/** Null for a public unicast address. A form not understood is `invalid`: refused rather than let through. */
 export function addressRestriction(address: string): AddressRestriction | null {
   const v4 = parseIPv4(address);
   if (v4) return ipv4Restriction(v4);
@@ -65,7 +59,6 @@ export function parseIPv4(text: string): number[] | null {
   return text.split('.').map(Number);
 }
 
-/** The 16 bytes of an IPv6 address; a zone (`%eth0`) is dropped. */
 export function parseIPv6(text: string): number[] | null {
   const address = text.split('%', 1)[0];
   if (!isIPv6(address)) return null;
@@ -133,7 +126,6 @@ function ipv6Restriction(bytes: readonly number[]): AddressRestriction | null {
   return IPV6_GLOBAL_EXCEPTIONS.find(([range, prefix]) => inRange(bytes, range, prefix))?.[2] ?? null;
 }
 
-/** Whether the first `prefix` bits of `bytes` equal those of `range` (missing bytes of `range` are 0). */
 function inRange(bytes: readonly number[], range: readonly number[], prefix: number): boolean {
   for (let bit = 0; bit < prefix; bit += 8) {
     const bits = Math.min(8, prefix - bit);

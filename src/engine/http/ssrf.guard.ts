@@ -10,54 +10,40 @@ export interface ResolvedAddress {
   family: 4 | 6;
 }
 
-/** Resolves a host name to all its addresses. Errors with a `code` (`ENOTFOUND`, ...) show it in the step's error. */
 export type HostResolver = (hostname: string) => Promise<ResolvedAddress[]>;
 
-/** The system resolver (`/etc/hosts`, then DNS), as Node's own connections would use it. */
 export const systemResolver: HostResolver = async (hostname) => {
   const addresses = await lookup(hostname, { all: true, verbatim: true });
   return addresses.map(({ address, family }) => ({ address, family: family === 6 ? 6 : 4 }));
 };
 
 export interface SsrfGuardOptions {
-  /**
-   * Exemptions from the address check: `host` or `host:port` (`[::1]:8080` for IPv6), the host a name or IP matched
-   * exactly and case-insensitively against the URL's host once URL parsing has normalised it. `host:port` opens that
-   * port only; a bare `host` opens every port but the `protectedPorts`.
-   */
+  /** Matched against the URL's normalised host, never against what it resolves to. */
   allowedHosts?: readonly string[];
-  /** Ports that only a `host:port` entry naming them opens: those of hookrun's own PostgreSQL and Redis. */
+  /** hookrun's own PostgreSQL and Redis: only a `host:port` entry naming them opens them. */
   protectedPorts?: readonly number[];
   resolver?: HostResolver;
 }
 
-/** An allow-list entry: `port` null for a bare host. */
 export interface AllowedHost {
   hostname: string;
   port: number | null;
 }
 
 interface HostPorts {
-  /** A bare entry: every port that is not protected. */
   anyPort: boolean;
   ports: Set<number>;
 }
 
-/** A URL whose host passed the check, and the address it was checked at. */
 export interface VettedTarget {
   url: URL;
-  /** The URL's host in lower case, without brackets or a trailing dot: what the allow-list and TLS SNI see. */
   hostname: string;
-  /** The connection must go to this address and no other: resolving the name again could give another. */
+  /** The connection goes to this address: resolving the name again could give another (DNS rebinding). */
   address: string;
   family: 4 | 6;
 }
 
-/**
- * Refuses URLs that would reach the service's own network: the host is resolved once, and every address it
- * resolves to must be public (one private address among public ones is enough to refuse, since a client may try
- * any of them). Refusals are `StepFailure('ssrf_blocked')`, which retrying cannot fix.
- */
+/** Every address a host resolves to must be public: a client may try any of them. */
 export class SsrfGuard {
   private readonly allowedHosts = new Map<string, HostPorts>();
   private readonly protectedPorts: ReadonlySet<number>;
@@ -143,10 +129,7 @@ export class SsrfGuard {
   }
 }
 
-/**
- * Parses a rendered request URL and refuses what no host check could make safe: other schemes, and credentials,
- * which would end up in logs and error messages. Messages never quote the URL: its path and query may hold secrets.
- */
+/** Messages never quote the URL: its path and query may hold secrets. */
 export function parseRequestUrl(text: string): URL {
   let url: URL;
   try {
@@ -169,7 +152,6 @@ function checkUrlShape(url: URL): void {
   }
 }
 
-/** Lower case, without IPv6 brackets or the trailing dot of a fully qualified name. */
 export function normalizeHostname(hostname: string): string {
   let host = hostname.toLowerCase();
   if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
@@ -183,11 +165,7 @@ function urlPort(url: URL): number {
   return url.protocol === 'https:' ? 443 : 80;
 }
 
-/**
- * Parses an allow-list entry, `host` or `host:port` (IPv6 bracketed when it has a port: `[::1]:8080`). The host goes
- * through URL parsing too, so that `::1` matches the host of `http://[0:0::1]/` and `0x7f.1` that of `127.0.0.1`.
- * Throws a RangeError saying what is wrong with the entry.
- */
+/** The host goes through URL parsing too, so that `::1` matches `http://[0:0::1]/`. */
 export function parseAllowedHost(entry: string): AllowedHost {
   const text = entry.trim();
   const shape = `${JSON.stringify(entry)} must be a host or host:port (IPv6 as [::1] or [::1]:8080)`;

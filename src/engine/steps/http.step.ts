@@ -22,7 +22,6 @@ export const RESERVED_HTTP_HEADERS: readonly string[] = [
   'trailer',
   'expect',
 ];
-/** RFC 9110 `token`. */
 export const HTTP_HEADER_NAME_PATTERN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const REQUEST_KEYS = ['method', 'url', 'headers', 'body'];
 /** What Node refuses in a header value: control characters (line breaks above all) and beyond Latin-1. */
@@ -32,17 +31,10 @@ export interface HttpRequestDefinition {
   method: HttpMethod;
   /** A template (`{{ expr }}`); values are inserted as they are, `$encodeUrlComponent` escapes them. */
   url: string;
-  /** Header name → template. Names are case-insensitive and sent lower-cased. */
   headers?: Record<string, string>;
-  /** A JSONata expression whose value is sent as JSON (`null` included). */
   body?: string;
 }
 
-/**
- * Sends one request per attempt; output `{ status, headers, body }`. A 2xx status, or one listed in `okStatuses`,
- * completes the step; any other fails it with `http_status` (retryable for 408, 429 and 5xx). Redirects are not
- * followed: a 3xx is an answer like any other. `timeoutMs` bounds each attempt's exchange, not its expressions.
- */
 export interface HttpStep extends StepBase {
   type: 'http';
   request: HttpRequestDefinition;

@@ -2,10 +2,7 @@ import { ValidationError } from '../../common/errors.js';
 import type { SchemeOptions, WebhookScheme } from './verification/webhook-scheme.interface.js';
 import { webhookScheme } from './verification/webhook-scheme.registry.js';
 
-/*
- * What the trigger API asks of a scheme, as domain errors: the schemes throw plain Errors (their
- * messages never quote a secret), which become `400 validation_failed` with the field at fault.
- */
+/* The schemes' plain Errors (never quoting a secret) as `validation_failed` with the field at fault. */
 
 export function schemeNamed(name: string): WebhookScheme {
   const scheme = webhookScheme(name);
@@ -30,7 +27,6 @@ export function checkSecret(scheme: WebhookScheme, secret: string): void {
   }
 }
 
-/** The secret a new or rotated trigger gets: the one given (checked), or undefined when hookrun may generate one. */
 export function givenOrGeneratedSecret(scheme: WebhookScheme, given: string | undefined): string | undefined {
   if (given !== undefined) {
     checkSecret(scheme, given);

@@ -3,11 +3,6 @@ import { type BodyHmacRule, verifyBodyHmac } from './body-hmac.verifier.js';
 import { assertServerArguments } from './signature.limits.js';
 import type { PreparedKey, SignedRequest, VerifiedDelivery, WebhookSchemeName } from './webhook-scheme.interface.js';
 
-/**
- * A provider that signs nothing but the body, with the secret typed into its UI as the HMAC key, in a
- * header of its own (GitHub, Shopify). Such providers sign no timestamp, so the replay rule is
- * deduplication on their delivery id header.
- */
 export class BodyHmacProviderScheme extends ProviderSecretScheme {
   readonly usesTimestamp = false;
 

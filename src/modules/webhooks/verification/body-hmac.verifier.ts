@@ -6,22 +6,16 @@ import { decodeHex, decodeStrictBase64 } from './signature.encoding.js';
 import { HMAC_SHA256_BYTES } from './signature.limits.js';
 import type { PreparedKey, SignedRequest, VerifiedDelivery } from './webhook-scheme.interface.js';
 
-/** Where a body-only HMAC travels: `prefix` + the hex or base64 HMAC-SHA256 of the raw body. */
 export interface BodyHmacRule {
   signatureHeader: string;
-  /** The header's name as people write it, for messages. */
   signatureLabel: string;
   prefix: string;
   encoding: 'hex' | 'base64';
-  /** A header with the sender's delivery id; without one (or when it is absent) the body's hash is the id. */
   idHeader?: string;
   idLabel?: string;
 }
 
-/**
- * GitHub, Shopify and the configurable hmac-sha256 scheme: nothing but the body is signed, so there is
- * no timestamp, and deduplication on the delivery id is all the replay protection there is.
- */
+/** Only the body is signed: deduplication on the delivery id is all the replay protection there is. */
 export function verifyBodyHmac(
   request: SignedRequest,
   keys: readonly PreparedKey[],

@@ -17,10 +17,7 @@ export function contentHashId(...parts: readonly (string | Buffer)[]): string {
   return `sha256:${hash.digest('hex')}`;
 }
 
-/**
- * A top-level string field of a JSON object body, when it is a usable delivery id. Call only once the
- * signature has verified: parsing is the costliest thing here and must not be offered to strangers.
- */
+/** Only once the signature has verified: parsing is the costliest step and must not be offered to strangers. */
 export function jsonStringField(rawBody: Buffer, field: string): string | undefined {
   let parsed: unknown;
   try {

@@ -17,10 +17,7 @@ function hmacKeys(keys: readonly PreparedKey[]): Buffer[] {
   return keys.slice(0, MAX_KEYS).filter((key): key is Buffer => Buffer.isBuffer(key));
 }
 
-/**
- * Whether any candidate equals the expected MAC under any key: one MAC per key, compared in constant
- * time. A candidate of another length is not compared at all, so timingSafeEqual never throws.
- */
+/** One MAC per key, compared in constant time; a candidate of another length is skipped (timingSafeEqual throws). */
 export function anyKeyMatches(
   keys: readonly PreparedKey[],
   candidates: readonly Buffer[],

@@ -1,10 +1,7 @@
 const MIN_SHARED_SECRET_CHARS = 16;
 export const MAX_SHARED_SECRET_CHARS = 512;
 
-/**
- * A secret the user copied from a provider or chose: 16-512 characters, no control characters and no
- * surrounding whitespace (almost always a copy-paste slip). Messages never quote the secret.
- */
+/** Surrounding whitespace is almost always a copy-paste slip. Messages never quote the secret. */
 export function checkSharedSecret(scheme: string, secret: string, rules: { asciiOnly?: boolean } = {}): void {
   if (typeof secret !== 'string') {
     throw new Error(`A ${scheme} secret must be a string`);
@@ -22,7 +19,6 @@ export function checkSharedSecret(scheme: string, secret: string, rules: { ascii
   }
 }
 
-/** A user-supplied HMAC secret is used as-is: its UTF-8 bytes are the key, as every provider here does. */
 export function utf8Key(secret: string): Buffer {
   return Buffer.from(secret, 'utf8');
 }

@@ -2,10 +2,8 @@ import { AuthenticationError } from '../../../common/errors.js';
 import { isDeliveryId } from './delivery-id.rules.js';
 import type { HeaderBag } from './webhook-scheme.interface.js';
 
-/** A header is read only up to this length. */
 const MAX_HEADER_CHARS = 4096;
 
-/** The header's value with empty entries dropped; undefined when absent or empty. */
 export function headerValues(headers: HeaderBag, name: string): string | string[] | undefined {
   // Own properties only: a configured header named "constructor" or "__proto__" must not reach Object.prototype.
   const value = Object.hasOwn(headers, name) ? headers[name] : undefined;
@@ -24,7 +22,6 @@ function singleHeader(headers: HeaderBag, name: string, label: string): string |
   throw new AuthenticationError('invalid_signature', `${label} must be sent once`);
 }
 
-/** A header the scheme cannot do without: absent is missing_signature, oversized is invalid_signature. */
 export function requireHeader(headers: HeaderBag, name: string, label: string): string {
   const value = singleHeader(headers, name, label);
   if (value === undefined) {
@@ -46,7 +43,6 @@ export function requireTimestampHeader(headers: HeaderBag, name: string, label: 
   return value.length === 1 ? value[0] : '';
 }
 
-/** The sender's id from an optional header, refused (not silently replaced) when it is malformed. */
 export function deliveryIdHeader(headers: HeaderBag, name: string, label: string): string | undefined {
   const value = singleHeader(headers, name, label);
   if (value !== undefined && !isDeliveryId(value)) {

@@ -9,17 +9,8 @@ import { ProviderSecretScheme } from './provider-secret.scheme.js';
 import type { HandshakeAnswer, PreparedKey, SignedRequest, VerifiedDelivery } from './webhook-scheme.interface.js';
 
 /**
- * Slack: `X-Slack-Signature: v0=<hex HMAC-SHA256 of "v0:" + X-Slack-Request-Timestamp + ":" + raw body>`,
- * keyed with the app's signing secret (not the deprecated verification token). The raw bytes are what
- * is signed whatever the body is: JSON for the Events API, form fields for slash commands and
- * interactivity.
- *
- * Replay rule: the timestamp must be within the tolerance either way (Slack suggests 5 minutes).
- * Deduplication is on the Events API's `event_id` (read from a JSON body once the signature has
- * verified), which Slack's retries (`X-Slack-Retry-Num`) keep even though they are re-signed; other
- * requests carry no id, so theirs is `sha256:<hex>` of the signed `v0:<ts>:<body>`: a resend of the
- * same signed request within the tolerance is deduplicated, and distinct commands differ by their
- * `trigger_id` or timestamp.
+ * Slack: `v0=` HMAC of `v0:<timestamp>:<body>`. Deduplication on `event_id`, which Slack's re-signed retries keep;
+ * requests without one (commands) use the hash of what was signed.
  */
 export class SlackScheme extends ProviderSecretScheme {
   readonly name = 'slack';
@@ -56,10 +47,6 @@ export class SlackScheme extends ProviderSecretScheme {
     };
   }
 
-  /**
-   * Slack checks an Events API Request URL once, when it is saved, with a signed
-   * `{ "type": "url_verification", "challenge": "..." }` that it expects back in a 200.
-   */
   handshake(rawBody: Buffer, contentType: string | undefined): HandshakeAnswer | undefined {
     const mediaType = (contentType ?? '').split(';')[0].trim().toLowerCase();
     // Challenges are small; anything larger is an event, so not even parsed here.
