@@ -1,7 +1,8 @@
 import { ProviderSecretScheme } from './provider-secret.scheme.js';
 import { type BodyHmacRule, verifyBodyHmac } from './body-hmac.verifier.js';
 import { assertServerArguments } from './signature.limits.js';
-import type { PreparedKey, SignedRequest, VerifiedDelivery, WebhookSchemeName } from './webhook-scheme.interface.js';
+import type { PreparedKey, SignedRequest, VerifiedDelivery } from './webhook-scheme.interface.js';
+import type { WebhookSchemeName } from './webhook-scheme.registry.js';
 
 export class BodyHmacProviderScheme extends ProviderSecretScheme {
   readonly usesTimestamp = false;

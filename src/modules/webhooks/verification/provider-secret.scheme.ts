@@ -6,8 +6,8 @@ import type {
   SignedRequest,
   VerifiedDelivery,
   WebhookScheme,
-  WebhookSchemeName,
 } from './webhook-scheme.interface.js';
+import type { WebhookSchemeName } from './webhook-scheme.registry.js';
 
 /**
  * A provider's scheme (GitHub, Shopify, Stripe, Slack): no options, and the secret the user copies from

@@ -1,5 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 
+import type { WebhookSchemeName } from './webhook-scheme.registry.js';
+
 /** Node's IncomingHttpHeaders: lower-case names; a value is an array only when the caller kept duplicates apart. */
 export type HeaderBag = Record<string, string | string[] | undefined>;
 
@@ -14,19 +16,6 @@ export interface VerifiedDelivery {
   deliveryId: string;
   timestamp: number | null;
 }
-
-/** Every scheme a trigger may use; the first is the default. */
-export const WEBHOOK_SCHEME_NAMES = [
-  'standard-webhooks',
-  'github',
-  'stripe',
-  'slack',
-  'shopify',
-  'hmac-sha256',
-  'token',
-] as const;
-export type WebhookSchemeName = (typeof WEBHOOK_SCHEME_NAMES)[number];
-export const DEFAULT_WEBHOOK_SCHEME: WebhookSchemeName = 'standard-webhooks';
 
 /** HMAC key bytes, or an ed25519 public key (`whpk_`): distinct types, so a public key is never taken for a secret. */
 export type PreparedKey = Buffer | KeyObject;

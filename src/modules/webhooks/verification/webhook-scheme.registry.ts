@@ -5,9 +5,20 @@ import { SlackScheme } from './slack.scheme.js';
 import { StandardWebhooksScheme } from './standard-webhooks.scheme.js';
 import { StripeScheme } from './stripe.scheme.js';
 import { TokenScheme } from './token.scheme.js';
-import { WEBHOOK_SCHEME_NAMES, type WebhookScheme, type WebhookSchemeName } from './webhook-scheme.interface.js';
+import type { WebhookScheme } from './webhook-scheme.interface.js';
 
-export { DEFAULT_WEBHOOK_SCHEME, WEBHOOK_SCHEME_NAMES, type WebhookSchemeName } from './webhook-scheme.interface.js';
+/** A new scheme is its `<name>.scheme.ts`, its name here and its instance in SCHEMES; the first is the default. */
+export const WEBHOOK_SCHEME_NAMES = [
+  'standard-webhooks',
+  'github',
+  'stripe',
+  'slack',
+  'shopify',
+  'hmac-sha256',
+  'token',
+] as const;
+export type WebhookSchemeName = (typeof WEBHOOK_SCHEME_NAMES)[number];
+export const DEFAULT_WEBHOOK_SCHEME: WebhookSchemeName = 'standard-webhooks';
 
 const SCHEMES: Record<WebhookSchemeName, WebhookScheme> = {
   'standard-webhooks': new StandardWebhooksScheme(),
