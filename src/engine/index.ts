@@ -16,7 +16,7 @@ export {
   type ExpressionEvaluatorOptions,
 } from './expression.evaluator.js';
 export { StepFailure } from './step-failure.error.js';
-export { type ExpressionContext, type StepHandler } from './steps/step-handler.interface.js';
+export { type ExpressionContext } from './steps/step-handler.interface.js';
 export { stepHasSideEffects } from './steps/step.registry.js';
 export {
   DEFAULT_HTTP_TIMEOUT_MS,

@@ -3,7 +3,7 @@ import { DefinitionError } from '../definition.error.js';
 import { integerIn } from '../definition-fields.util.js';
 import type { StepHandler } from './step-handler.interface.js';
 
-export const MAX_DELAY_MS = 30 * 24 * 60 * 60_000;
+const MAX_DELAY_MS = 30 * 24 * 60 * 60_000;
 
 /**
  * Waits without holding a worker: the engine returns `waiting` and is run again after the wait. `retry` and

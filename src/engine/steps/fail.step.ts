@@ -4,7 +4,7 @@ import { compiles, optional, requiredString } from '../definition-fields.util.js
 import { StepFailure } from '../step-failure.error.js';
 import type { StepHandler } from './step-handler.interface.js';
 
-export const DEFAULT_FAIL_CODE = 'workflow_failed';
+const DEFAULT_FAIL_CODE = 'workflow_failed';
 
 export interface FailStep extends StepBase {
   type: 'fail';

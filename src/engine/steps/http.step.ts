@@ -4,12 +4,12 @@ import { compiles, integerIn, isObject, optional, rejectUnknownKeys } from '../d
 import { parseTemplate } from '../template.parser.js';
 import type { StepHandler } from './step-handler.interface.js';
 
-export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'] as const;
+const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
-export const MAX_HTTP_HEADERS = 50;
-export const MAX_OK_STATUSES = 50;
+const MAX_HTTP_HEADERS = 50;
+const MAX_OK_STATUSES = 50;
 /** Headers hookrun sets itself, or that would change how the message is framed on the wire. */
-export const RESERVED_HTTP_HEADERS: readonly string[] = [
+const RESERVED_HTTP_HEADERS: readonly string[] = [
   'idempotency-key',
   'host',
   'content-length',
@@ -22,7 +22,7 @@ export const RESERVED_HTTP_HEADERS: readonly string[] = [
   'trailer',
   'expect',
 ];
-export const HTTP_HEADER_NAME_PATTERN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const HTTP_HEADER_NAME_PATTERN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const REQUEST_KEYS = ['method', 'url', 'headers', 'body'];
 /** What Node refuses in a header value: control characters (line breaks above all) and beyond Latin-1. */
 const INVALID_HEADER_TEXT = /[^\t\x20-\x7e\x80-\xff]/;

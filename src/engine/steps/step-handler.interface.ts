@@ -29,7 +29,10 @@ export interface DefinitionContext {
   runTimeoutMs: number | undefined;
 }
 
-/** `execute` throws `StepFailure` for a failed attempt; any other error is the engine's fault, not the workflow's. */
+/**
+ * `execute` throws `StepFailure` for a failed attempt; any other error is the engine's fault, not the workflow's.
+ * `wait` is a state of the run, not an attempt: the engine returns `waiting` and is run again after it.
+ */
 export type StepRunner<S> =
   | { kind: 'attempts'; execute(step: S, env: StepEnvironment): Promise<StepExecution> }
   | { kind: 'wait'; durationMs(step: S): number };
