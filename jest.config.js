@@ -8,5 +8,5 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': '@swc/jest' },
   // Its functions run in worker threads as source text: coverage counters would be undefined names there.
-  coveragePathIgnorePatterns: ['/node_modules/', '/src/engine/expression-runtime\\.ts$'],
+  coveragePathIgnorePatterns: ['/node_modules/', '/src/engine/expression\\.runtime\\.ts$'],
 };

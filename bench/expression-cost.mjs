@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// CPU per JSONata evaluation of the built evaluator (dist/engine/expression.js, or --module <path> of another
+// CPU per JSONata evaluation of the built evaluator (dist/engine/expression.evaluator.js, or --module <path> of another
 // build, to compare): process CPU (every thread) over wall-clock batches, at 1 and at 25 evaluations in flight,
 // with a small context and with a ~100 KB one (structured clone cost). Not part of `npm run bench`.
 //   npm run build && node bench/expression-cost.mjs [--module path/to/expression.js] [--threads 2] [--seconds 3]
@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
   options: {
-    module: { type: 'string', default: 'dist/engine/expression.js' },
+    module: { type: 'string', default: 'dist/engine/expression.evaluator.js' },
     threads: { type: 'string' },
     seconds: { type: 'string', default: '3' },
   },

@@ -1,6 +1,6 @@
-export * from './definition.js';
-export { DefinitionError } from './definition-error.js';
-export { validateDefinition } from './validate-definition.js';
+export * from './definition.types.js';
+export { DefinitionError } from './definition.error.js';
+export { validateDefinition } from './definition.validator.js';
 export {
   DEFAULT_EXPRESSION_CACHE_SIZE,
   DEFAULT_EXPRESSION_MAX_DEPTH,
@@ -14,16 +14,17 @@ export {
   type CompiledExpression,
   type ExpressionErrorCode,
   type ExpressionEvaluatorOptions,
-} from './expression.js';
-export { StepFailure } from './step-failure.js';
-export { type ExpressionContext } from './step-executors.js';
+} from './expression.evaluator.js';
+export { StepFailure } from './step-failure.error.js';
+export { type ExpressionContext } from './steps/step-handler.interface.js';
+export { stepHasSideEffects } from './steps/step.registry.js';
 export {
   DEFAULT_HTTP_TIMEOUT_MS,
   DEFAULT_MAX_RESPONSE_BYTES,
   HTTP_USER_AGENT,
   type HttpStepOptions,
   type HttpStepOutput,
-} from './http/http-step.js';
+} from './http/http-step.executor.js';
 export {
   parseAllowedHost,
   SsrfGuard,
@@ -33,8 +34,8 @@ export {
   type ResolvedAddress,
   type SsrfGuardOptions,
   type VettedTarget,
-} from './http/ssrf-guard.js';
-export { addressRestriction, type AddressRestriction } from './http/ip-address.js';
+} from './http/ssrf.guard.js';
+export { addressRestriction, type AddressRestriction } from './http/ip-address.parser.js';
 export {
   WorkflowEngine,
   type Checkpoint,
@@ -46,4 +47,4 @@ export {
   type StepResult,
   type WaitingStepResult,
   type WorkflowEngineOptions,
-} from './run-workflow.js';
+} from './workflow.engine.js';

@@ -4,6 +4,7 @@ import { isDatabaseUnavailable } from '../../common/database-errors.util.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import {
   ExpressionEvaluator,
+  stepHasSideEffects,
   WorkflowEngine,
   type Checkpoint,
   type EngineHooks,
@@ -128,14 +129,14 @@ export class RunExecutor implements OnModuleDestroy {
     const hooks: EngineHooks = {
       onStepStarted: async (step, startedAt, stepAttempt) => {
         steps.update(step.id, { status: 'running', attempts: stepAttempt, startedAt, finishedAt: null });
-        if (hasSideEffects(step.type)) await flush();
+        if (stepHasSideEffects(step.type)) await flush();
       },
       onStepFinished: async (result) => {
         // A step aborted by the hand-back is not a result: the next worker runs it again.
         if (execution.handingBack) return;
         steps.update(result.stepId, toStepState(result));
         // The checkpoint of a side effect is written at once, so that a resumed run does not repeat it.
-        if (hasSideEffects(result.type)) await flush();
+        if (stepHasSideEffects(result.type)) await flush();
       },
       onStepWaiting: async (result) => {
         steps.update(result.stepId, { status: 'waiting', attempts: result.attempts, startedAt: result.startedAt });
@@ -233,10 +234,6 @@ function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal.addEventListener('abort', done, { once: true });
   });
-}
-
-function hasSideEffects(type: string): boolean {
-  return type === 'http' || type === 'delay';
 }
 
 type StepState = Partial<Omit<StepRow, 'stepId' | 'position' | 'type'>>;

@@ -4,8 +4,8 @@ import { ChangeFeed } from '../../common/change-feed.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import type { TriggerSecret } from '../secrets/trigger-secret.entity.js';
 import { TriggerSecretsService } from '../secrets/trigger-secrets.service.js';
-import { WEBHOOK_SCHEME_REGISTRY } from './verification/webhook-schemes.js';
-import type { PreparedKey, SchemeOptions, WebhookScheme } from './verification/webhook-scheme.js';
+import { WEBHOOK_SCHEME_REGISTRY } from './verification/webhook-scheme.registry.js';
+import type { PreparedKey, SchemeOptions, WebhookScheme } from './verification/webhook-scheme.interface.js';
 import { WebhookTriggersRepository } from './webhook-triggers.repository.js';
 
 interface VerificationKey {

@@ -1,7 +1,7 @@
 import { Column, Entity, JoinColumn, OneToOne, PrimaryColumn, type Relation } from 'typeorm';
 
 import { Workflow } from '../workflows/workflow.entity.js';
-import type { SchemeOptions } from './verification/webhook-scheme.js';
+import type { SchemeOptions } from './verification/webhook-scheme.interface.js';
 
 @Entity({ name: 'webhook_triggers' })
 export class WebhookTrigger {

@@ -27,8 +27,9 @@ import {
   invalid,
   schemeNamed,
   secretFits,
-} from './trigger-scheme-rules.js';
-import { DEFAULT_WEBHOOK_SCHEME, type WebhookScheme } from './verification/webhook-scheme.js';
+} from './trigger-scheme.rules.js';
+import type { WebhookScheme } from './verification/webhook-scheme.interface.js';
+import { DEFAULT_WEBHOOK_SCHEME } from './verification/webhook-scheme.registry.js';
 import type { WebhookTrigger } from './webhook-trigger.entity.js';
 import { WebhookDeliveriesRepository } from './deliveries/webhook-deliveries.repository.js';
 import { WebhookTriggersRepository } from './webhook-triggers.repository.js';

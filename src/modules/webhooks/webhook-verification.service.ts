@@ -4,7 +4,7 @@ import { AuthenticationError, NotFoundError } from '../../common/domain.error.js
 import { REQUEST_DATABASE_TIMEOUT_MS, withTimeout } from '../../common/timeout.util.js';
 import { isSlugShaped } from '../secrets/secret-generator.js';
 import { TriggerCache, type ResolvedTrigger } from './trigger.cache.js';
-import type { HeaderBag } from './verification/webhook-scheme.js';
+import type { HeaderBag } from './verification/webhook-scheme.interface.js';
 
 export interface VerifiedWebhook {
   trigger: ResolvedTrigger;

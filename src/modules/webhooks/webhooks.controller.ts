@@ -8,6 +8,7 @@ import { Public } from '../api-keys/public.decorator.js';
 import { AcceptedWebhookResponse } from '../runs/dto/run.dto.js';
 import { SlackChallengeResponse } from './dto/slack-challenge.dto.js';
 import { WebhookRequestContext } from './webhook-request.context.js';
+import type { HandshakeAnswer } from './verification/webhook-scheme.interface.js';
 import { rawBodyOf, WebhookSignatureGuard } from './webhook-signature.guard.js';
 import { WebhooksService } from './webhooks.service.js';
 
@@ -70,7 +71,7 @@ export class WebhooksController {
   async receive(
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
-  ): Promise<{ data: AcceptedWebhookResponse } | SlackChallengeResponse> {
+  ): Promise<{ data: AcceptedWebhookResponse } | HandshakeAnswer> {
     const context = WebhookRequestContext.for(req);
     const outcome = await this.webhooks.accept(
       context.verified!,
@@ -78,9 +79,9 @@ export class WebhooksController {
       rawBodyOf(req),
       context.requestId,
     );
-    if (outcome.kind === 'slack-challenge') {
+    if (outcome.kind === 'handshake') {
       res.status(200);
-      return { challenge: outcome.challenge };
+      return outcome.answer;
     }
     const { run } = outcome;
     context.run = { id: run.id, replayed: !run.created };

@@ -4,12 +4,12 @@ import { Injectable } from '@nestjs/common';
 
 import type { InsertedRun } from '../runs/runs.repository.js';
 import { RunsService } from '../runs/runs.service.js';
-import { slackChallengeOf } from './slack-url-verification.js';
 import { TriggerRateLimiter } from './trigger-rate.limiter.js';
 import { webhookInputJson } from './webhook-body.parser.js';
+import type { HandshakeAnswer } from './verification/webhook-scheme.interface.js';
 import type { VerifiedWebhook } from './webhook-verification.service.js';
 
-type WebhookOutcome = { kind: 'run'; run: InsertedRun } | { kind: 'slack-challenge'; challenge: string };
+type WebhookOutcome = { kind: 'run'; run: InsertedRun } | { kind: 'handshake'; answer: HandshakeAnswer };
 
 @Injectable()
 export class WebhooksService {
@@ -26,10 +26,8 @@ export class WebhooksService {
     requestId: string,
   ): Promise<WebhookOutcome> {
     this.rateLimiter.take(webhook.trigger.id);
-    if (webhook.trigger.scheme.name === 'slack') {
-      const challenge = slackChallengeOf(contentType, rawBody);
-      if (challenge !== null) return { kind: 'slack-challenge', challenge };
-    }
+    const answer = webhook.trigger.scheme.handshake?.(rawBody, contentType);
+    if (answer) return { kind: 'handshake', answer };
     const run = await this.runs.startFromWebhook({
       workflowId: webhook.trigger.workflowId,
       triggerId: webhook.trigger.id,

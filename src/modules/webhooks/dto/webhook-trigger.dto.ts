@@ -3,7 +3,8 @@ import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 
 import { webhookUrl } from '../../workflows/dto/workflow.dto.js';
-import { WEBHOOK_SCHEME_NAMES, type SchemeOptions, type WebhookSchemeName } from '../verification/webhook-scheme.js';
+import type { SchemeOptions } from '../verification/webhook-scheme.interface.js';
+import { WEBHOOK_SCHEME_NAMES, type WebhookSchemeName } from '../verification/webhook-scheme.registry.js';
 import type { WebhookTrigger } from '../webhook-trigger.entity.js';
 
 export const DEFAULT_TOLERANCE_SECONDS = 300;

@@ -1,12 +1,9 @@
 import { ProviderSecretScheme } from './provider-secret.scheme.js';
-import { assertServerArguments, verifyBodyHmac, type BodyHmacRule } from './scheme-helpers.js';
-import type { PreparedKey, SignedRequest, VerifiedDelivery, WebhookSchemeName } from './webhook-scheme.js';
+import { type BodyHmacRule, verifyBodyHmac } from './body-hmac.verifier.js';
+import { assertServerArguments } from './signature.limits.js';
+import type { PreparedKey, SignedRequest, VerifiedDelivery } from './webhook-scheme.interface.js';
+import type { WebhookSchemeName } from './webhook-scheme.registry.js';
 
-/**
- * A provider that signs nothing but the body, with the secret typed into its UI as the HMAC key, in a
- * header of its own (GitHub, Shopify). Such providers sign no timestamp, so the replay rule is
- * deduplication on their delivery id header.
- */
 export class BodyHmacProviderScheme extends ProviderSecretScheme {
   readonly usesTimestamp = false;
 

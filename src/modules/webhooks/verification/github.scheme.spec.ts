@@ -3,7 +3,7 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 
 import { GitHubScheme } from './github.scheme.js';
-import type { HeaderBag, PreparedKey } from './webhook-scheme.js';
+import type { HeaderBag, PreparedKey } from './webhook-scheme.interface.js';
 import { expectAuthError } from '../../../../test/support/expect-auth-error.js';
 
 // GitHub's published example ("Validating webhook deliveries").

@@ -3,7 +3,7 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 
 import { HmacSha256Scheme } from './hmac-sha256.scheme.js';
-import type { HeaderBag, PreparedKey, SchemeOptions } from './webhook-scheme.js';
+import type { HeaderBag, PreparedKey, SchemeOptions } from './webhook-scheme.interface.js';
 import { expectAuthError } from '../../../../test/support/expect-auth-error.js';
 
 const scheme = new HmacSha256Scheme();

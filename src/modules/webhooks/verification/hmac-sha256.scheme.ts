@@ -1,23 +1,16 @@
-import {
-  assertServerArguments,
-  checkSharedSecret,
-  headerNameOption,
-  prefixOption,
-  readOptions,
-  utf8Key,
-  verifyBodyHmac,
-} from './scheme-helpers.js';
-import type { PreparedKey, SchemeOptions, SignedRequest, VerifiedDelivery, WebhookScheme } from './webhook-scheme.js';
+import { verifyBodyHmac } from './body-hmac.verifier.js';
+import { headerNameOption, prefixOption, readOptions } from './scheme-options.parser.js';
+import { checkSharedSecret, utf8Key } from './shared-secret.rules.js';
+import { assertServerArguments } from './signature.limits.js';
+import type {
+  PreparedKey,
+  SchemeOptions,
+  SignedRequest,
+  VerifiedDelivery,
+  WebhookScheme,
+} from './webhook-scheme.interface.js';
 
-/**
- * For senders with their own HMAC convention: `signatureHeader` holds `prefix` + the HMAC-SHA256 of
- * the raw body in `encoding` (hex by default, either case; or padded standard base64), keyed with the
- * secret's UTF-8 bytes, which is how GitHub, Shopify, Slack and Stripe all use theirs.
- *
- * Nothing but the body is signed, so there is no timestamp: deduplication is the replay rule, on the
- * `idHeader` value when configured and sent, else on `sha256:<hex>` of the body (identical bodies then
- * start one run). The secret is generated (`whsec_...`, used whole) unless the user brings the sender's.
- */
+/** A configurable body HMAC: no timestamp, so deduplication (on `idHeader`, else the body's hash) is the replay rule. */
 export class HmacSha256Scheme implements WebhookScheme {
   readonly name = 'hmac-sha256';
   readonly generatesSecret = true;

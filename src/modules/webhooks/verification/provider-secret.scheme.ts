@@ -1,12 +1,13 @@
-import { checkSharedSecret, noOptions, utf8Key } from './scheme-helpers.js';
+import { noOptions } from './scheme-options.parser.js';
+import { checkSharedSecret, utf8Key } from './shared-secret.rules.js';
 import type {
   PreparedKey,
   SchemeOptions,
   SignedRequest,
   VerifiedDelivery,
   WebhookScheme,
-  WebhookSchemeName,
-} from './webhook-scheme.js';
+} from './webhook-scheme.interface.js';
+import type { WebhookSchemeName } from './webhook-scheme.registry.js';
 
 /**
  * A provider's scheme (GitHub, Shopify, Stripe, Slack): no options, and the secret the user copies from

@@ -3,7 +3,7 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 
 import { SlackScheme } from './slack.scheme.js';
-import type { HeaderBag, PreparedKey } from './webhook-scheme.js';
+import type { HeaderBag, PreparedKey } from './webhook-scheme.interface.js';
 import { expectAuthError } from '../../../../test/support/expect-auth-error.js';
 
 // Slack's documented example ("Verifying requests from Slack"): a slash command, form-encoded. The token
@@ -225,5 +225,38 @@ describe('SlackScheme', () => {
     expect(() => scheme.validateSecret('tooshort')).toThrow(Error);
     expect(scheme.validateOptions(undefined)).toEqual({});
     expect(() => scheme.validateOptions({ prefix: 'v0=' })).toThrow(Error);
+  });
+});
+
+const jsonBody = (value: unknown) => Buffer.from(JSON.stringify(value));
+
+describe('SlackScheme.handshake', () => {
+  it("gives the challenge of Slack's url_verification request", () => {
+    const request = {
+      token: 'Jhj5dZrVaK7ZwHHjRyZWjbDl',
+      challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P',
+      type: 'url_verification',
+    };
+    expect(scheme.handshake(jsonBody(request), 'application/json')).toEqual({ challenge: request.challenge });
+    expect(scheme.handshake(jsonBody(request), 'application/json; charset=utf-8')).toEqual({
+      challenge: request.challenge,
+    });
+  });
+
+  it.each([
+    ['an event', 'application/json', jsonBody({ type: 'event_callback', challenge: 'x' })],
+    ['a challenge that is not a string', 'application/json', jsonBody({ type: 'url_verification', challenge: 1 })],
+    [
+      'a challenge over 256 characters',
+      'application/json',
+      jsonBody({ type: 'url_verification', challenge: 'x'.repeat(257) }),
+    ],
+    ['a form body', 'application/x-www-form-urlencoded', Buffer.from('type=url_verification&challenge=x')],
+    ['no content type', undefined, jsonBody({ type: 'url_verification', challenge: 'x' })],
+    ['invalid JSON', 'application/json', Buffer.from('{"type": "url_verification"')],
+    ['an array', 'application/json', jsonBody([{ type: 'url_verification', challenge: 'x' }])],
+    ['a large body', 'application/json', jsonBody({ type: 'url_verification', challenge: 'x', pad: 'y'.repeat(2000) })],
+  ])('gives no answer for %s', (_label, contentType, raw) => {
+    expect(scheme.handshake(raw, contentType)).toBeUndefined();
   });
 });

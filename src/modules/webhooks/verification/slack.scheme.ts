@@ -1,31 +1,16 @@
 import { AuthenticationError } from '../../../common/domain.error.js';
-import {
-  anyKeyMatches,
-  assertServerArguments,
-  checkTimestamp,
-  contentHashId,
-  decodeHex,
-  HMAC_SHA256_BYTES,
-  hmacSha256,
-  jsonStringField,
-  requireHeader,
-  requireTimestampHeader,
-} from './scheme-helpers.js';
+import { contentHashId, jsonStringField } from './delivery-id.rules.js';
+import { anyKeyMatches, hmacSha256 } from './hmac.compare.js';
+import { requireHeader, requireTimestampHeader } from './signature-header.reader.js';
+import { decodeHex } from './signature.encoding.js';
+import { assertServerArguments, HMAC_SHA256_BYTES } from './signature.limits.js';
+import { checkTimestamp } from './timestamp.tolerance.js';
 import { ProviderSecretScheme } from './provider-secret.scheme.js';
-import type { PreparedKey, SignedRequest, VerifiedDelivery } from './webhook-scheme.js';
+import type { HandshakeAnswer, PreparedKey, SignedRequest, VerifiedDelivery } from './webhook-scheme.interface.js';
 
 /**
- * Slack: `X-Slack-Signature: v0=<hex HMAC-SHA256 of "v0:" + X-Slack-Request-Timestamp + ":" + raw body>`,
- * keyed with the app's signing secret (not the deprecated verification token). The raw bytes are what
- * is signed whatever the body is: JSON for the Events API, form fields for slash commands and
- * interactivity.
- *
- * Replay rule: the timestamp must be within the tolerance either way (Slack suggests 5 minutes).
- * Deduplication is on the Events API's `event_id` (read from a JSON body once the signature has
- * verified), which Slack's retries (`X-Slack-Retry-Num`) keep even though they are re-signed; other
- * requests carry no id, so theirs is `sha256:<hex>` of the signed `v0:<ts>:<body>`: a resend of the
- * same signed request within the tolerance is deduplicated, and distinct commands differ by their
- * `trigger_id` or timestamp.
+ * Slack: `v0=` HMAC of `v0:<timestamp>:<body>`. Deduplication on `event_id`, which Slack's re-signed retries keep;
+ * requests without one (commands) use the hash of what was signed.
  */
 export class SlackScheme extends ProviderSecretScheme {
   readonly name = 'slack';
@@ -61,6 +46,25 @@ export class SlackScheme extends ProviderSecretScheme {
       timestamp,
     };
   }
+
+  handshake(rawBody: Buffer, contentType: string | undefined): HandshakeAnswer | undefined {
+    const mediaType = (contentType ?? '').split(';')[0].trim().toLowerCase();
+    // Challenges are small; anything larger is an event, so not even parsed here.
+    if (mediaType !== 'application/json' || rawBody.length > MAX_CHALLENGE_BODY_BYTES) return undefined;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(rawBody.toString('utf8'));
+    } catch {
+      return undefined;
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+    const { type, challenge } = parsed as Record<string, unknown>;
+    return type === 'url_verification' && typeof challenge === 'string' && challenge.length <= MAX_CHALLENGE_CHARS
+      ? { challenge }
+      : undefined;
+  }
 }
 
 const VERSION_PREFIX = 'v0=';
+const MAX_CHALLENGE_BODY_BYTES = 1024;
+const MAX_CHALLENGE_CHARS = 256;

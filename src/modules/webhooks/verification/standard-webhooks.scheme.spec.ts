@@ -4,7 +4,7 @@ import { describe, expect, it } from '@jest/globals';
 import { Webhook } from 'standardwebhooks';
 
 import { signStandardWebhook, StandardWebhooksScheme } from './standard-webhooks.scheme.js';
-import type { HeaderBag, PreparedKey } from './webhook-scheme.js';
+import type { HeaderBag, PreparedKey } from './webhook-scheme.interface.js';
 import { expectAuthError } from '../../../../test/support/expect-auth-error.js';
 
 // Published Standard Webhooks / Svix test vector.

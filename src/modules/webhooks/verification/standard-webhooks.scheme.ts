@@ -1,18 +1,13 @@
 import { createPublicKey, KeyObject, verify as verifySignature } from 'node:crypto';
 
 import { AuthenticationError } from '../../../common/domain.error.js';
-import {
-  anyKeyMatches,
-  assertServerArguments,
-  checkTimestamp,
-  decodeStrictBase64,
-  headerValues,
-  hmacSha256,
-  isDeliveryId,
-  MAX_KEYS,
-  MAX_SIGNATURES,
-  noOptions,
-} from './scheme-helpers.js';
+import { isDeliveryId } from './delivery-id.rules.js';
+import { anyKeyMatches, hmacSha256 } from './hmac.compare.js';
+import { noOptions } from './scheme-options.parser.js';
+import { headerValues } from './signature-header.reader.js';
+import { decodeStrictBase64 } from './signature.encoding.js';
+import { assertServerArguments, MAX_KEYS, MAX_SIGNATURES } from './signature.limits.js';
+import { checkTimestamp } from './timestamp.tolerance.js';
 import type {
   HeaderBag,
   PreparedKey,
@@ -20,29 +15,12 @@ import type {
   SignedRequest,
   VerifiedDelivery,
   WebhookScheme,
-} from './webhook-scheme.js';
+} from './webhook-scheme.interface.js';
 
 /**
- * Standard Webhooks (https://www.standardwebhooks.com), which is also what Svix senders speak: `v1`
- * HMAC-SHA256 signatures under a `whsec_` secret, or `v1a` ed25519 signatures when the trigger holds the
- * sender's `whpk_` public key (base64 of the raw 32-byte key) instead. A trigger may hold both kinds
- * at once, which lets a sender move from one to the other through an ordinary rotation.
- *
- * Choices beyond the spec, each to keep the parsing unambiguous or the work an unauthenticated caller
- * can cause bounded:
- * - `webhook-*` headers win over their `svix-*` aliases, header by header; an empty value counts as absent.
- * - A header given several times (an array in the header bag): signature values are joined with spaces,
- *   as if sent as one list; a repeated `webhook-id` is ambiguous for deduplication, so invalid_signature;
- *   a repeated `webhook-timestamp` is not an integer, so timestamp_out_of_tolerance. Node itself joins
- *   repeated headers with ", ", which gives the same answers (a trailing "," on an entry is dropped).
- * - `webhook-id` must be 1-256 visible ASCII characters: it is stored and logged for deduplication.
- * - The signature header is capped at 4 KiB. Only its first 10 `v1` entries are considered, and its
- *   first 3 `v1a` entries: an ed25519 check hashes the whole body once per signature and key, where
- *   HMAC needs one pass per key, so 3 × 11 keys is the most a request can cost.
- * - Timestamps are 1-10 digits, nothing else; the signed content uses the header text verbatim.
- * - Signatures must be canonical, padded standard base64 of exactly 32 (`v1`) or 64 (`v1a`) bytes;
- *   anything else is skipped.
- * - A `whsk_` value is the sender's private signing key: refused with a message saying so.
+ * Standard Webhooks (also Svix): `v1` HMAC-SHA256 under `whsec_`, or `v1a` ed25519 under the sender's `whpk_`
+ * public key; a trigger may hold both, so a sender moves between them by rotation. `webhook-*` headers win over
+ * `svix-*`. Only the first 3 `v1a` entries count: ed25519 hashes the body once per signature and key.
  */
 export class StandardWebhooksScheme implements WebhookScheme {
   readonly name = 'standard-webhooks';

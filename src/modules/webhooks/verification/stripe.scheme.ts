@@ -1,30 +1,17 @@
 import { AuthenticationError } from '../../../common/domain.error.js';
-import {
-  anyKeyMatches,
-  assertServerArguments,
-  checkSharedSecret,
-  checkTimestamp,
-  contentHashId,
-  decodeHex,
-  HMAC_SHA256_BYTES,
-  hmacSha256,
-  jsonStringField,
-  MAX_SIGNATURES,
-  requireHeader,
-} from './scheme-helpers.js';
+import { contentHashId, jsonStringField } from './delivery-id.rules.js';
+import { anyKeyMatches, hmacSha256 } from './hmac.compare.js';
+import { checkSharedSecret } from './shared-secret.rules.js';
+import { requireHeader } from './signature-header.reader.js';
+import { decodeHex } from './signature.encoding.js';
+import { assertServerArguments, HMAC_SHA256_BYTES, MAX_SIGNATURES } from './signature.limits.js';
+import { checkTimestamp } from './timestamp.tolerance.js';
 import { ProviderSecretScheme } from './provider-secret.scheme.js';
-import type { PreparedKey, SignedRequest, VerifiedDelivery } from './webhook-scheme.js';
+import type { PreparedKey, SignedRequest, VerifiedDelivery } from './webhook-scheme.interface.js';
 
 /**
- * Stripe: `Stripe-Signature: t=<unix seconds>,v1=<hex>[,v1=<hex>...]`, each `v1` the HMAC-SHA256 of
- * `${t}.${raw body}` keyed with the whole endpoint secret string, `whsec_` included. Stripe sends
- * several `v1` entries while it rolls its own secret; the first 10 are considered, other schemes
- * (`v0`) and unknown entries are ignored, and exactly one `t` is required.
- *
- * Replay rule: `t` must be within the tolerance either way; Stripe's own library only refuses old
- * timestamps, but a future one is as suspect. Deduplication is on the event id (`id` of the JSON body,
- * read only once the signature has verified, so it is covered by it), which Stripe's retries keep;
- * a body without a usable one falls back to `sha256:<hex>` of the body, which retries keep too.
+ * Stripe: `t=<seconds>,v1=<hex>...`, HMAC of `${t}.${body}` under the whole `whsec_` string. `t` is refused in
+ * the future too (Stripe's library only refuses old ones). Deduplication on the signed body's event `id`.
  */
 export class StripeScheme extends ProviderSecretScheme {
   readonly name = 'stripe';

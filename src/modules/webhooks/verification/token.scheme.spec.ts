@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 
 import { TokenScheme } from './token.scheme.js';
-import type { HeaderBag, PreparedKey, SchemeOptions } from './webhook-scheme.js';
+import type { HeaderBag, PreparedKey, SchemeOptions } from './webhook-scheme.interface.js';
 import { expectAuthError } from '../../../../test/support/expect-auth-error.js';
 
 const scheme = new TokenScheme();

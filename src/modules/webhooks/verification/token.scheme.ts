@@ -1,29 +1,23 @@
 import { createHash } from 'node:crypto';
 
 import { AuthenticationError } from '../../../common/domain.error.js';
-import {
-  anyKeyMatches,
-  assertServerArguments,
-  checkSharedSecret,
-  contentHashId,
-  deliveryIdHeader,
-  headerNameOption,
-  MAX_SHARED_SECRET_CHARS,
-  prefixOption,
-  readOptions,
-  requireHeader,
-} from './scheme-helpers.js';
-import type { PreparedKey, SchemeOptions, SignedRequest, VerifiedDelivery, WebhookScheme } from './webhook-scheme.js';
+import { contentHashId } from './delivery-id.rules.js';
+import { anyKeyMatches } from './hmac.compare.js';
+import { headerNameOption, prefixOption, readOptions } from './scheme-options.parser.js';
+import { checkSharedSecret, MAX_SHARED_SECRET_CHARS } from './shared-secret.rules.js';
+import { deliveryIdHeader, requireHeader } from './signature-header.reader.js';
+import { assertServerArguments } from './signature.limits.js';
+import type {
+  PreparedKey,
+  SchemeOptions,
+  SignedRequest,
+  VerifiedDelivery,
+  WebhookScheme,
+} from './webhook-scheme.interface.js';
 
 /**
- * For senders that can only add a fixed header: `tokenHeader` holds `prefix` + the secret itself (so
- * `authorization` with prefix `Bearer ` works). Nothing is signed: whoever knows the token can send
- * anything, and the token travels with every request, so this is the weakest scheme, offered because
- * some senders allow nothing better. The key is the SHA-256 of the token, compared in constant time
- * with the SHA-256 of what was sent, so lengths never leak and the clear token is not kept in memory.
- *
- * No timestamp; deduplication on the `idHeader` value when configured and sent, else on `sha256:<hex>`
- * of the body. The secret is generated (`whsec_...`) unless the user brings one.
+ * A fixed token in a header, for senders that can do nothing better: nothing is signed. Hashes are compared, so
+ * lengths never leak and the clear token is not kept in memory.
  */
 export class TokenScheme implements WebhookScheme {
   readonly name = 'token';

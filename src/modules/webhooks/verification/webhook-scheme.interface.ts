@@ -1,0 +1,58 @@
+import type { KeyObject } from 'node:crypto';
+
+import type { WebhookSchemeName } from './webhook-scheme.registry.js';
+
+/** Node's IncomingHttpHeaders: lower-case names; a value is an array only when the caller kept duplicates apart. */
+export type HeaderBag = Record<string, string | string[] | undefined>;
+
+export interface SignedRequest {
+  headers: HeaderBag;
+  /** The bytes as received: signatures are over these, never over a re-serialised body. */
+  rawBody: Buffer;
+}
+
+export interface VerifiedDelivery {
+  /** What retries of a delivery share, for deduplication: the sender's id, else `sha256:<hex>` of what was signed. */
+  deliveryId: string;
+  timestamp: number | null;
+}
+
+/** HMAC key bytes, or an ed25519 public key (`whpk_`): distinct types, so a public key is never taken for a secret. */
+export type PreparedKey = Buffer | KeyObject;
+
+/** Per-trigger settings as `validateOptions` normalised them; only `hmac-sha256` and `token` take any. */
+export interface SchemeOptions {
+  readonly signatureHeader?: string;
+  readonly encoding?: 'hex' | 'base64';
+  readonly prefix?: string;
+  readonly tokenHeader?: string;
+  readonly idHeader?: string;
+}
+
+/** What the sender expects back, with a 200, from a request that checks the URL rather than delivers. */
+export type HandshakeAnswer = Readonly<Record<string, unknown>>;
+
+/** One way of authenticating a sender: stateless; the caller owns the secrets and caches keys and options. */
+export interface WebhookScheme {
+  readonly name: WebhookSchemeName;
+  /** False when the user must supply the provider's secret; true when hookrun makes one if none is given. */
+  readonly generatesSecret: boolean;
+  readonly usesTimestamp: boolean;
+  /** This and `validateSecret` throw a plain Error (never quoting the secret), which becomes a 400. */
+  validateOptions(raw: unknown): SchemeOptions;
+  validateSecret(secret: string): void;
+  prepareKey(secret: string): PreparedKey;
+  /**
+   * Throws AuthenticationError for the sender's faults, a plain Error for the server's. `keys`: the current key
+   * first, then those still in grace; only the first MAX_KEYS are tried.
+   */
+  verify(
+    request: SignedRequest,
+    keys: readonly PreparedKey[],
+    toleranceSeconds: number,
+    nowSeconds: number,
+    options?: SchemeOptions,
+  ): VerifiedDelivery;
+  /** Once verified: the answer to a sender checking the URL (Slack's `url_verification`), which starts no run. */
+  handshake?(rawBody: Buffer, contentType: string | undefined): HandshakeAnswer | undefined;
+}
