@@ -2,13 +2,13 @@
 import { Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 
-import { createApp, stopApp } from './bootstrap.js';
+import { createApp, stopApp } from './app.lifecycle.js';
 import { createRootLogger, flushLogs, PinoNestLogger } from './common/logger.js';
 import { ConfigError, loadConfig, withFileVariables, type AppConfig } from './config/app-config.js';
-import { EmbeddedPostgresError } from './local/embedded-postgres.js';
-import { isLocalMode, startLocalMode, type LocalMode } from './local/local-mode.js';
-import { LocalSecretsError } from './local/local-secrets.js';
-import { assertRedisKeepsEveryKey, RedisEvictionPolicyError } from './modules/health/redis-eviction-policy.js';
+import { EmbeddedPostgresError } from './local/embedded-postgres.server.js';
+import { isLocalMode, startLocalMode, type LocalMode } from './local/local-mode.launcher.js';
+import { LocalSecretsError } from './local/local-secrets.store.js';
+import { assertRedisKeepsEveryKey, RedisEvictionPolicyError } from './modules/health/redis-eviction-policy.check.js';
 
 /**
  * `node dist/main.js [api|worker|all]` (or HOOKRUN_ROLE): the API, the workers, or both (default).
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     const unchecked = await assertRedisKeepsEveryKey(config.redisUrl);
     if (unchecked) logger.warn(unchecked);
   }
-  const app = await createApp(config, { worker: config.role !== 'api' }, rootLogger).catch(async (error: unknown) => {
+  const app = await createApp(config, rootLogger).catch(async (error: unknown) => {
     await local?.stop();
     throw error;
   });

@@ -9,7 +9,7 @@ import { UnavailableError } from '../../common/errors.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { RUNS_QUEUE } from '../runs/runs.queue.js';
 import type { HealthResponse } from './health.dto.js';
-import { evictionPolicyProblem, readEvictionPolicy } from './redis-eviction-policy.js';
+import { evictionPolicyProblem, readEvictionPolicy } from './redis-eviction-policy.check.js';
 
 /** Both checks run at once, so that readiness is answered within this, as requests are (a stalled dependency). */
 const CHECK_TIMEOUT_MS = 1500;

@@ -14,10 +14,7 @@ import { WebhookDeliveryLogMiddleware } from './modules/webhooks/deliveries/webh
 const WEBHOOK_PATH = '/webhooks/';
 const API_BODY_LIMIT_BYTES = 1024 * 1024;
 
-/**
- * Everything main.ts does to an application before it listens, shared with the e2e tests so that they
- * test what runs in production: request ids, body parsing, the error envelope, validation, Swagger.
- */
+/** Everything done to the application before it starts; the e2e tests use it too, to test what runs. */
 export function configureApp(app: NestExpressApplication, config: AppConfig): void {
   app.disable('x-powered-by');
   // No ETag: answers are small, rarely fetched twice unchanged, and hashing each one costs on the ingest path.
@@ -26,9 +23,8 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   // Before the body parser, so that the delivery log sees webhooks refused for their size too.
   if (config.role !== 'worker') app.use(app.get(WebhookDeliveryLogMiddleware).use);
 
-  // Webhooks are verified over the exact bytes received, so their bodies stay raw (and compressed
-  // bodies are refused: a signature covers what was sent). Everything else is JSON, and says so: a body
-  // sent as a form (curl -d without a header) would otherwise be skipped and fail validation as empty.
+  // Webhook signatures cover the exact bytes sent, so those bodies stay raw and are never inflated. Other
+  // bodies must say they are JSON: one sent as a form (curl -d) would otherwise fail validation as empty.
   const rawWebhookBody = express.raw({ type: () => true, limit: config.webhookMaxBodyBytes, inflate: false });
   const jsonBody = express.json({ limit: API_BODY_LIMIT_BYTES, type: () => true, verify: refuseInvalidUtf8 });
   app.use((req: Request, res: Response, next: NextFunction) => {
@@ -45,7 +41,6 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   });
 
   if (config.role === 'worker') {
-    // A worker process serves only its health checks.
     app.use((req: Request, _res: Response, next: NextFunction) =>
       req.path.startsWith('/health/') ? next() : next(new NotFoundException(`Cannot ${req.method} ${req.path}`)),
     );
@@ -54,22 +49,6 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalPipes(createValidationPipe());
   if (config.role !== 'worker') setupSwagger(app, config);
-}
-
-const WEBHOOK_ROUTE = '/webhooks/workflows/:slug';
-
-/**
- * Express tries routes in the order they were added, and Swagger's nine come before the controllers'
- * (they are added here, before Nest registers its routes on init). The webhook route, by far the
- * busiest, is moved ahead of them, so that a webhook is matched against no other route. Call once the
- * application is initialised; nothing else matches a webhook's path, so no request changes route.
- */
-export function routeWebhooksFirst(app: NestExpressApplication): void {
-  const stack = (app.getHttpAdapter().getInstance() as { router: { stack: { route?: { path?: unknown } }[] } }).router
-    .stack;
-  const webhook = stack.findIndex((layer) => layer.route?.path === WEBHOOK_ROUTE);
-  const firstRoute = stack.findIndex((layer) => layer.route !== undefined);
-  if (webhook > firstRoute && firstRoute >= 0) stack.splice(firstRoute, 0, ...stack.splice(webhook, 1));
 }
 
 function setupSwagger(app: NestExpressApplication, config: AppConfig): void {

@@ -1,9 +1,8 @@
 import { join, resolve } from 'node:path';
 
 import { ConfigError } from '../config/app-config.js';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
-import { loadOrCreateLocalSecrets } from './local-secrets.js';
-import { usePostgresQueueBackend } from './postgres-queue-backend.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.server.js';
+import { loadOrCreateLocalSecrets } from './local-secrets.store.js';
 
 export const DEFAULT_EMBEDDED_POSTGRES_PORT = 54329;
 
@@ -48,12 +47,6 @@ export async function startLocalMode(env: Env, log: (line: string) => void): Pro
   }
   const port = env.EMBEDDED_POSTGRES_PORT?.trim() ? Number(env.EMBEDDED_POSTGRES_PORT) : DEFAULT_EMBEDDED_POSTGRES_PORT;
   const database: EmbeddedPostgres = await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres'), port, log });
-  try {
-    await usePostgresQueueBackend(database.databaseUrl);
-  } catch (error) {
-    await database.stop();
-    throw error;
-  }
   filled.DATABASE_URL = database.databaseUrl;
   return {
     env: filled,

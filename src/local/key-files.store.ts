@@ -8,7 +8,7 @@ import {
   generateApiKey,
   generateEncryptionKey,
   LocalSecretsError,
-} from './local-secrets.js';
+} from './local-secrets.store.js';
 
 /**
  * The keys of a `docker compose up` installation: one file per key in a folder (a named volume), which the
