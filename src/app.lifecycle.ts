@@ -10,7 +10,6 @@ import { runMigrations } from './database/data-source.js';
 import { runsWorkers } from './modules/runs/runs-worker.module.js';
 import { RunsProcessor } from './modules/runs/runs.processor.js';
 
-/** Migrates the database, then builds, configures and initialises the application; main.ts and the e2e tests share it. */
 export async function createApp(
   config: AppConfig,
   logger: LoggerService = new PinoNestLogger(createRootLogger(config.logLevel)),
@@ -27,10 +26,7 @@ export async function createApp(
   return app;
 }
 
-/**
- * Stops taking HTTP requests and jobs at once, lets those in flight finish for at most SHUTDOWN_TIMEOUT_MS
- * (runs still going then are handed back to the queue), then closes connections.
- */
+/** HTTP requests and runs in flight get SHUTDOWN_TIMEOUT_MS to finish, side by side; runs left are handed back. */
 export async function stopApp(app: NestExpressApplication, config: AppConfig): Promise<void> {
   const logger = new Logger('Shutdown');
   const server = app.getHttpServer();

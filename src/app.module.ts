@@ -23,7 +23,7 @@ export class AppModule {
         CommonModule,
         DatabaseModule.forRoot(config),
         QueueModule,
-        // First, so that its routes are the first controllers' routes express tries: webhooks are the busiest.
+        // First: its routes are the first of the controllers' that express tries, and webhooks are the busiest.
         WebhooksModule,
         ApiKeysModule,
         WorkflowsModule,

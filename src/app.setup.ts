@@ -14,17 +14,15 @@ import { WebhookDeliveryLogMiddleware } from './modules/webhooks/deliveries/webh
 const WEBHOOK_PATH = '/webhooks/';
 const API_BODY_LIMIT_BYTES = 1024 * 1024;
 
-/** Everything done to the application before it starts; the e2e tests use it too, to test what runs. */
 export function configureApp(app: NestExpressApplication, config: AppConfig): void {
   app.disable('x-powered-by');
-  // No ETag: answers are small, rarely fetched twice unchanged, and hashing each one costs on the ingest path.
+  // Hashing every answer for an ETag costs on the ingest path, and answers are rarely fetched twice unchanged.
   app.set('etag', false);
   app.use(requestIdMiddleware);
   // Before the body parser, so that the delivery log sees webhooks refused for their size too.
   if (config.role !== 'worker') app.use(app.get(WebhookDeliveryLogMiddleware).use);
 
-  // Webhook signatures cover the exact bytes sent, so those bodies stay raw and are never inflated. Other
-  // bodies must say they are JSON: one sent as a form (curl -d) would otherwise fail validation as empty.
+  // Signatures cover the bytes sent, so webhook bodies stay raw. A form body (curl -d) would pass as empty JSON.
   const rawWebhookBody = express.raw({ type: () => true, limit: config.webhookMaxBodyBytes, inflate: false });
   const jsonBody = express.json({ limit: API_BODY_LIMIT_BYTES, type: () => true, verify: refuseInvalidUtf8 });
   app.use((req: Request, res: Response, next: NextFunction) => {
@@ -62,8 +60,7 @@ function setupSwagger(app: NestExpressApplication, config: AppConfig): void {
           'carries `x-request-id`; errors are `{ error: { status, code, message, requestId } }`.',
       )
       .setVersion('1')
-      // Relative first, so that "Try it out" calls whatever address served the docs (127.0.0.1, a LAN name,
-      // a proxy) on its own origin: an absolute localhost URL fails with a CORS error from any other address.
+      // Relative first: "Try it out" then calls the origin that served the docs, not a localhost that fails CORS.
       .addServer('/', 'The address these docs were opened at')
       .addServer(config.publicBaseUrl, 'PUBLIC_BASE_URL')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key: hr_...' })

@@ -3,10 +3,7 @@ import pg from 'pg';
 
 import { DATABASE_TIMEOUTS } from '../database/timeouts.js';
 
-/**
- * Puts every BullMQ Queue and Worker of this process on BullMQ's PostgreSQL backend. The factory ignores
- * the Redis-shaped `connection` @nestjs/bullmq hands each of them (pg would read it as "connect with defaults").
- */
+// Ignores the Redis-shaped `connection` each Queue and Worker is given: pg would read it as "connect with defaults".
 export async function usePostgresQueueBackend(databaseUrl: string): Promise<void> {
   const schema = DEFAULT_SCHEMA;
   // Queue and Worker only check the backend's schema; its migrator needs a session of its own (advisory lock).

@@ -5,12 +5,10 @@ import type { ConnectionOptions } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { usePostgresQueueBackend } from './postgres-queue.backend.js';
 
-/** The queues' connection: Redis, or on the PostgreSQL backend the database (which the backend reads itself). */
 export function queueConnection(config: AppConfig): ConnectionOptions {
   return { url: config.redisUrl ?? config.databaseUrl };
 }
 
-/** BullMQ's shared configuration, on Redis or on PostgreSQL as the config says. */
 @Module({
   imports: [
     BullModule.forRootAsync({

@@ -7,12 +7,10 @@ import { RunsModule } from './runs.module.js';
 import { RunsProcessor } from './runs.processor.js';
 import { RUNS_QUEUE } from './runs.queue.js';
 
-/** Whether a process of this role runs workers. */
 export function runsWorkers(config: Pick<AppConfig, 'role'>): boolean {
   return config.role !== 'api';
 }
 
-/** The runs queue's worker, imported only by processes that run workers. */
 @Module({})
 export class RunsWorkerModule {
   static forRoot(config: AppConfig): DynamicModule {

@@ -18,7 +18,6 @@ import { WebhookRunsRepository } from './webhook-runs.repository.js';
 import { WorkflowRunStep } from './workflow-run-step.entity.js';
 import { WorkflowRun } from './workflow-run.entity.js';
 
-/** Runs and their queue; the processor is RunsWorkerModule's, in processes that run workers. */
 @Module({
   imports: [
     TypeOrmModule.forFeature([WorkflowRun, WorkflowRunStep]),
