@@ -7,7 +7,7 @@ import { configureApp } from './app.setup.js';
 import { createRootLogger, PinoNestLogger } from './common/logger.js';
 import type { AppConfig } from './config/app-config.js';
 import { runMigrations } from './database/data-source.js';
-import { runsWorkers } from './modules/runs/runs-worker.module.js';
+import { runsWorkersEnabled } from './modules/runs/runs-worker.module.js';
 import { RunsProcessor } from './modules/runs/runs.processor.js';
 
 export async function createApp(
@@ -40,7 +40,7 @@ export async function stopApp(app: NestExpressApplication, config: AppConfig): P
     logger.log('HTTP server closed');
   };
   const workers = async () => {
-    if (!runsWorkers(config)) return;
+    if (!runsWorkersEnabled(config)) return;
     await app.get(RunsProcessor).drain(config.shutdownTimeoutMs);
     logger.log('Workers stopped');
   };

@@ -6,7 +6,7 @@ import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module.js';
 import { HealthModule } from './modules/health/health.module.js';
-import { RunsWorkerModule, runsWorkers } from './modules/runs/runs-worker.module.js';
+import { RunsWorkerModule, runsWorkersEnabled } from './modules/runs/runs-worker.module.js';
 import { RunsModule } from './modules/runs/runs.module.js';
 import { SecretsModule } from './modules/secrets/secrets.module.js';
 import { WebhooksModule } from './modules/webhooks/webhooks.module.js';
@@ -29,7 +29,7 @@ export class AppModule {
         WorkflowsModule,
         SecretsModule,
         RunsModule,
-        ...(runsWorkers(config) ? [RunsWorkerModule.forRoot(config)] : []),
+        ...(runsWorkersEnabled(config) ? [RunsWorkerModule.forRoot(config)] : []),
         HealthModule,
       ],
     };

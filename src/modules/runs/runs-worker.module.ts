@@ -7,7 +7,7 @@ import { RunsModule } from './runs.module.js';
 import { RunsProcessor } from './runs.processor.js';
 import { RUNS_QUEUE } from './runs.queue.js';
 
-export function runsWorkers(config: Pick<AppConfig, 'role'>): boolean {
+export function runsWorkersEnabled(config: Pick<AppConfig, 'role'>): boolean {
   return config.role !== 'api';
 }
 
