@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 
-import { createApp } from '../dist/bootstrap.js';
+import { createApp } from '../dist/app.lifecycle.js';
 import { loadConfig } from '../dist/config/app-config.js';
 import { drivePaced } from './lib/paced.mjs';
 import { cleanDatabase, cleanRedis, ensureDatabase, lockBench } from './lib/services.mjs';
@@ -54,7 +54,7 @@ const config = loadConfig(
   },
   { role: 'all' },
 );
-const app = await createApp(config, { worker: true });
+const app = await createApp(config);
 try {
   await app.listen(0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${app.getHttpServer().address().port}`;

@@ -2,13 +2,13 @@
 import { Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 
-import { createApp, stopApp } from './bootstrap.js';
+import { createApp, stopApp } from './app.lifecycle.js';
 import { createRootLogger, flushLogs, PinoNestLogger } from './common/logger.js';
 import { ConfigError, loadConfig, withFileVariables, type AppConfig } from './config/app-config.js';
-import { EmbeddedPostgresError } from './local/embedded-postgres.js';
-import { isLocalMode, startLocalMode, type LocalMode } from './local/local-mode.js';
-import { LocalSecretsError } from './local/local-secrets.js';
-import { assertRedisKeepsEveryKey, RedisEvictionPolicyError } from './modules/health/redis-eviction-policy.js';
+import { EmbeddedPostgresError } from './local/embedded-postgres.server.js';
+import { isLocalMode, startLocalMode, type LocalMode } from './local/local-mode.launcher.js';
+import { LocalSecretsError } from './local/local-secrets.store.js';
+import { assertRedisKeepsEveryKey, RedisEvictionPolicyError } from './modules/health/redis-eviction-policy.check.js';
 
 /**
  * `node dist/main.js [api|worker|all]` (or HOOKRUN_ROLE): the API, the workers, or both (default).
@@ -38,17 +38,16 @@ async function main(): Promise<void> {
     await local?.stop();
     throw error;
   }
-  // Before anything is queued: a Redis that may evict keys would drop jobs silently (redis-eviction-policy.ts).
+  // Before anything is queued: a Redis that may evict keys would drop jobs silently.
   if (config.redisUrl) {
     const unchecked = await assertRedisKeepsEveryKey(config.redisUrl);
     if (unchecked) logger.warn(unchecked);
   }
-  const app = await createApp(config, { worker: config.role !== 'api' }, rootLogger).catch(async (error: unknown) => {
+  const app = await createApp(config, rootLogger).catch(async (error: unknown) => {
     await local?.stop();
     throw error;
   });
   await listen(app, config).catch(async (error: unknown) => {
-    // What was started is closed before the process ends; the reason shown stays why it could not listen.
     await stopApp(app, config).catch((stopError: unknown) => logger.error(`Shutdown failed: ${String(stopError)}`));
     await local?.stop();
     throw error;
@@ -85,7 +84,6 @@ async function main(): Promise<void> {
   process.on('SIGINT', shutdown);
 }
 
-/** What the user can fix about a port that cannot be opened, by listen()'s error code. */
 const LISTEN_PROBLEMS: Record<string, (config: AppConfig) => string> = {
   EADDRINUSE: ({ port, host }) => `PORT ${port} is in use on ${host}`,
   EACCES: ({ port, host }) => `PORT ${port} on ${host} needs privileges this process does not have`,
@@ -102,7 +100,6 @@ async function listen(app: NestExpressApplication, config: AppConfig): Promise<v
   }
 }
 
-/** The one-command start prints what the README's walk-through needs. */
 function announceLocalMode(local: LocalMode, config: AppConfig): void {
   const lines = [
     '',
@@ -125,7 +122,6 @@ function exit(code: number): never {
 }
 
 main().catch((error: unknown) => {
-  // Errors that explain themselves are printed as one line; anything else with its stack.
   const known = [ConfigError, EmbeddedPostgresError, LocalSecretsError, RedisEvictionPolicyError].some(
     (kind) => error instanceof kind,
   );

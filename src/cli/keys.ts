@@ -9,8 +9,8 @@
  */
 import { parseArgs } from 'node:util';
 
-import { ensureKeyFiles, readStoredKey, type KeyName } from '../local/key-files.js';
-import { LocalSecretsError } from '../local/local-secrets.js';
+import { ensureKeyFiles, readStoredKey, type KeyName } from '../local/key-files.store.js';
+import { LocalSecretsError } from '../local/local-secrets.store.js';
 
 const USAGE = 'usage: node dist/cli/keys.js <dir> [--print-api-key]';
 

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
 
-import { createApp } from '../../src/bootstrap.js';
+import { createApp } from '../../src/app.lifecycle.js';
 import { loadConfig, type AppConfig } from '../../src/config/app-config.js';
 import { TEST_API_KEY, TEST_DATABASE_URL, TEST_ENCRYPTION_KEY, TEST_REDIS_URL } from './env.js';
 import { ensureTestDatabase } from './test-database.js';
@@ -34,19 +34,23 @@ export function testQueuePrefix(): string {
 export async function startTestApp(
   options: { worker?: boolean; env?: Record<string, string>; queuePrefix?: string } = {},
 ): Promise<TestApp> {
-  const config = loadConfig({
-    DATABASE_URL: TEST_DATABASE_URL,
-    REDIS_URL: TEST_REDIS_URL,
-    SECRETS_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
-    BOOTSTRAP_API_KEY: TEST_API_KEY,
-    QUEUE_PREFIX: options.queuePrefix ?? testQueuePrefix(),
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    PUBLIC_BASE_URL: 'http://hookrun.test',
-    WORKER_CONCURRENCY: '5',
-    ...options.env,
-  });
+  const config = loadConfig(
+    {
+      DATABASE_URL: TEST_DATABASE_URL,
+      REDIS_URL: TEST_REDIS_URL,
+      SECRETS_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+      BOOTSTRAP_API_KEY: TEST_API_KEY,
+      QUEUE_PREFIX: options.queuePrefix ?? testQueuePrefix(),
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      PUBLIC_BASE_URL: 'http://hookrun.test',
+      WORKER_CONCURRENCY: '5',
+      ...options.env,
+    },
+    // Without workers, the process is what `node dist/main.js api` runs.
+    { role: options.worker === false ? 'api' : undefined },
+  );
   await ensureTestDatabase();
-  const app = await createApp(config, { worker: options.worker ?? true });
+  const app = await createApp(config);
   await app.init();
   const db = app.get<DataSource>(getDataSourceToken());
   return {

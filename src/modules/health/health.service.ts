@@ -9,14 +9,13 @@ import { UnavailableError } from '../../common/domain.error.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { RUNS_QUEUE } from '../runs/runs.queue.js';
 import type { HealthResponse } from './health.dto.js';
-import { evictionPolicyProblem, readEvictionPolicy } from './redis-eviction-policy.js';
+import { evictionPolicyProblem, readEvictionPolicy } from './redis-eviction-policy.check.js';
 
-/** Both checks run at once, so that readiness is answered within this, as requests are (a stalled dependency). */
+// The checks run at once, so that a stalled dependency delays readiness by this at most.
 const CHECK_TIMEOUT_MS = 1500;
 
 @Injectable()
 export class HealthService implements OnModuleDestroy {
-  /** A connection of its own for INFO, on the queue's Redis; null when the queue is on PostgreSQL. */
   private readonly redis: Redis | null;
 
   constructor(
@@ -39,14 +38,12 @@ export class HealthService implements OnModuleDestroy {
         await this.dataSource.query('SELECT 1');
       }),
       check(async () => {
-        // A read through the queue's own backend, whichever it is (Redis or PostgreSQL).
         await this.queue.getJobCounts('waiting');
       }),
       this.evictionPolicyProblem(),
     ]);
     const down = Object.entries({ database, queue }).filter(([, ok]) => !ok);
     const problems = down.length > 0 ? [`${down.map(([name]) => name).join(' and ')} unreachable`] : [];
-    // Set to anything but noeviction while running, Redis may now delete queued jobs: the queue is not ok.
     if (evictionPolicy) problems.push(evictionPolicy);
     if (problems.length > 0) throw new UnavailableError(`Not ready: ${problems.join('; ')}`, 5);
     return { status: 'ok', checks: { database: 'ok', queue: 'ok' } };
@@ -56,7 +53,6 @@ export class HealthService implements OnModuleDestroy {
     this.redis?.disconnect();
   }
 
-  /** Null when the policy is noeviction, or cannot be read now (the queue check then says Redis is unreachable). */
   private async evictionPolicyProblem(): Promise<string | null> {
     const redis = this.redis;
     if (!redis) return null;

@@ -6,19 +6,13 @@ import { isDatabaseUnavailable } from '../../common/database-errors.util.js';
 import { RunExecutor } from './run-executor.js';
 import type { RunJobData } from './runs.queue.js';
 
-/** Between tries of a run whose database is unreachable: doubling from the first, at most the last. */
 const UNAVAILABLE_BACKOFF_MS = { first: 250, max: 10_000 };
-/** After the drain's grace: how long handed-back runs get to put their jobs back before the worker lets go. */
 const HAND_BACK_TIMEOUT_MS = 3000;
 
-/**
- * The worker side of the runs queue: a job is only a wake-up call for the run it names. RunsModule
- * applies `@Processor` with the worker options from config.
- */
+/** The runs queue's worker (RunsWorkerModule declares it with its options): a job only wakes the run it names. */
 @Injectable()
 export class RunsProcessor extends WorkerHost {
   private readonly logger = new Logger(RunsProcessor.name);
-  /** Consecutive tries that found the database unreachable, by run: the next wait grows with them. */
   private readonly unavailableTries = new Map<string, number>();
 
   constructor(private readonly executor: RunExecutor) {
@@ -43,22 +37,17 @@ export class RunsProcessor extends WorkerHost {
       case 'done':
         return;
       case 'waiting':
-        // A delay step: the job sleeps in the queue, not in this worker, and wakes the run at `until`.
+        // A delay step sleeps in the queue, not in this worker.
         await job.moveToDelayed(result.until.getTime(), token);
         throw new DelayedError();
       case 'handed-back':
-        // Due at once: another worker takes it while this one stops.
         await job.moveToDelayed(Date.now(), token);
         throw new DelayedError();
     }
   }
 
-  /**
-   * An infrastructure fault is not the run's: the job waits and tries again, for as long as the outage
-   * lasts, without using up its attempts, so that no accepted run ends failed because PostgreSQL was
-   * away. If the queue cannot take the job back either, the job fails this attempt; once its attempts
-   * are gone the queue drops it and the reconciler enqueues the run again (it is still unfinished).
-   */
+  // An outage is not the run's fault: the job waits without using up its attempts. If the queue cannot take it
+  // back either, the attempt fails; the reconciler enqueues the run again once the queue drops the job.
   private async retryLater(job: Job<RunJobData>, token: string | undefined, error: unknown): Promise<never> {
     const { runId } = job.data;
     const tries = (this.unavailableTries.get(runId) ?? 0) + 1;
@@ -77,18 +66,14 @@ export class RunsProcessor extends WorkerHost {
     throw new DelayedError();
   }
 
-  /**
-   * Stops taking jobs and lets running ones finish for at most `timeoutMs`; after that the runs still
-   * in progress are handed back (their steps in flight aborted, their jobs put back in the queue), so
-   * that another worker goes on with them from their checkpoints.
-   */
+  /** Runs still going after `timeoutMs` are handed back: another worker goes on from their checkpoints. */
   async drain(timeoutMs: number): Promise<void> {
     const closed = this.worker.close();
     if (await finishesWithin(closed, timeoutMs)) return;
     const handedBack = this.executor.handBackAll();
     this.logger.warn(`Runs still active after ${timeoutMs} ms: handing ${handedBack} back to the queue`);
     if (await finishesWithin(closed, HAND_BACK_TIMEOUT_MS)) return;
-    // The queue did not take them back in time: their locks expire and another worker picks them up.
+    // Not taken back in time: their locks expire and another worker picks them up.
     await this.worker.close(true);
   }
 }

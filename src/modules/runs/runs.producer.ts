@@ -5,17 +5,11 @@ import type { Queue } from 'bullmq';
 import { TimeoutError } from '../../common/timeout.util.js';
 import { RUN_JOB_OPTIONS, RUNS_QUEUE, type RunJobData } from './runs.queue.js';
 
-/** How long an answer (to a sender, an API client, the reconciler) may wait for the queue. */
 export const QUEUE_CALL_TIMEOUT_MS = 500;
-/** While the queue stalls, one call at most this often finds out whether it answers again. */
 const STALLED_PROBE_INTERVAL_MS = 1000;
 
-/**
- * The runs queue as the rest of hookrun uses it. Every call is bounded: a stalled queue (Redis paused,
- * a lost route) delays nothing by more than QUEUE_CALL_TIMEOUT_MS, and once a call has timed out the
- * queue counts as stalled, so that further calls give up at once (one probe a second excepted) rather
- * than pile up behind it. A run's row is the promise, and the reconciler enqueues runs without a job.
- */
+// Every call is bounded; after a timeout the queue counts as stalled and calls give up at once (but one probe a
+// second) rather than pile up behind it. A run's row is the promise; the reconciler enqueues runs without a job.
 @Injectable()
 export class RunsProducer {
   private readonly logger = new Logger(RunsProducer.name);
@@ -25,7 +19,7 @@ export class RunsProducer {
 
   constructor(@InjectQueue(RUNS_QUEUE) private readonly queue: Queue<RunJobData>) {}
 
-  /** Wakes a worker for a run that is already stored; false when that has to wait for the reconciler. */
+  /** False when the run has to wait for the reconciler. */
   async enqueue(runId: string, delayMs = 0): Promise<boolean> {
     try {
       await this.call(() => this.queue.add('run', { runId }, { ...RUN_JOB_OPTIONS, jobId: runId, delay: delayMs }));
@@ -38,7 +32,6 @@ export class RunsProducer {
     }
   }
 
-  /** Takes a waiting job out of the queue, when a run is cancelled before it started. */
   async discard(runId: string): Promise<void> {
     try {
       await this.call(() => this.queue.remove(runId));
@@ -47,7 +40,7 @@ export class RunsProducer {
     }
   }
 
-  /** The job's state (`unknown` when there is none), or null when the queue did not answer. */
+  /** Null when the queue did not answer. */
   async stateOf(runId: string): Promise<string | null> {
     try {
       return await this.call(() => this.queue.getJobState(runId));
@@ -56,7 +49,6 @@ export class RunsProducer {
     }
   }
 
-  /** Whether the queue answers now. */
   async answers(): Promise<boolean> {
     try {
       await this.call(() => this.queue.getJobCounts('waiting'));
@@ -85,7 +77,6 @@ export class RunsProducer {
       pending.then(
         (value) => {
           clearTimeout(timer);
-          // Whenever it comes, an answer says the queue is back.
           this.answered();
           resolve(value);
         },

@@ -6,11 +6,7 @@ import { RunClaimsRepository } from './run-claims.repository.js';
 
 const BATCH = 200;
 
-/**
- * PostgreSQL is the source of truth; the queue only wakes workers. Every few seconds this finds
- * unfinished runs whose job is gone (the queue's server restarted empty, an enqueue failed after the
- * insert, a job failed for good) and enqueues them again, so that every accepted run finishes.
- */
+/** Enqueues again unfinished runs whose job is gone (Redis restarted empty, an enqueue failed, a job failed). */
 @Injectable()
 export class RunsReconciler implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(RunsReconciler.name);
@@ -33,7 +29,6 @@ export class RunsReconciler implements OnApplicationBootstrap, OnModuleDestroy {
     await this.running?.catch(() => undefined);
   }
 
-  /** One pass; returns how many runs were enqueued again. */
   async reconcileOnce(): Promise<number> {
     // Runs taken for a check are not looked at again for a while: take none while the queue is away.
     if (!(await this.producer.answers())) return 0;

@@ -1,7 +1,8 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { ApiKeysModule } from '../api-keys/api-keys.module.js';
+import { RunsModule } from '../runs/runs.module.js';
 import { SecretsModule } from '../secrets/secrets.module.js';
 import { WorkflowsModule } from '../workflows/workflows.module.js';
 import { WebhookDeliveriesController } from './deliveries/webhook-deliveries.controller.js';
@@ -21,27 +22,22 @@ import { WebhookVerificationService } from './webhook-verification.service.js';
 import { WebhooksController } from './webhooks.controller.js';
 import { WebhooksService } from './webhooks.service.js';
 
-@Module({})
-export class WebhooksModule {
-  static forRoot(runs: DynamicModule): DynamicModule {
-    return {
-      module: WebhooksModule,
-      imports: [TypeOrmModule.forFeature([WebhookTrigger]), ApiKeysModule, WorkflowsModule, SecretsModule, runs],
-      controllers: [WebhooksController, WebhookTriggersController, WebhookDeliveriesController],
-      providers: [
-        WebhookTriggersRepository,
-        WebhookTriggersService,
-        TriggerCache,
-        TriggerRateLimiter,
-        WebhookVerificationService,
-        WebhookSignatureGuard,
-        WebhooksService,
-        WebhookDeliveriesRepository,
-        WebhookDeliveriesRecorder,
-        WebhookDeliveriesPruner,
-        WebhookDeliveriesService,
-        WebhookDeliveryLogMiddleware,
-      ],
-    };
-  }
-}
+@Module({
+  imports: [TypeOrmModule.forFeature([WebhookTrigger]), ApiKeysModule, WorkflowsModule, SecretsModule, RunsModule],
+  controllers: [WebhooksController, WebhookTriggersController, WebhookDeliveriesController],
+  providers: [
+    WebhookTriggersRepository,
+    WebhookTriggersService,
+    TriggerCache,
+    TriggerRateLimiter,
+    WebhookVerificationService,
+    WebhookSignatureGuard,
+    WebhooksService,
+    WebhookDeliveriesRepository,
+    WebhookDeliveriesRecorder,
+    WebhookDeliveriesPruner,
+    WebhookDeliveriesService,
+    WebhookDeliveryLogMiddleware,
+  ],
+})
+export class WebhooksModule {}

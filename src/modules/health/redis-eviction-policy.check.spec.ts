@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { evictionPolicyProblem, parseEvictionPolicy } from './redis-eviction-policy.js';
+import { evictionPolicyProblem, parseEvictionPolicy } from './redis-eviction-policy.check.js';
 
 /** The shape of `INFO memory` as Redis 7 answers it (CRLF line ends, a section header, key:value lines). */
 const info = (policy: string): string =>

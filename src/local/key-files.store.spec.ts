@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { ConfigError, loadConfig } from '../config/app-config.js';
-import { ensureKeyFiles, readStoredKey } from './key-files.js';
-import { LocalSecretsError } from './local-secrets.js';
+import { ensureKeyFiles, readStoredKey } from './key-files.store.js';
+import { LocalSecretsError } from './local-secrets.store.js';
 
 const mode = (path: string): number => statSync(path).mode & 0o777;
 

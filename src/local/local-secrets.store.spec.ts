@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import { loadConfig } from '../config/app-config.js';
 import { parseKeyring } from '../modules/secrets/secret-cipher.js';
-import { loadOrCreateLocalSecrets, LocalSecretsError } from './local-secrets.js';
+import { loadOrCreateLocalSecrets, LocalSecretsError } from './local-secrets.store.js';
 
 const mode = (path: string): number => statSync(path).mode & 0o777;
 

@@ -2,39 +2,31 @@ import { Logger, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 
-import { AppModule, type AppModuleOptions } from './app.module.js';
+import { AppModule } from './app.module.js';
+import { configureApp } from './app.setup.js';
 import { createRootLogger, PinoNestLogger } from './common/logger.js';
 import type { AppConfig } from './config/app-config.js';
-import { configureApp, routeWebhooksFirst } from './configure-app.js';
 import { runMigrations } from './database/data-source.js';
-import { RunsWorkers } from './modules/runs/runs-workers.js';
+import { runsWorkersEnabled } from './modules/runs/runs-worker.module.js';
+import { RunsProcessor } from './modules/runs/runs.processor.js';
 
-/** Migrates the database, then builds, configures and initialises the application; main.ts and the e2e tests share it. */
 export async function createApp(
   config: AppConfig,
-  options: AppModuleOptions = { worker: true },
   logger: LoggerService = new PinoNestLogger(createRootLogger(config.logLevel)),
 ): Promise<NestExpressApplication> {
   await runMigrations(config.databaseUrl);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, options), {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bodyParser: false,
     // Errors reach the caller (which stops what it started) instead of ending the process on the spot.
     abortOnError: false,
     logger,
   });
   configureApp(app, config);
-  // Initialised here rather than by listen(), so that the webhook route can be put first once it exists.
   await app.init();
-  routeWebhooksFirst(app);
   return app;
 }
 
-/**
- * Graceful shutdown: stop taking HTTP requests and answer those in flight, and at the same time stop
- * taking jobs and let running ones finish, both for at most SHUTDOWN_TIMEOUT_MS; runs still going then
- * are handed back to the queue. Then close connections. The caller stops anything it started before
- * (an embedded database) after this returns.
- */
+/** HTTP requests and runs in flight get SHUTDOWN_TIMEOUT_MS to finish, side by side; runs left are handed back. */
 export async function stopApp(app: NestExpressApplication, config: AppConfig): Promise<void> {
   const logger = new Logger('Shutdown');
   const server = app.getHttpServer();
@@ -48,9 +40,8 @@ export async function stopApp(app: NestExpressApplication, config: AppConfig): P
     logger.log('HTTP server closed');
   };
   const workers = async () => {
-    const runsWorkers = app.get(RunsWorkers, { strict: false });
-    if (!runsWorkers.running) return;
-    await runsWorkers.drain(config.shutdownTimeoutMs);
+    if (!runsWorkersEnabled(config)) return;
+    await app.get(RunsProcessor).drain(config.shutdownTimeoutMs);
     logger.log('Workers stopped');
   };
   await Promise.all([http(), workers()]);

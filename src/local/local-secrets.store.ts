@@ -2,15 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
-/**
- * Secrets for running without any configuration: the encryption key and the first API key are made
- * once and kept in `<dir>/secrets.json`, because a new encryption key at every start would make the
- * stored trigger secrets unreadable, and a new API key would lock the user out.
- */
+/** Made once and kept: a new encryption key would make stored secrets unreadable, a new API key lock the user out. */
 export interface LocalSecrets {
   secretsEncryptionKey: string;
   bootstrapApiKey: string;
-  /** True when this call generated the file (the caller then shows the API key once). */
   created: boolean;
 }
 
@@ -37,22 +32,15 @@ export function loadOrCreateLocalSecrets(dir: string): LocalSecrets {
     bootstrapApiKey: generateApiKey(),
   };
   if (createFileOnce(file, `${JSON.stringify(generated, null, 2)}\n`)) return { ...generated, created: true };
-  // Another process created it first: both use its secrets.
   const winner = readSecrets(file);
   if (!winner) throw new LocalSecretsError(`${file} was removed while it was being created`);
   return { ...winner, created: false };
 }
 
-/** 32 random bytes as 43 base64url characters: the shape SECRETS_ENCRYPTION_KEY takes. */
 export const generateEncryptionKey = (): string => randomBytes(32).toString('base64url');
-/** `hr_` and 32 random bytes as 43 base64url characters. */
 export const generateApiKey = (): string => `hr_${randomBytes(32).toString('base64url')}`;
 
-/**
- * Writes `content` (mode 0600) to `file` unless the file exists; true when this call created it. Written aside,
- * then linked into place: link fails if the file exists, so when two processes start at once exactly one
- * content wins, and no reader ever sees a half-written file.
- */
+/** True when this call created `file`. Linked into place: of two processes exactly one wins, none reads half a file. */
 export function createFileOnce(file: string, content: string): boolean {
   const temporary = `${file}.${process.pid}.tmp`;
   rmSync(temporary, { force: true });

@@ -8,14 +8,9 @@ import {
   generateApiKey,
   generateEncryptionKey,
   LocalSecretsError,
-} from './local-secrets.js';
+} from './local-secrets.store.js';
 
-/**
- * The keys of a `docker compose up` installation: one file per key in a folder (a named volume), which the
- * api and worker containers read through SECRETS_ENCRYPTION_KEY_FILE and BOOTSTRAP_API_KEY_FILE (Docker's
- * `_FILE` convention). Each is made once, as the local secrets are (local-secrets.ts), and never replaced:
- * a new encryption key would make the stored trigger secrets unreadable.
- */
+/** A `docker compose up` installation's keys, read through the `_FILE` variables; made once, never replaced. */
 export const KEY_FILE_NAMES = {
   secretsEncryptionKey: 'secrets-encryption-key',
   bootstrapApiKey: 'bootstrap-api-key',
@@ -26,15 +21,10 @@ export type KeyName = keyof typeof KEY_FILE_NAMES;
 export interface KeyFile {
   path: string;
   value: string;
-  /** Made by this call (the caller then shows the API key, once). */
   created: boolean;
 }
 
-/**
- * The id of the encryption key made here. Not `k1`, the id of a key given without one: an installation that
- * started with docker-compose.yml's former fixed key (a `k1`) can then list both while it re-encrypts its
- * secrets under the new one (docs/docker-compose.md).
- */
+// Not `k1`: an installation on docker-compose.yml's former fixed key (a `k1`) can list both while it re-encrypts.
 const GENERATED_KEY_ID = 'gen1';
 
 const MAKE: Record<KeyName, () => string> = {
@@ -42,7 +32,6 @@ const MAKE: Record<KeyName, () => string> = {
   bootstrapApiKey: generateApiKey,
 };
 
-/** Why a stored value is not a key hookrun accepts under that name; null when it is one. */
 const CHECK: Record<KeyName, (value: string) => string | null> = {
   secretsEncryptionKey: (value) => {
     try {
@@ -56,7 +45,6 @@ const CHECK: Record<KeyName, (value: string) => string | null> = {
     /^hr_[A-Za-z0-9_-]{16,}$/.test(value) ? null : 'an API key is "hr_" and at least 16 base64url characters',
 };
 
-/** The key files for `names`, each read from `dir`, or made there when missing. */
 export function ensureKeyFiles(dir: string, names: readonly KeyName[]): Partial<Record<KeyName, KeyFile>> {
   const directory = resolve(dir);
   ensurePrivateDirectory(directory);
@@ -69,7 +57,6 @@ export function ensureKeyFiles(dir: string, names: readonly KeyName[]): Partial<
   );
 }
 
-/** The key stored in `dir` under `name`; null when there is none. */
 export function readStoredKey(dir: string, name: KeyName): string | null {
   const path = join(resolve(dir), KEY_FILE_NAMES[name]);
   try {

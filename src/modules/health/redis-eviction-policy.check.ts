@@ -1,12 +1,7 @@
 import { Redis } from 'ioredis';
 
-/**
- * Under any maxmemory-policy but `noeviction`, a full Redis deletes keys to make room, queued jobs and
- * their locks among them; hookrun then loses wake-ups and claims without an error anywhere. So every
- * process whose queue is on Redis checks the policy at start (and refuses any other), and /health/ready
- * reports it if it changes later. It is read from `INFO memory`, which managed Redis services allow
- * where they often refuse `CONFIG GET`.
- */
+// Under any other policy a full Redis deletes queued jobs and locks without an error anywhere. It is read from
+// `INFO memory`, which managed Redis services allow where they often refuse `CONFIG GET`.
 export const REQUIRED_EVICTION_POLICY = 'noeviction';
 
 const START_CHECK_TIMEOUT_MS = 10_000;
@@ -18,7 +13,6 @@ export class RedisEvictionPolicyError extends Error {
   }
 }
 
-/** `maxmemory_policy` from the text of `INFO memory`; null when the server does not say. */
 export function parseEvictionPolicy(info: string): string | null {
   return /^maxmemory_policy:(\S+)/m.exec(info)?.[1] ?? null;
 }
@@ -27,7 +21,6 @@ export async function readEvictionPolicy(redis: Redis): Promise<string | null> {
   return parseEvictionPolicy(await redis.info('memory'));
 }
 
-/** Why the policy is not safe for the queue, in one line; null when it is `noeviction`. */
 export function evictionPolicyProblem(policy: string | null): string | null {
   if (policy === REQUIRED_EVICTION_POLICY) return null;
   const why = `(hookrun's queue needs it: under any other policy a full Redis deletes queued jobs to make room)`;
@@ -36,12 +29,8 @@ export function evictionPolicyProblem(policy: string | null): string | null {
     : `Redis's maxmemory-policy is ${policy}; set it to ${REQUIRED_EVICTION_POLICY} ${why}`;
 }
 
-/**
- * At start, before anything else uses Redis: throws when the queue's Redis has a policy that may evict
- * keys. A Redis that does not answer within the time limit does not stop the start: deliveries are
- * still accepted and stored without it (the runs are enqueued once it is back), and /health/ready says
- * that it is unreachable, then checks its policy once it answers. Gives the problem in that case.
- */
+// A Redis that does not answer in time does not stop the start (runs are stored and enqueued once it is back, and
+// /health/ready checks it then): the problem is returned instead of thrown.
 export async function assertRedisKeepsEveryKey(
   redisUrl: string,
   timeoutMs: number = START_CHECK_TIMEOUT_MS,
@@ -49,7 +38,7 @@ export async function assertRedisKeepsEveryKey(
   const redis = new Redis(redisUrl, {
     lazyConnect: true,
     connectionName: 'hookrun-start-check',
-    // Retried until the deadline below, so that a Redis that is still starting gets its chance.
+    // Retried until the deadline below: a Redis that is still starting gets its chance.
     maxRetriesPerRequest: null,
     retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
   });

@@ -1,0 +1,34 @@
+import { Processor } from '@nestjs/bullmq';
+import { type DynamicModule, Module } from '@nestjs/common';
+
+import type { AppConfig } from '../../config/app-config.js';
+import { queueConnection } from '../../queue/queue.module.js';
+import { RunsModule } from './runs.module.js';
+import { RunsProcessor } from './runs.processor.js';
+import { RUNS_QUEUE } from './runs.queue.js';
+
+export function runsWorkersEnabled(config: Pick<AppConfig, 'role'>): boolean {
+  return config.role !== 'api';
+}
+
+@Module({})
+export class RunsWorkerModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    // Declared here because its worker options come from config. The connection is named so that the worker
+    // does not take the producer's, whose offline queue is off.
+    @Processor(RUNS_QUEUE, {
+      connection: queueConnection(config),
+      concurrency: config.workerConcurrency,
+      lockDuration: config.workerLockMs,
+      stalledInterval: config.workerLockMs,
+      maxStalledCount: 2,
+    })
+    class ConfiguredRunsProcessor extends RunsProcessor {}
+
+    return {
+      module: RunsWorkerModule,
+      imports: [RunsModule],
+      providers: [{ provide: RunsProcessor, useClass: ConfiguredRunsProcessor }],
+    };
+  }
+}
