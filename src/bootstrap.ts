@@ -3,10 +3,10 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 
 import { AppModule, type AppModuleOptions } from './app.module.js';
-import { createRootLogger, PinoNestLogger } from './common/logger.js';
-import type { AppConfig } from './config/app-config.js';
+import { createRootLogger, PinoNestLogger } from './common/pino-nest.logger.js';
+import type { AppConfig } from './config/app.config.js';
 import { configureApp, routeWebhooksFirst } from './configure-app.js';
-import { runMigrations } from './database/data-source.js';
+import { runMigrations } from './database/data-source.config.js';
 import { RunsWorkers } from './modules/runs/runs-workers.js';
 
 /** Migrates the database, then builds, configures and initialises the application; main.ts and the e2e tests share it. */

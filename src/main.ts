@@ -3,8 +3,8 @@ import { Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 
 import { createApp, stopApp } from './bootstrap.js';
-import { createRootLogger, flushLogs, PinoNestLogger } from './common/logger.js';
-import { ConfigError, loadConfig, withFileVariables, type AppConfig } from './config/app-config.js';
+import { createRootLogger, flushLogs, PinoNestLogger } from './common/pino-nest.logger.js';
+import { ConfigError, loadConfig, withFileVariables, type AppConfig } from './config/app.config.js';
 import { EmbeddedPostgresError } from './local/embedded-postgres.js';
 import { isLocalMode, startLocalMode, type LocalMode } from './local/local-mode.js';
 import { LocalSecretsError } from './local/local-secrets.js';

@@ -10,9 +10,9 @@ import {
 import { TypeOrmModule } from '@nestjs/typeorm';
 import pg from 'pg';
 
-import type { AppConfig } from '../config/app-config.js';
-import { dataSourceOptions } from './data-source.js';
-import { DATABASE_TIMEOUTS } from './timeouts.js';
+import type { AppConfig } from '../config/app.config.js';
+import { dataSourceOptions } from './data-source.config.js';
+import { DATABASE_TIMEOUTS } from './database-timeouts.config.js';
 
 /** The pg pool of the hot paths (ingest, the worker's claims and checkpoints, the delivery log). */
 export const PG_POOL = Symbol('PG_POOL');

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 
-import { ConfigError } from '../config/app-config.js';
+import { ConfigError } from '../config/app.config.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 import { loadOrCreateLocalSecrets } from './local-secrets.js';
 import { usePostgresQueueBackend } from './postgres-queue-backend.js';

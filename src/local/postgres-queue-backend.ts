@@ -1,7 +1,7 @@
 import { createPostgresBackend, DEFAULT_SCHEMA, runMigrations, setDefaultBackendFactory } from 'bullmq';
 import pg from 'pg';
 
-import { DATABASE_TIMEOUTS } from '../database/timeouts.js';
+import { DATABASE_TIMEOUTS } from '../database/database-timeouts.config.js';
 
 /**
  * Puts every BullMQ Queue and Worker of this process on BullMQ's PostgreSQL backend, so that hookrun

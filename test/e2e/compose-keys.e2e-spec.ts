@@ -30,7 +30,7 @@ describe('docker compose keys', () => {
   const volume = mkdtempSync(join(tmpdir(), 'hookrun-keys-volume-'));
   const inVolume = (path: string) => join(volume, path.slice(volumePath.length + 1));
   const keysCommand = (...args: string[]) =>
-    run(process.execPath, [join(PROJECT_ROOT, 'dist', 'cli', 'keys.js'), volume, ...args], {
+    run(process.execPath, [join(PROJECT_ROOT, 'dist', 'cli', 'keys.command.js'), volume, ...args], {
       env: { PATH: process.env.PATH ?? '', SECRETS_ENCRYPTION_KEY: '', BOOTSTRAP_API_KEY: '' },
     });
   let redis: OwnRedis;

@@ -3,8 +3,8 @@ import type { Pool } from 'pg';
 
 import { Batcher } from '../../common/batcher.js';
 import { PG_POOL } from '../../database/database.module.js';
-import { preparedQuery } from '../../database/sql.js';
-import type { RunError, RunStatus, StepStatus, TriggerType } from './run-status.js';
+import { preparedQuery } from '../../database/prepared-query.helper.js';
+import type { RunError, RunStatus, StepStatus, TriggerType } from './run-status.types.js';
 import type { WorkflowRunStep } from './workflow-run-step.entity.js';
 import type { WorkflowRun } from './workflow-run.entity.js';
 

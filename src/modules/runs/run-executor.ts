@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 
 import { isDatabaseUnavailable } from '../../common/database-errors.js';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
 import {
   ExpressionEvaluator,
   WorkflowEngine,

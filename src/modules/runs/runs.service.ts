@@ -6,7 +6,7 @@ import { REQUEST_DATABASE_TIMEOUT_MS, withTimeout } from '../../common/timeout.j
 import { decodeCursor, toPage, type Page } from '../../common/pagination.js';
 import { WorkflowsService } from '../workflows/workflows.service.js';
 import { toRunResponse, type RunResponse } from './dto/run.dto.js';
-import type { RunStatus } from './run-status.js';
+import type { RunStatus } from './run-status.types.js';
 import { RunsProducer } from './runs.producer.js';
 import {
   RunsRepository,

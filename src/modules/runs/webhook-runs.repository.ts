@@ -5,9 +5,9 @@ import { Batcher } from '../../common/batcher.js';
 import { refusedJsonIsInvalidInput } from '../../common/database-errors.js';
 import { withTimeout } from '../../common/timeout.js';
 import { PG_POOL } from '../../database/database.module.js';
-import { preparedQuery } from '../../database/sql.js';
+import { preparedQuery } from '../../database/prepared-query.helper.js';
 import type { InsertedRun, RunDelivery } from './runs.repository.js';
-import type { RunStatus } from './run-status.js';
+import type { RunStatus } from './run-status.types.js';
 
 /** A run started by a verified webhook delivery: what the ingest's insert takes. */
 export interface NewWebhookRun {

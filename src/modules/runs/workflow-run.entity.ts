@@ -1,6 +1,6 @@
 import { Column, Entity, OneToMany, PrimaryColumn, type Relation } from 'typeorm';
 
-import type { RunError, RunStatus, TriggerType } from './run-status.js';
+import type { RunError, RunStatus, TriggerType } from './run-status.types.js';
 import { WorkflowRunStep } from './workflow-run-step.entity.js';
 
 @Entity({ name: 'workflow_runs' })

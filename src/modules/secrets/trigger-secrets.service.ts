@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { newId } from '../../common/ids.js';
 
-import { SecretCipher } from './secret-cipher.js';
-import { generateWebhookSecret } from './secret-generator.js';
+import { SecretCipher } from './secret.cipher.js';
+import { generateWebhookSecret } from './secret.generator.js';
 import type { TriggerSecret } from './trigger-secret.entity.js';
 import { TriggerSecretsRepository } from './trigger-secrets.repository.js';
 

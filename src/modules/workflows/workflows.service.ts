@@ -2,10 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { isDeepStrictEqual } from 'node:util';
 import { newId } from '../../common/ids.js';
 
-import { ChangeFeed } from '../../common/change-feed.js';
+import { ChangeFeed } from '../../common/change.feed.js';
 import { ConflictError, InvalidInputError, NotFoundError, ValidationError } from '../../common/errors.js';
 import { decodeCursor, toPage, type Page } from '../../common/pagination.js';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
 import { DefinitionError, validateDefinition, type WorkflowDefinition } from '../../engine/index.js';
 import {
   toWorkflowResponse,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { ConfigError, loadConfig } from './app-config.js';
+import { ConfigError, loadConfig } from './app.config.js';
 
 const BASE = {
   DATABASE_URL: 'postgres://hookrun@db.internal/hookrun',

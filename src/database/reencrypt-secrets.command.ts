@@ -5,11 +5,11 @@
  */
 import { DataSource } from 'typeorm';
 
-import { withFileVariables } from '../config/app-config.js';
-import { parseKeyring, SecretCipher } from '../modules/secrets/secret-cipher.js';
-import { reencryptSecrets } from '../modules/secrets/secret-reencryption.js';
+import { withFileVariables } from '../config/app.config.js';
+import { parseKeyring, SecretCipher } from '../modules/secrets/secret.cipher.js';
+import { reencryptSecrets } from '../modules/secrets/secret-reencryption.task.js';
 import { TriggerSecretsRepository } from '../modules/secrets/trigger-secrets.repository.js';
-import { dataSourceOptions } from './data-source.js';
+import { dataSourceOptions } from './data-source.config.js';
 
 const url = process.env.DATABASE_URL?.trim();
 let keys: string | undefined;

@@ -8,7 +8,7 @@ import {
   parseKeyring,
   SecretCipher,
   SecretDecryptionError,
-} from './secret-cipher.js';
+} from './secret.cipher.js';
 
 const PLAINTEXT = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const TRIGGER = '6f1c2a8e-3b1d-4d0f-9a57-2c4e7b9d1f00';

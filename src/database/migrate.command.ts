@@ -1,5 +1,5 @@
 /** `npm run migration:run`: applies pending migrations to DATABASE_URL and exits. */
-import { runMigrations } from './data-source.js';
+import { runMigrations } from './data-source.config.js';
 
 const url = process.env.DATABASE_URL;
 if (!url) {

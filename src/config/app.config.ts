@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 
 import { parseAllowedHost } from '../engine/index.js';
-import { parseKeyring, type CipherKey } from '../modules/secrets/secret-cipher.js';
-import { publishedKeyProblems } from './published-keys.js';
+import { parseKeyring, type CipherKey } from '../modules/secrets/secret.cipher.js';
+import { publishedKeyProblems } from './published-keys.policy.js';
 
 /**
  * The one place that reads process.env: the environment is parsed and checked once at boot into a

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 
-import type { CipherKey } from '../modules/secrets/secret-cipher.js';
+import type { CipherKey } from '../modules/secrets/secret.cipher.js';
 
 /**
  * Keys that appear (or appeared) in hookrun's repository: README examples, docker-compose.yml's former
  * defaults, the tests' fixed keys, Swagger examples. Anyone can read them, so NODE_ENV=production refuses
- * them. Kept as SHA-256 (hex) so that this file publishes nothing new; published-keys.spec.ts scans the
+ * them. Kept as SHA-256 (hex) so that this file publishes nothing new; published-keys.policy.spec.ts scans the
  * repository's files and fails until a key added to them is listed here.
  *
  * Encryption keys are hashed as their 32 bytes, so every spelling of one (hex, base64, base64url, any key id)

@@ -1,6 +1,6 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
 
-import { DATABASE_TIMEOUTS, type DatabaseTimeouts } from './timeouts.js';
+import { DATABASE_TIMEOUTS, type DatabaseTimeouts } from './database-timeouts.config.js';
 import { ApiKey } from '../modules/api-keys/api-key.entity.js';
 import { WorkflowRunStep } from '../modules/runs/workflow-run-step.entity.js';
 import { WorkflowRun } from '../modules/runs/workflow-run.entity.js';

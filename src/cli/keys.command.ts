@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `node dist/cli/keys.js <dir> [--print-api-key]`: docker-compose.yml's one-shot `keys` service.
+ * `node dist/cli/keys.command.js <dir> [--print-api-key]`: docker-compose.yml's one-shot `keys` service.
  *
  * Makes the encryption key and the API key in <dir> (a named volume) when they are missing, and prints the
  * API key only when it makes it, so that `docker compose up` needs no set-up and no key is ever written in
@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { ensureKeyFiles, readStoredKey, type KeyName } from '../local/key-files.js';
 import { LocalSecretsError } from '../local/local-secrets.js';
 
-const USAGE = 'usage: node dist/cli/keys.js <dir> [--print-api-key]';
+const USAGE = 'usage: node dist/cli/keys.command.js <dir> [--print-api-key]';
 
 function main(): void {
   const { positionals, values } = parseArgs({

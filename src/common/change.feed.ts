@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import pg from 'pg';
 
-import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { DATABASE_TIMEOUTS } from '../database/timeouts.js';
+import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
+import { DATABASE_TIMEOUTS } from '../database/database-timeouts.config.js';
 
 /** Something a cache may hold went stale: a workflow or its trigger changed. */
 export interface Change {

@@ -1,4 +1,4 @@
-import { SecretCipher, SecretDecryptionError } from './secret-cipher.js';
+import { SecretCipher, SecretDecryptionError } from './secret.cipher.js';
 import type { TriggerSecretsRepository } from './trigger-secrets.repository.js';
 
 export interface ReencryptionReport {

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 
 import { StandardWebhooksScheme } from '../webhooks/verification/standard-webhooks.scheme.js';
-import { generateApiKey, generateSlug, generateWebhookSecret, hashApiKey, isSlugShaped } from './secret-generator.js';
+import { generateApiKey, generateSlug, generateWebhookSecret, hashApiKey, isSlugShaped } from './secret.generator.js';
 
 const many = <T>(make: () => T, count = 200): T[] => Array.from({ length: count }, make);
 
