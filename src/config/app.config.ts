@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 
 import { parseAllowedHost } from '../engine/index.js';
-import { parseKeyring, type CipherKey } from '../modules/secrets/secret.cipher.js';
+import { parseKeyring, type CipherKey } from './keyring.parser.js';
 import { publishedKeyProblems } from './published-keys.policy.js';
 
 /**

@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { parseKeyring } from '../modules/secrets/secret.cipher.js';
+import { parseKeyring } from './keyring.parser.js';
 import { ConfigError, loadConfig } from './app.config.js';
 
 /**

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import type { CipherKey } from '../modules/secrets/secret.cipher.js';
+import type { CipherKey } from './keyring.parser.js';
 
 /**
  * Keys that appear (or appeared) in hookrun's repository: README examples, docker-compose.yml's former

@@ -6,7 +6,8 @@
 import { DataSource } from 'typeorm';
 
 import { withFileVariables } from '../config/app.config.js';
-import { parseKeyring, SecretCipher } from '../modules/secrets/secret.cipher.js';
+import { parseKeyring } from '../config/keyring.parser.js';
+import { SecretCipher } from '../modules/secrets/secret.cipher.js';
 import { reencryptSecrets } from '../modules/secrets/secret-reencryption.task.js';
 import { TriggerSecretsRepository } from '../modules/secrets/trigger-secrets.repository.js';
 import { dataSourceOptions } from './data-source.config.js';

@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 
-import { parseKeyring, SecretCipher } from '../../src/modules/secrets/secret.cipher.js';
+import { parseKeyring } from '../../src/config/keyring.parser.js';
+import { SecretCipher } from '../../src/modules/secrets/secret.cipher.js';
 import { reencryptSecrets } from '../../src/modules/secrets/secret-reencryption.task.js';
 import { TriggerSecretsRepository } from '../../src/modules/secrets/trigger-secrets.repository.js';
 import { TEST_DATABASE_URL, TEST_ENCRYPTION_KEY } from '../support/env.js';
