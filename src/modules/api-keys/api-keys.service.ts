@@ -6,7 +6,7 @@ import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
 import { AuthenticationError, NotFoundError } from '../../common/errors.js';
 import { decodeCursor, toPage, type Page } from '../../common/pagination.js';
 import { REQUEST_DATABASE_TIMEOUT_MS, withTimeout } from '../../common/timeout.js';
-import { generateApiKey, hashApiKey } from '../secrets/secret.generator.js';
+import { generateApiKey, hashApiKey } from './api-key.generator.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
 import {
   toApiKeyResponse,

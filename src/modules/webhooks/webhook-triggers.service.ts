@@ -5,7 +5,7 @@ import { ChangeFeed } from '../../common/change.feed.js';
 import { ConflictError, NotFoundError } from '../../common/errors.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
 import { SecretDecryptionError } from '../secrets/secret.cipher.js';
-import { generateSlug } from '../secrets/secret.generator.js';
+import { generateSlug } from './webhook-slug.generator.js';
 import type { TriggerSecret } from '../secrets/trigger-secret.entity.js';
 import { DEFAULT_GRACE_PERIOD_SECONDS, TriggerSecretsService } from '../secrets/trigger-secrets.service.js';
 import { WorkflowsService } from '../workflows/workflows.service.js';

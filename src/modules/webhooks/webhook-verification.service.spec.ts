@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 
 import { NotFoundError } from '../../common/errors.js';
 import { expectAuthError } from '../../../test/support/expect-auth-error.js';
-import { generateSlug } from '../secrets/secret.generator.js';
+import { generateSlug } from './webhook-slug.generator.js';
 import type { ResolvedTrigger, TriggerCache } from './trigger-cache.js';
 import { signStandardWebhook, StandardWebhooksScheme } from './verification/standard-webhooks.scheme.js';
 import { WebhookVerificationService, type VerifiedWebhook } from './webhook-verification.service.js';

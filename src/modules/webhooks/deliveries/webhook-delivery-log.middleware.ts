@@ -5,7 +5,7 @@ import type { NextFunction, Request, Response } from 'express';
 
 import { newIdAt } from '../../../common/ids.js';
 import { APP_CONFIG, type AppConfig } from '../../../config/app.config.js';
-import { isSlugShaped } from '../../secrets/secret.generator.js';
+import { isSlugShaped } from '../webhook-slug.generator.js';
 import { TriggerCache } from '../trigger-cache.js';
 import type { DeliveryOutcome } from './webhook-delivery.entity.js';
 import { WebhookDeliveriesRecorder } from './webhook-deliveries.recorder.js';
