@@ -9,6 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 
+import { loadKeysFromEnvironment } from '../config/app.config.js';
 import { ensureKeyFiles, readStoredKey, type KeyName } from '../local/key-files.js';
 import { LocalSecretsError } from '../local/local-secrets.js';
 
@@ -21,10 +22,7 @@ function main(): void {
   });
   if (positionals.length !== 1) throw new UsageError(USAGE);
   const [dir] = positionals;
-  const fromEnvironment: Record<KeyName, string | undefined> = {
-    secretsEncryptionKey: process.env.SECRETS_ENCRYPTION_KEY?.trim() || undefined,
-    bootstrapApiKey: process.env.BOOTSTRAP_API_KEY?.trim() || undefined,
-  };
+  const fromEnvironment: Partial<Record<KeyName, string>> = loadKeysFromEnvironment(process.env);
 
   if (values['print-api-key']) {
     const apiKey = fromEnvironment.bootstrapApiKey ?? readStoredKey(dir, 'bootstrapApiKey');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { ConfigError, loadConfig } from './app.config.js';
+import { ConfigError, loadConfig, loadDatabaseUrl, loadReencryptionConfig, loadStartMode } from './app.config.js';
 
 const BASE = {
   DATABASE_URL: 'postgres://hookrun@db.internal/hookrun',
@@ -62,5 +62,66 @@ describe('loadConfig: ports that http steps never reach through a bare allowed h
     );
 
     expect(config.httpStepProtectedPorts).toEqual([54329]);
+  });
+});
+
+function refusal(load: () => unknown): string {
+  try {
+    load();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('loadStartMode', () => {
+  it('refuses an unknown LOG_LEVEL as a configuration problem (pino would throw its own error)', () => {
+    expect(refusal(() => loadStartMode({ ...BASE, LOG_LEVEL: 'verbose' }))).toBe(
+      'Invalid configuration:\n  - LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+    );
+    expect(refusal(() => loadConfig({ ...BASE, LOG_LEVEL: 'verbose' }))).toContain('LOG_LEVEL must be one of');
+  });
+
+  it('takes the log level, info by default, and the embedded mode when neither URL is set', () => {
+    expect(loadStartMode(BASE)).toEqual({ logLevel: 'info', embedded: false });
+    expect(loadStartMode({ LOG_LEVEL: ' debug ', DATABASE_URL: ' ', REDIS_URL: '' })).toEqual({
+      logLevel: 'debug',
+      embedded: true,
+    });
+  });
+
+  it('refuses one URL without the other, and a separate role without shared services', () => {
+    expect(refusal(() => loadStartMode({ DATABASE_URL: BASE.DATABASE_URL }))).toBe(
+      'Set both DATABASE_URL and REDIS_URL, or neither to run with an embedded PostgreSQL',
+    );
+    for (const [env, role] of [
+      [{}, 'worker'],
+      [{ HOOKRUN_ROLE: 'api' }, undefined],
+    ] as const) {
+      expect(refusal(() => loadStartMode(env, role))).toBe(
+        'Separate api and worker processes need DATABASE_URL and REDIS_URL (shared services)',
+      );
+    }
+    expect(loadStartMode({ HOOKRUN_ROLE: 'all' }, 'all').embedded).toBe(true);
+  });
+});
+
+describe("the commands' loaders", () => {
+  it('loadDatabaseUrl wants a postgres:// URL', () => {
+    expect(loadDatabaseUrl({ DATABASE_URL: ` ${BASE.DATABASE_URL} ` })).toBe(BASE.DATABASE_URL);
+    expect(refusal(() => loadDatabaseUrl({}))).toBe('Invalid configuration:\n  - DATABASE_URL is required');
+    expect(refusal(() => loadDatabaseUrl({ DATABASE_URL: 'mysql://x' }))).toContain('a postgres:// URL');
+  });
+
+  it('loadReencryptionConfig parses the keyring, and names the variable, never the value, when it cannot', () => {
+    const { databaseUrl, keyring } = loadReencryptionConfig(BASE);
+    expect(databaseUrl).toBe(BASE.DATABASE_URL);
+    expect(keyring.map((key) => key.id)).toEqual(['k1']);
+    const message = refusal(() =>
+      loadReencryptionConfig({ DATABASE_URL: BASE.DATABASE_URL, SECRETS_ENCRYPTION_KEY: 'not a key' }),
+    );
+    expect(message).toContain('SECRETS_ENCRYPTION_KEY');
+    expect(message).not.toContain('not a key');
   });
 });

@@ -47,10 +47,13 @@ export interface AppConfig {
   triggerCacheTtlMs: number;
   /** How long the webhook delivery log keeps a delivery before pruning it. */
   deliveryRetentionHours: number;
-  logLevel: string;
+  logLevel: LogLevel;
   /** Key prefix of the queue's data, so that several hookrun installations can share one Redis. */
   queuePrefix: string;
 }
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
 
@@ -145,19 +148,72 @@ export function loadConfig(environment: Env = process.env, overrides: ConfigOver
     ],
     triggerCacheTtlMs: int(env, 'TRIGGER_CACHE_TTL_MS', 5000, 0, 3_600_000, problems),
     deliveryRetentionHours: int(env, 'DELIVERY_RETENTION_HOURS', 168, 1, 87_600, problems),
-    logLevel: oneOf(
-      env,
-      'LOG_LEVEL',
-      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
-      'info',
-      problems,
-    ),
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info', problems),
     queuePrefix: env.QUEUE_PREFIX?.trim() || 'hookrun',
   };
-  if (problems.length > 0) {
-    throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
-  }
+  refuseIfAny(problems);
   return Object.freeze(config);
+}
+
+/** What main() decides before loadConfig: how to log, and whether hookrun brings its own PostgreSQL. */
+export interface StartMode {
+  logLevel: LogLevel;
+  /** Neither DATABASE_URL nor REDIS_URL: an embedded PostgreSQL, with the queue on it. */
+  embedded: boolean;
+}
+
+export function loadStartMode(env: Env, roleArgument?: string): StartMode {
+  const problems: string[] = [];
+  const logLevel = oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info', problems);
+  refuseIfAny(problems);
+  const hasDatabase = Boolean(env.DATABASE_URL?.trim());
+  const hasRedis = Boolean(env.REDIS_URL?.trim());
+  const embedded = !hasDatabase && !hasRedis;
+  if (embedded && [roleArgument, env.HOOKRUN_ROLE?.trim()].some((role) => role === 'api' || role === 'worker')) {
+    throw new ConfigError('Separate api and worker processes need DATABASE_URL and REDIS_URL (shared services)');
+  }
+  if (!embedded && (!hasDatabase || !hasRedis)) {
+    throw new ConfigError('Set both DATABASE_URL and REDIS_URL, or neither to run with an embedded PostgreSQL');
+  }
+  return { logLevel, embedded };
+}
+
+/** DATABASE_URL alone, for the migration command. */
+export function loadDatabaseUrl(env: Env): string {
+  const problems: string[] = [];
+  const databaseUrl = required(env, 'DATABASE_URL', problems, /^postgres(ql)?:\/\//, 'a postgres:// URL');
+  refuseIfAny(problems);
+  return databaseUrl;
+}
+
+/** What the re-encryption command needs: the database and the whole keyring, `_FILE` variables read. */
+export function loadReencryptionConfig(environment: Env): { databaseUrl: string; keyring: CipherKey[] } {
+  const env = withFileVariables(environment);
+  const problems: string[] = [];
+  const databaseUrl = required(env, 'DATABASE_URL', problems, /^postgres(ql)?:\/\//, 'a postgres:// URL');
+  const keys = required(env, 'SECRETS_ENCRYPTION_KEY', problems);
+  let keyring: CipherKey[] = [];
+  if (keys) {
+    try {
+      keyring = parseKeyring(keys);
+    } catch (error) {
+      problems.push(`SECRETS_ENCRYPTION_KEY: ${(error as Error).message}`);
+    }
+  }
+  refuseIfAny(problems);
+  return { databaseUrl, keyring };
+}
+
+/** The keys set in the environment itself (not through `_FILE`), for the `keys` command; unset ones are absent. */
+export function loadKeysFromEnvironment(env: Env): { secretsEncryptionKey?: string; bootstrapApiKey?: string } {
+  return {
+    secretsEncryptionKey: env.SECRETS_ENCRYPTION_KEY?.trim() || undefined,
+    bootstrapApiKey: env.BOOTSTRAP_API_KEY?.trim() || undefined,
+  };
+}
+
+function refuseIfAny(problems: string[]): void {
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
 }
 
 function required(env: Env, name: string, problems: string[], pattern?: RegExp, shape?: string): string {

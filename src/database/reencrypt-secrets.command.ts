@@ -5,35 +5,25 @@
  */
 import { DataSource } from 'typeorm';
 
-import { withFileVariables } from '../config/app.config.js';
-import { parseKeyring } from '../config/keyring.parser.js';
+import { ConfigError, loadReencryptionConfig } from '../config/app.config.js';
+import type { CipherKey } from '../config/keyring.parser.js';
 import { SecretCipher } from '../modules/secrets/secret.cipher.js';
 import { reencryptSecrets } from '../modules/secrets/secret-reencryption.task.js';
 import { TriggerSecretsRepository } from '../modules/secrets/trigger-secrets.repository.js';
 import { dataSourceOptions } from './data-source.config.js';
 
-const url = process.env.DATABASE_URL?.trim();
-let keys: string | undefined;
+let settings: { databaseUrl: string; keyring: CipherKey[] };
 try {
   // SECRETS_ENCRYPTION_KEY_FILE too, as in the containers of docker-compose.yml.
-  keys = withFileVariables(process.env).SECRETS_ENCRYPTION_KEY?.trim();
+  settings = loadReencryptionConfig(process.env);
 } catch (error) {
-  console.error((error as Error).message);
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
   process.exit(1);
 }
-if (!url || !keys) {
-  console.error('DATABASE_URL and SECRETS_ENCRYPTION_KEY (or SECRETS_ENCRYPTION_KEY_FILE) are required');
-  process.exit(1);
-}
-let keyring;
-try {
-  keyring = parseKeyring(keys);
-} catch (error) {
-  console.error(`SECRETS_ENCRYPTION_KEY: ${(error as Error).message}`);
-  process.exit(1);
-}
+const { databaseUrl, keyring } = settings;
 
-const dataSource = new DataSource(dataSourceOptions(url, 2));
+const dataSource = new DataSource(dataSourceOptions(databaseUrl, 2));
 await dataSource.initialize();
 try {
   const report = await reencryptSecrets(new TriggerSecretsRepository(dataSource), new SecretCipher(keyring));

@@ -19,11 +19,6 @@ export interface LocalMode {
   stop(): Promise<void>;
 }
 
-/** True when hookrun should start its own PostgreSQL and queue on it: neither DATABASE_URL nor REDIS_URL is set. */
-export function isLocalMode(env: Env): boolean {
-  return !env.DATABASE_URL?.trim() && !env.REDIS_URL?.trim();
-}
-
 /**
  * Everything hookrun needs on a bare machine: an embedded PostgreSQL under `./.data/postgres`, BullMQ on
  * that PostgreSQL, and (outside production) an encryption key and an API key kept in
