@@ -10,7 +10,15 @@ export interface Change {
   slug?: string;
 }
 
+/** Someone wants a run stopped; the payload is its id. Sent by the cancel's own transaction. */
+export interface CancellationListener {
+  cancelled(runId: string): void;
+  /** The feed was disconnected and is back: cancellations sent in between were missed. */
+  reconnected(): void;
+}
+
 const CHANNEL = 'hookrun_changes';
+export const RUN_CANCELLED_CHANNEL = 'hookrun_run_cancelled';
 const RECONNECT_MS = 1000;
 
 /**
@@ -23,6 +31,8 @@ const RECONNECT_MS = 1000;
 export class ChangeFeed implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(ChangeFeed.name);
   private readonly listeners = new Set<(change: Change) => void>();
+  private readonly cancellationListeners = new Set<CancellationListener>();
+  private connectedBefore = false;
   private listener: pg.Client | undefined;
   private notifier: pg.Pool | undefined;
   private closed = false;
@@ -59,6 +69,11 @@ export class ChangeFeed implements OnApplicationBootstrap, OnModuleDestroy {
     return () => this.listeners.delete(listener);
   }
 
+  onRunCancelled(listener: CancellationListener): () => void {
+    this.cancellationListeners.add(listener);
+    return () => this.cancellationListeners.delete(listener);
+  }
+
   private emit(change: Change): void {
     for (const listener of this.listeners) listener(change);
   }
@@ -70,6 +85,10 @@ export class ChangeFeed implements OnApplicationBootstrap, OnModuleDestroy {
       ...DATABASE_TIMEOUTS,
     });
     client.on('notification', (message) => {
+      if (message.channel === RUN_CANCELLED_CHANNEL) {
+        for (const listener of this.cancellationListeners) if (message.payload) listener.cancelled(message.payload);
+        return;
+      }
       const change = parseChange(message.payload);
       if (change) this.emit(change);
     });
@@ -80,8 +99,10 @@ export class ChangeFeed implements OnApplicationBootstrap, OnModuleDestroy {
     client.on('end', () => this.reconnect(client));
     try {
       await client.connect();
-      await client.query(`LISTEN ${CHANNEL}`);
+      await client.query(`LISTEN ${CHANNEL}; LISTEN ${RUN_CANCELLED_CHANNEL}`);
       this.listener = client;
+      if (this.connectedBefore) for (const listener of this.cancellationListeners) listener.reconnected();
+      this.connectedBefore = true;
     } catch (error) {
       this.logger.warn(`Change listener could not connect: ${(error as Error).message}`);
       this.reconnect(client);

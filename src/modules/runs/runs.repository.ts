@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 
+import { RUN_CANCELLED_CHANNEL } from '../../common/change.feed.js';
 import { refusedJsonIsInvalidInput } from '../../common/database-errors.js';
 import type { RunStatus, TriggerType } from './run-status.types.js';
 import { WorkflowRunStep } from './workflow-run-step.entity.js';
@@ -167,6 +168,8 @@ export class RunsRepository {
         .set({ status: 'skipped' })
         .where("run_id = :id AND status IN ('pending', 'running', 'waiting')", { id })
         .execute();
+      // Delivered at commit, to the worker executing the run, wherever it is.
+      await tx.query('SELECT pg_notify($1, $2)', [RUN_CANCELLED_CHANNEL, id]);
       return true;
     });
   }
