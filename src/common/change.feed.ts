@@ -4,13 +4,11 @@ import pg from 'pg';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { DATABASE_TIMEOUTS } from '../database/database-timeouts.config.js';
 
-/** Something a cache may hold went stale: a workflow or its trigger changed. */
 export interface Change {
   workflowId: string;
   slug?: string;
 }
 
-/** Someone wants a run stopped; the payload is its id. Sent by the cancel's own transaction. */
 export interface CancellationListener {
   cancelled(runId: string): void;
   /** The feed was disconnected and is back: cancellations sent in between were missed. */
@@ -22,10 +20,8 @@ export const RUN_CANCELLED_CHANNEL = 'hookrun_run_cancelled';
 const RECONNECT_MS = 1000;
 
 /**
- * Notifications of changes to cached data, in this process at once and in every other process through
- * PostgreSQL's LISTEN/NOTIFY, so that a trigger cache drops an entry the moment a workflow is disabled
- * or a secret rotates, whichever API process served the change. While the listening connection is
- * down, caches fall back on their TTL.
+ * Changes to cached data and run cancellations, to every process through LISTEN/NOTIFY. While the listening
+ * connection is down, caches fall back on their TTL.
  */
 @Injectable()
 export class ChangeFeed implements OnApplicationBootstrap, OnModuleDestroy {

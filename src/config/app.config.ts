@@ -4,12 +4,8 @@ import { parseAllowedHost } from '../engine/index.js';
 import { parseKeyring, type CipherKey } from './keyring.parser.js';
 import { publishedKeyProblems } from './published-keys.policy.js';
 
-/**
- * The one place that reads process.env: the environment is parsed and checked once at boot into a
- * typed, frozen AppConfig. Everything else receives AppConfig through injection.
- */
+// The one place that reads the environment; everything else receives AppConfig or what a loader returns.
 export type HookrunRole = 'all' | 'api' | 'worker';
-/** Redis in production; BullMQ's PostgreSQL backend in the embedded mode (no DATABASE_URL, no REDIS_URL). */
 export type QueueBackend = 'redis' | 'postgres';
 
 export interface AppConfig {
@@ -19,36 +15,25 @@ export interface AppConfig {
   port: number;
   publicBaseUrl: string;
   databaseUrl: string;
-  /** Null when the queue runs on PostgreSQL. */
   redisUrl: string | null;
   queueBackend: QueueBackend;
   secretsEncryptionKey: string;
   bootstrapApiKey: string | null;
   webhookMaxBodyBytes: number;
-  /** Verified deliveries a second per trigger and process (bursts of twice that); 0 turns the limit off. */
+  /** Per trigger and process (bursts of twice that); 0 turns the limit off. */
   webhookRateLimitPerSecond: number;
   workerConcurrency: number;
-  /** How often each process looks for unfinished runs that have no job in the queue; 0 turns it off. */
   reconcileIntervalMs: number;
-  /** How long a worker's claim on a job lasts without renewal: after a crash, its runs resume this much later. */
   workerLockMs: number;
-  /** How long a stopping worker lets its runs go on before it hands them back. */
   shutdownTimeoutMs: number;
   expressionTimeoutMs: number;
-  /** Worker threads that evaluate JSONata, started as needed: an expression never blocks the event loop. */
   expressionThreads: number;
-  /**
-   * `host` or `host:port` entries that `http` steps may call although they resolve to private or loopback
-   * addresses; a bare `host` opens every port but `httpStepProtectedPorts`.
-   */
+  /** A bare `host` opens every port but `httpStepProtectedPorts`. */
   httpStepAllowedHosts: string[];
-  /** The ports of hookrun's own PostgreSQL and Redis: only an allow-list entry naming the port opens one. */
   httpStepProtectedPorts: number[];
   triggerCacheTtlMs: number;
-  /** How long the webhook delivery log keeps a delivery before pruning it. */
   deliveryRetentionHours: number;
   logLevel: LogLevel;
-  /** Key prefix of the queue's data, so that several hookrun installations can share one Redis. */
   queuePrefix: string;
 }
 
@@ -62,18 +47,14 @@ export class ConfigError extends Error {}
 type Env = Record<string, string | undefined>;
 
 export interface ConfigOverrides {
-  /** The role named on the command line, which wins over HOOKRUN_ROLE. */
   role?: string;
   queueBackend?: QueueBackend;
 }
 
-/** Keys that may be given as `<NAME>_FILE`, the path of a file that holds the value (Docker's convention for secrets). */
+/** Docker's convention for secrets: `<NAME>_FILE` names a file that holds the value. */
 const FILE_VARIABLES = ['SECRETS_ENCRYPTION_KEY', 'BOOTSTRAP_API_KEY'] as const;
 
-/**
- * The environment with each of FILE_VARIABLES that is unset or empty read from the file its `_FILE` variable
- * names; a value set in the environment wins. Throws ConfigError when such a file cannot be read or is empty.
- */
+/** A value set in the environment wins over its `_FILE`. */
 export function withFileVariables(env: Env): Env {
   const resolved: Env = { ...env };
   for (const name of FILE_VARIABLES) {
@@ -121,7 +102,6 @@ export function loadConfig(environment: Env = process.env, overrides: ConfigOver
   if (bootstrapApiKey !== null && !/^hr_[A-Za-z0-9_-]{16,}$/.test(bootstrapApiKey)) {
     problems.push('BOOTSTRAP_API_KEY must be "hr_" followed by at least 16 base64url characters');
   }
-  // Example and test keys are public: fine on a laptop, never in production.
   if (nodeEnv === 'production') problems.push(...publishedKeyProblems(keyring, bootstrapApiKey));
   const config: AppConfig = {
     nodeEnv,
@@ -155,10 +135,8 @@ export function loadConfig(environment: Env = process.env, overrides: ConfigOver
   return Object.freeze(config);
 }
 
-/** What main() decides before loadConfig: how to log, and whether hookrun brings its own PostgreSQL. */
 export interface StartMode {
   logLevel: LogLevel;
-  /** Neither DATABASE_URL nor REDIS_URL: an embedded PostgreSQL, with the queue on it. */
   embedded: boolean;
 }
 
@@ -178,7 +156,6 @@ export function loadStartMode(env: Env, roleArgument?: string): StartMode {
   return { logLevel, embedded };
 }
 
-/** DATABASE_URL alone, for the migration command. */
 export function loadDatabaseUrl(env: Env): string {
   const problems: string[] = [];
   const databaseUrl = required(env, 'DATABASE_URL', problems, /^postgres(ql)?:\/\//, 'a postgres:// URL');
@@ -186,7 +163,6 @@ export function loadDatabaseUrl(env: Env): string {
   return databaseUrl;
 }
 
-/** What the re-encryption command needs: the database and the whole keyring, `_FILE` variables read. */
 export function loadReencryptionConfig(environment: Env): { databaseUrl: string; keyring: CipherKey[] } {
   const env = withFileVariables(environment);
   const problems: string[] = [];
@@ -204,7 +180,7 @@ export function loadReencryptionConfig(environment: Env): { databaseUrl: string;
   return { databaseUrl, keyring };
 }
 
-/** The keys set in the environment itself (not through `_FILE`), for the `keys` command; unset ones are absent. */
+/** Not through `_FILE`: the `keys` command makes the files. */
 export function loadKeysFromEnvironment(env: Env): { secretsEncryptionKey?: string; bootstrapApiKey?: string } {
   return {
     secretsEncryptionKey: env.SECRETS_ENCRYPTION_KEY?.trim() || undefined,
@@ -241,7 +217,6 @@ function allowedHosts(env: Env, problems: string[]): string[] {
   return entries;
 }
 
-/** The port a service URL connects to, its scheme's default when it names none; null without a usable URL. */
 function servicePort(url: string | null, fallback: number): number | null {
   if (!url) return null;
   try {

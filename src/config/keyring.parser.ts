@@ -1,4 +1,3 @@
-/** One entry of SECRETS_ENCRYPTION_KEY: the id a token names, and its 32 bytes. */
 export interface CipherKey {
   id: string;
   key: Buffer;
@@ -11,10 +10,7 @@ const HEX_KEY = /^[0-9a-fA-F]{64}$/;
 const BASE64_KEY = /^[A-Za-z0-9+/]{43}=?$/;
 const BASE64URL_KEY = /^[A-Za-z0-9_-]{43}=?$/;
 
-/**
- * Reads SECRETS_ENCRYPTION_KEY: one key, or `id:key,id2:key2` with the newest (encrypting) key first.
- * A key is 32 bytes as 64 hex characters or base64/base64url (43 characters, or 44 with `=`).
- */
+/** SECRETS_ENCRYPTION_KEY: one key, or `id:key,id2:key2` with the newest (encrypting) key first. */
 export function parseKeyring(value: string): CipherKey[] {
   const trimmed = value.trim();
   if (trimmed === '') {

@@ -37,7 +37,6 @@ export const MIGRATIONS = [
   HotRunClaims1764216700000,
 ];
 
-/** Shared by the app and the migration command, so both see the same schema. */
 export function dataSourceOptions(
   databaseUrl: string,
   poolSize = 20,
@@ -55,10 +54,9 @@ export function dataSourceOptions(
   };
 }
 
-/** Arbitrary but fixed: one process at a time applies migrations. */
 const MIGRATION_LOCK_ID = 7_201_552_817;
 
-/** Applies pending migrations under an advisory lock, so that several processes may start at once. */
+/** Under an advisory lock, so that several processes may start at once. */
 export async function runMigrations(databaseUrl: string): Promise<string[]> {
   // A migration may rewrite a large table: no statement limit, only the connection's.
   const dataSource = new DataSource(

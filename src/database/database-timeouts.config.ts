@@ -1,4 +1,3 @@
-/** pg's connection options that bound how long anything waits for PostgreSQL. */
 export interface DatabaseTimeouts {
   connectionTimeoutMillis?: number;
   statement_timeout?: number;
@@ -7,13 +6,8 @@ export interface DatabaseTimeouts {
   keepAliveInitialDelayMillis?: number;
 }
 
-/**
- * Bounds on every connection to PostgreSQL, so that a stalled server (the connection open, no byte
- * coming back) fails requests and jobs in seconds instead of holding them for as long as it stalls:
- * connecting (and waiting for a pooled connection), each statement on the server, and each statement
- * as the client sees it (what a stalled server never ends). Keep-alive finds connections whose peer
- * is gone without a word.
- */
+// A stalled server (connection open, no byte back) fails requests and jobs in seconds; only the client-side
+// query_timeout ends a statement such a server never answers.
 export const DATABASE_TIMEOUTS: DatabaseTimeouts = {
   connectionTimeoutMillis: 2000,
   statement_timeout: 10_000,

@@ -1,13 +1,10 @@
 import type { Pool } from 'pg';
 
-/** One statement name per distinct statement text, kept for the process's life. */
 const statementNames = new Map<string, string>();
 
 /**
- * Runs one of hookrun's fixed hot-path statements as a named prepared statement: each pooled connection
- * parses and plans it once, then only binds and executes it (BENCHMARKS.md). Only for statement texts
- * fixed in the code, whose result columns are listed, never `*`: a migration that adds a column then
- * changes no prepared statement's result type.
+ * Only for statement texts fixed in the code, with listed result columns, never `*`: a migration that adds a
+ * column then changes no prepared statement's result type.
  */
 export async function preparedQuery<T>(pool: Pool, text: string, values: unknown[]): Promise<T[]> {
   let name = statementNames.get(text);

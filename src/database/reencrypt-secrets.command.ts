@@ -1,8 +1,4 @@
-/**
- * `npm run secrets:reencrypt`: re-encrypts every trigger secret under the newest key of
- * SECRETS_ENCRYPTION_KEY (the first of `id:key,id2:key2`), so that older keys can then be removed.
- * Exits 1 when some secret could not be read with any key in the ring.
- */
+/** `npm run secrets:reencrypt`: every trigger secret under the newest key, so that older keys can be removed. */
 import { DataSource } from 'typeorm';
 
 import { ConfigError, loadReencryptionConfig } from '../config/app.config.js';
@@ -14,7 +10,6 @@ import { dataSourceOptions } from './data-source.config.js';
 
 let settings: { databaseUrl: string; keyring: CipherKey[] };
 try {
-  // SECRETS_ENCRYPTION_KEY_FILE too, as in the containers of docker-compose.yml.
   settings = loadReencryptionConfig(process.env);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;

@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 import { decodeCanonical, KEY_BYTES, KEY_ID, type CipherKey } from '../../config/keyring.parser.js';
 
-/** Thrown on anything that is not a token this keyring can open; says why, never what. */
+/** Says why, never what. */
 export class SecretDecryptionError extends Error {
   constructor(message: string) {
     super(message);
@@ -11,15 +11,8 @@ export class SecretDecryptionError extends Error {
 }
 
 /**
- * AES-256-GCM for secrets at rest. A token reads
- *
- *   v1:<keyId>:<iv>:<ciphertext>:<tag>
- *
- * with iv (12 bytes), ciphertext (as long as the UTF-8 plaintext) and tag (16 bytes) in unpadded
- * base64url. The key id names the keyring entry that encrypted it, so keys can rotate: new tokens use
- * the newest key, old ones still decrypt while their key stays in the ring, and needsReencryption
- * finds the ones to rewrite before an old key is dropped. The associated data (the trigger id) is
- * authenticated but not stored, so a token copied to another row does not decrypt there.
+ * AES-256-GCM, tokens `v1:<keyId>:<iv>:<ciphertext>:<tag>` (base64url). The key id lets keys rotate; the
+ * associated data (the trigger id) is authenticated but not stored, so a token copied to another row fails.
  */
 export class SecretCipher {
   private readonly newest: CipherKey;
@@ -71,13 +64,11 @@ export class SecretCipher {
     }
   }
 
-  /** Whether the token was made under an older key; throws SecretDecryptionError if it is not a token. */
   needsReencryption(token: string): boolean {
     return parseToken(token).keyId !== this.newest.id;
   }
 }
 
-/** A new SECRETS_ENCRYPTION_KEY value: base64url of 32 random bytes. */
 export function generateEncryptionKey(): string {
   return randomBytes(KEY_BYTES).toString('base64url');
 }
@@ -94,7 +85,6 @@ function parseToken(token: string): { keyId: string; iv: Buffer; ciphertext: Buf
   if (match === null || parts === null || parts.some((part) => part === null)) {
     throw new SecretDecryptionError('Encrypted secret is not in the v1:<keyId>:<iv>:<ciphertext>:<tag> format');
   }
-  // The pattern's fixed lengths plus canonical decoding already pin the iv to 12 bytes and the tag to 16.
   const [iv, ciphertext, tag] = parts as Buffer[];
   return { keyId: match[1], iv, ciphertext, tag };
 }

@@ -18,7 +18,6 @@ export interface WorkflowChanges {
 export class WorkflowsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** The workflow and its first version, together or not at all. */
   async insertWithFirstVersion(workflow: Workflow): Promise<void> {
     await this.dataSource.transaction(async (tx) => {
       await tx.insert(Workflow, workflow);
@@ -45,10 +44,7 @@ export class WorkflowsRepository {
     return withTriggers(query);
   }
 
-  /**
-   * Applies changes under a row lock; a new definition becomes version n+1 in the same transaction.
-   * Returns null when the workflow does not exist (or is deleted).
-   */
+  /** Under a row lock; a new definition becomes version n+1 in the same transaction. */
   async update(id: string, changes: WorkflowChanges, now: Date): Promise<Workflow | null> {
     const updated = await this.dataSource.transaction(async (tx) => {
       const current = await tx
@@ -117,10 +113,7 @@ interface TriggerColumns {
   trigger_enabled: boolean;
 }
 
-/**
- * The workflows with their trigger's summary, joined by id without a TypeORM relation: the trigger's entity
- * belongs to the webhooks module, which depends on this one.
- */
+// Joined by id, without a TypeORM relation: the trigger belongs to the webhooks module, which depends on this one.
 async function withTriggers(query: SelectQueryBuilder<Workflow>): Promise<Workflow[]> {
   const { entities, raw } = await query.getRawAndEntities<TriggerColumns>();
   const triggers = new Map(raw.map((row) => [row.w_id, row]));

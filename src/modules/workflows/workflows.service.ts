@@ -19,7 +19,6 @@ import type { WorkflowVersion } from './workflow-version.entity.js';
 import type { Workflow } from './workflow.entity.js';
 import { WorkflowsRepository, type WorkflowChanges } from './workflows.repository.js';
 
-/** What starting a run needs to know about a workflow. */
 export interface RunnableWorkflow {
   id: string;
   version: number;
@@ -90,7 +89,6 @@ export class WorkflowsService {
     };
   }
 
-  /** Makes an old definition current again, as a new version. */
   async restoreVersion(id: string, version: number): Promise<WorkflowResponse> {
     const old = await this.repository.findVersion(id, version);
     if (!old) {
@@ -103,7 +101,6 @@ export class WorkflowsService {
     return this.toResponse(updated);
   }
 
-  /** The current version of a workflow that may start runs now. */
   async findRunnable(id: string): Promise<RunnableWorkflow> {
     const workflow = await this.findLive(id);
     if (!workflow.enabled)
