@@ -264,23 +264,32 @@ describe('durable engine: steps, retries, timeouts, cancel', () => {
   });
 
   it('stops a running run within 2 s of the cancel, told by the change feed rather than by polling its status', async () => {
-    sink.hold('/slow');
+    sink.hold('/cancelled-in-flight');
     const runId = await startRun(t, {
-      steps: [http('slow', `${sink.url}/slow`, { timeoutMs: 60_000 }), http('after', `${sink.url}/after`)],
+      steps: [
+        http('slow', `${sink.url}/cancelled-in-flight`, { timeoutMs: 60_000 }),
+        http('after', `${sink.url}/after-cancel`),
+      ],
     });
-    await waitUntil(async () => sink.to('/slow').length === 1, 10_000, 'the request to reach the sink');
+    await waitUntil(async () => sink.to('/cancelled-in-flight').length === 1, 10_000, 'the request to reach the sink');
     const statusReads = jest.spyOn(t.app.get(RunClaimsRepository), 'statusOf');
     try {
       const cancelledAt = Date.now();
       expect((await t.http().post(`/v1/workflow-runs/${runId}/cancel`).set(t.auth)).status).toBe(200);
-      await waitUntil(async () => sink.to('/slow')[0].aborted, 2000, 'the request in flight to be aborted');
+      await waitUntil(
+        async () => sink.to('/cancelled-in-flight')[0].aborted,
+        2000,
+        'the request in flight to be aborted',
+      );
       expect(Date.now() - cancelledAt).toBeLessThan(2000);
       expect(statusReads).not.toHaveBeenCalled();
     } finally {
       statusReads.mockRestore();
     }
-    expect((await waitForRun(t, runId)).status).toBe('cancelled');
-    expect(sink.to('/after')).toHaveLength(0);
+    const run = await waitForRun(t, runId);
+    expect(run.status).toBe('cancelled');
+    expect(run.steps.map((step) => step.status)).toEqual(['skipped', 'skipped']);
+    expect(sink.to('/after-cancel')).toHaveLength(0);
   });
 
   it('retries a failed run from its failed step without repeating the steps that completed', async () => {
