@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 
 import { createApp } from '../dist/app.lifecycle.js';
-import { loadConfig } from '../dist/config/app-config.js';
+import { loadConfig } from '../dist/config/app.config.js';
 import { drivePaced } from './lib/paced.mjs';
 import { cleanDatabase, cleanRedis, ensureDatabase, lockBench } from './lib/services.mjs';
 import { BENCH_DEFINITION, signedDeliveries } from './lib/signing.mjs';

@@ -4,9 +4,9 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 
 import { AppModule } from './app.module.js';
 import { configureApp } from './app.setup.js';
-import { createRootLogger, PinoNestLogger } from './common/logger.js';
-import type { AppConfig } from './config/app-config.js';
-import { runMigrations } from './database/data-source.js';
+import { createRootLogger, PinoNestLogger } from './common/pino-nest.logger.js';
+import type { AppConfig } from './config/app.config.js';
+import { runMigrations } from './database/data-source.config.js';
 import { runsWorkersEnabled } from './modules/runs/runs-worker.module.js';
 import { RunsProcessor } from './modules/runs/runs.processor.js';
 

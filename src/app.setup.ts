@@ -8,7 +8,7 @@ import { UnsupportedMediaTypeError } from './common/domain.error.js';
 import { carriesBody, isJsonMediaType, mediaTypeOf, refuseInvalidUtf8 } from './common/request-body.util.js';
 import { requestIdMiddleware } from './common/request-id.middleware.js';
 import { createValidationPipe } from './common/validation.pipe.js';
-import type { AppConfig } from './config/app-config.js';
+import type { AppConfig } from './config/app.config.js';
 import { WebhookDeliveryLogMiddleware } from './modules/webhooks/deliveries/webhook-delivery-log.middleware.js';
 
 const WEBHOOK_PATH = '/webhooks/';

@@ -3,10 +3,10 @@ import { Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 
 import { createApp, stopApp } from './app.lifecycle.js';
-import { createRootLogger, flushLogs, PinoNestLogger } from './common/logger.js';
-import { ConfigError, loadConfig, withFileVariables, type AppConfig } from './config/app-config.js';
+import { createRootLogger, flushLogs, PinoNestLogger } from './common/pino-nest.logger.js';
+import { ConfigError, loadConfig, loadStartMode, withFileVariables, type AppConfig } from './config/app.config.js';
 import { EmbeddedPostgresError } from './local/embedded-postgres.server.js';
-import { isLocalMode, startLocalMode, type LocalMode } from './local/local-mode.launcher.js';
+import { startLocalMode, type LocalMode } from './local/local-mode.launcher.js';
 import { LocalSecretsError } from './local/local-secrets.store.js';
 import { assertRedisKeepsEveryKey, RedisEvictionPolicyError } from './modules/health/redis-eviction-policy.check.js';
 
@@ -15,20 +15,16 @@ import { assertRedisKeepsEveryKey, RedisEvictionPolicyError } from './modules/he
  * With neither DATABASE_URL nor REDIS_URL, hookrun brings its own PostgreSQL and queues on it.
  */
 async function main(): Promise<void> {
-  const rootLogger = new PinoNestLogger(createRootLogger(process.env.LOG_LEVEL?.trim() || 'info'));
+  const role = process.argv[2];
+  const startMode = loadStartMode(process.env, role);
+  const rootLogger = new PinoNestLogger(createRootLogger(startMode.logLevel));
   Logger.overrideLogger(rootLogger);
   const logger = new Logger('hookrun');
-  const role = process.argv[2];
   let local: LocalMode | null = null;
-  if (isLocalMode(process.env)) {
-    if (role === 'api' || role === 'worker' || ['api', 'worker'].includes(process.env.HOOKRUN_ROLE ?? '')) {
-      throw new ConfigError('Separate api and worker processes need DATABASE_URL and REDIS_URL (shared services)');
-    }
+  if (startMode.embedded) {
     const postgresLogger = new Logger('EmbeddedPostgres');
     // With the `_FILE` keys read, so that it generates only the keys that are given neither way.
     local = await startLocalMode(withFileVariables(process.env), (line) => postgresLogger.debug(line));
-  } else if (!process.env.DATABASE_URL?.trim() || !process.env.REDIS_URL?.trim()) {
-    throw new ConfigError('Set both DATABASE_URL and REDIS_URL, or neither to run with an embedded PostgreSQL');
   }
 
   let config: AppConfig;

@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 
-import { ChangeFeed } from './change-feed.js';
+import { ChangeFeed } from './change.feed.js';
 
 @Global()
 @Module({ providers: [ChangeFeed], exports: [ChangeFeed] })

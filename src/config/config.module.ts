@@ -1,6 +1,6 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 
-import { APP_CONFIG, type AppConfig } from './app-config.js';
+import { APP_CONFIG, type AppConfig } from './app.config.js';
 
 /** Provides the AppConfig that main.ts (or a test) loaded, to every module. */
 @Global()

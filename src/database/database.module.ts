@@ -10,14 +10,13 @@ import {
 import { TypeOrmModule } from '@nestjs/typeorm';
 import pg from 'pg';
 
-import type { AppConfig } from '../config/app-config.js';
-import { dataSourceOptions } from './data-source.js';
-import { DATABASE_TIMEOUTS } from './timeouts.js';
+import type { AppConfig } from '../config/app.config.js';
+import { dataSourceOptions } from './data-source.config.js';
+import { DATABASE_TIMEOUTS } from './database-timeouts.config.js';
 
 /** The pg pool of the hot paths (ingest, the worker's claims and checkpoints, the delivery log). */
 export const PG_POOL = Symbol('PG_POOL');
 
-/** Connections of each pool: the API's reads and commands go through TypeORM's, the hot paths through PG_POOL. */
 const HOT_PATH_POOL_SIZE = 20;
 const TYPEORM_POOL_SIZE = 10;
 
@@ -31,7 +30,6 @@ class PgPoolLifecycle implements OnApplicationShutdown {
   }
 }
 
-/** PostgreSQL for every module: TypeORM's data source, and a plain pg pool for prepared hot-path SQL. */
 @Global()
 @Module({})
 export class DatabaseModule {

@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { ConfigError, loadConfig } from '../config/app-config.js';
+import { ConfigError, loadConfig } from '../config/app.config.js';
 import { ensureKeyFiles, readStoredKey } from './key-files.store.js';
 import { LocalSecretsError } from './local-secrets.store.js';
 

@@ -1,7 +1,7 @@
 import { chmodSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-import { parseKeyring } from '../modules/secrets/secret-cipher.js';
+import { parseKeyring } from '../config/keyring.parser.js';
 import {
   createFileOnce,
   ensurePrivateDirectory,

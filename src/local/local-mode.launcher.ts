@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 
-import { ConfigError } from '../config/app-config.js';
+import { ConfigError } from '../config/app.config.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.server.js';
 import { loadOrCreateLocalSecrets } from './local-secrets.store.js';
 
@@ -14,10 +14,6 @@ export interface LocalMode {
   generatedKeys: boolean;
   apiKeySource: 'environment' | 'data directory';
   stop(): Promise<void>;
-}
-
-export function isLocalMode(env: Env): boolean {
-  return !env.DATABASE_URL?.trim() && !env.REDIS_URL?.trim();
 }
 
 /** An embedded PostgreSQL and (outside production) kept keys, under `./.data` where the user ran the command. */

@@ -3,8 +3,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { loadConfig } from '../config/app-config.js';
-import { parseKeyring } from '../modules/secrets/secret-cipher.js';
+import { loadConfig } from '../config/app.config.js';
+import { parseKeyring } from '../config/keyring.parser.js';
 import { loadOrCreateLocalSecrets, LocalSecretsError } from './local-secrets.store.js';
 
 const mode = (path: string): number => statSync(path).mode & 0o777;

@@ -1,7 +1,7 @@
 import { createPostgresBackend, DEFAULT_SCHEMA, runMigrations, setDefaultBackendFactory } from 'bullmq';
 import pg from 'pg';
 
-import { DATABASE_TIMEOUTS } from '../database/timeouts.js';
+import { DATABASE_TIMEOUTS } from '../database/database-timeouts.config.js';
 
 // Ignores the Redis-shaped `connection` each Queue and Worker is given: pg would read it as "connect with defaults".
 export async function usePostgresQueueBackend(databaseUrl: string): Promise<void> {

@@ -2,7 +2,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import type { ConnectionOptions } from 'bullmq';
 
-import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { usePostgresQueueBackend } from './postgres-queue.backend.js';
 
 export function queueConnection(config: AppConfig): ConnectionOptions {

@@ -26,11 +26,11 @@ function fromCompose(pattern: RegExp): string {
  * as docker-compose.yml writes them, with a temporary folder in place of the hookrun-keys volume.
  */
 describe('docker compose keys', () => {
-  const volumePath = fromCompose(/entrypoint: \["node", "dist\/cli\/keys\.js", "([^"]+)"\]/);
+  const volumePath = fromCompose(/entrypoint: \["node", "dist\/cli\/keys\.command\.js", "([^"]+)"\]/);
   const volume = mkdtempSync(join(tmpdir(), 'hookrun-keys-volume-'));
   const inVolume = (path: string) => join(volume, path.slice(volumePath.length + 1));
   const keysCommand = (...args: string[]) =>
-    run(process.execPath, [join(PROJECT_ROOT, 'dist', 'cli', 'keys.js'), volume, ...args], {
+    run(process.execPath, [join(PROJECT_ROOT, 'dist', 'cli', 'keys.command.js'), volume, ...args], {
       env: { PATH: process.env.PATH ?? '', SECRETS_ENCRYPTION_KEY: '', BOOTSTRAP_API_KEY: '' },
     });
   let redis: OwnRedis;

@@ -1,5 +1,5 @@
 import { getQueueToken } from '@nestjs/bullmq';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { Queue } from 'bullmq';
 
 import { RUNS_QUEUE } from '../../src/modules/runs/runs.queue.js';
@@ -261,6 +261,35 @@ describe('durable engine: steps, retries, timeouts, cancel', () => {
     expect((await t.http().post(`/v1/workflow-runs/${runId}/cancel`).set(t.auth)).status).toBe(200);
     await waitUntil(async () => sink.to('/hang')[0].aborted, 10_000, 'the request to be aborted');
     expect((await readRun(t, runId)).status).toBe('cancelled');
+  });
+
+  it('stops a running run within 2 s of the cancel, told by the change feed rather than by polling its status', async () => {
+    sink.hold('/cancelled-in-flight');
+    const runId = await startRun(t, {
+      steps: [
+        http('slow', `${sink.url}/cancelled-in-flight`, { timeoutMs: 60_000 }),
+        http('after', `${sink.url}/after-cancel`),
+      ],
+    });
+    await waitUntil(async () => sink.to('/cancelled-in-flight').length === 1, 10_000, 'the request to reach the sink');
+    const statusReads = jest.spyOn(t.app.get(RunClaimsRepository), 'statusOf');
+    try {
+      const cancelledAt = Date.now();
+      expect((await t.http().post(`/v1/workflow-runs/${runId}/cancel`).set(t.auth)).status).toBe(200);
+      await waitUntil(
+        async () => sink.to('/cancelled-in-flight')[0].aborted,
+        2000,
+        'the request in flight to be aborted',
+      );
+      expect(Date.now() - cancelledAt).toBeLessThan(2000);
+      expect(statusReads).not.toHaveBeenCalled();
+    } finally {
+      statusReads.mockRestore();
+    }
+    const run = await waitForRun(t, runId);
+    expect(run.status).toBe('cancelled');
+    expect(run.steps.map((step) => step.status)).toEqual(['skipped', 'skipped']);
+    expect(sink.to('/after-cancel')).toHaveLength(0);
   });
 
   it('retries a failed run from its failed step without repeating the steps that completed', async () => {

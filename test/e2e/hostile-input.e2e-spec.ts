@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 
 import { newId } from '../../src/common/ids.util.js';
-import { generateSlug } from '../../src/modules/secrets/secret-generator.js';
+import { generateSlug } from '../../src/modules/webhooks/webhook-slug.generator.js';
 import { WebhookDeliveriesRecorder } from '../../src/modules/webhooks/deliveries/webhook-deliveries.recorder.js';
 import { NUMBER_OUT_OF_RANGE } from '../../src/modules/webhooks/webhook-json-limits.util.js';
 import { WebhookTriggersRepository } from '../../src/modules/webhooks/webhook-triggers.repository.js';

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 
-import { dataSourceOptions, MIGRATIONS, runMigrations } from '../../src/database/data-source.js';
+import { dataSourceOptions, MIGRATIONS, runMigrations } from '../../src/database/data-source.config.js';
 import { HotRunClaims1764216700000 } from '../../src/database/migrations/1764216700000-hot-run-claims.js';
 import { TEST_DATABASE_URL } from '../support/env.js';
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 
 import { newId } from '../../src/common/ids.util.js';
-import { generateSlug } from '../../src/modules/secrets/secret-generator.js';
+import { generateSlug } from '../../src/modules/webhooks/webhook-slug.generator.js';
 import { expectError } from '../support/expect-error.js';
 import { resetDatabase, startTestApp, type TestApp } from '../support/test-app.js';
 

@@ -5,8 +5,9 @@ import { existsSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 
-import { parseKeyring, SecretCipher } from '../../src/modules/secrets/secret-cipher.js';
-import { reencryptSecrets } from '../../src/modules/secrets/secret-reencryption.js';
+import { parseKeyring } from '../../src/config/keyring.parser.js';
+import { SecretCipher } from '../../src/modules/secrets/secret.cipher.js';
+import { reencryptSecrets } from '../../src/modules/secrets/secret-reencryption.task.js';
 import { TriggerSecretsRepository } from '../../src/modules/secrets/trigger-secrets.repository.js';
 import { TEST_DATABASE_URL, TEST_ENCRYPTION_KEY } from '../support/env.js';
 import { createTrigger, createWorkflow } from '../support/factories.js';
@@ -15,7 +16,7 @@ import { githubSignature } from '../support/provider-signing.js';
 import { signedHeaders } from '../support/signing.js';
 import { resetDatabase, startTestApp, type TestApp } from '../support/test-app.js';
 
-const SCRIPT = join(PROJECT_ROOT, 'dist', 'database', 'reencrypt-secrets.js');
+const SCRIPT = join(PROJECT_ROOT, 'dist', 'database', 'reencrypt-secrets.command.js');
 const NEW_KEY = `k2:${randomBytes(32).toString('base64url')}`;
 /** The new key first (it encrypts), the old one still there (it decrypts). */
 const RING = `${NEW_KEY},${TEST_ENCRYPTION_KEY}`;

@@ -142,3 +142,16 @@ describe('a PORT in use', () => {
     }
   });
 });
+
+describe('an invalid LOG_LEVEL', () => {
+  it('ends the start with the configuration error and exit code 1, not a stack trace', async () => {
+    const result = await runHookrunToExit(
+      [],
+      { ...processEnv('redis://127.0.0.1:1'), LOG_LEVEL: 'verbose', PORT: String(await freePort()) },
+      { timeoutMs: 30_000 },
+    );
+
+    expectOneLineRefusal(result, 'hookrun cannot start: Invalid configuration:');
+    expect(result.output).toContain('\n  - LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent\n');
+  });
+});

@@ -6,7 +6,7 @@ import request from 'supertest';
 import type { DataSource } from 'typeorm';
 
 import { createApp } from '../../src/app.lifecycle.js';
-import { loadConfig, type AppConfig } from '../../src/config/app-config.js';
+import { loadConfig, type AppConfig } from '../../src/config/app.config.js';
 import { TEST_API_KEY, TEST_DATABASE_URL, TEST_ENCRYPTION_KEY, TEST_REDIS_URL } from './env.js';
 import { ensureTestDatabase } from './test-database.js';
 

@@ -5,10 +5,7 @@ import type { Request } from 'express';
 import { ApiKeysService } from './api-keys.service.js';
 import { IS_PUBLIC } from './public.decorator.js';
 
-/**
- * Bearer API key, on every route (APP_GUARD) except those marked `@Public()`: webhooks (signed instead),
- * health checks. Deny by default, so that forgetting a decorator closes a route rather than opens it.
- */
+/** Deny by default: forgetting `@Public()` closes a route rather than opens it. */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   constructor(
@@ -16,7 +13,6 @@ export class ApiKeyGuard implements CanActivate {
     private readonly reflector: Reflector,
   ) {}
 
-  /** Whether each route handler is public, read from its metadata once rather than on every request. */
   private readonly publicHandlers = new WeakMap<object, boolean>();
 
   /** A plain `true` for public routes, so that Nest need not await this guard on the webhook path. */

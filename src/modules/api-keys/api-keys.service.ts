@@ -2,11 +2,11 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { timingSafeEqual } from 'node:crypto';
 import { newId } from '../../common/ids.util.js';
 
-import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
 import { AuthenticationError, NotFoundError } from '../../common/domain.error.js';
 import { decodeCursor, toPage, type Page } from '../../common/pagination.util.js';
 import { REQUEST_DATABASE_TIMEOUT_MS, withTimeout } from '../../common/timeout.util.js';
-import { generateApiKey, hashApiKey } from '../secrets/secret-generator.js';
+import { generateApiKey, hashApiKey } from './api-key.generator.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
 import {
   toApiKeyResponse,

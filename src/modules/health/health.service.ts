@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 
 import { UnavailableError } from '../../common/domain.error.js';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
 import { RUNS_QUEUE } from '../runs/runs.queue.js';
 import type { HealthResponse } from './health.dto.js';
 import { evictionPolicyProblem, readEvictionPolicy } from './redis-eviction-policy.check.js';

@@ -3,12 +3,11 @@ import type { Pool } from 'pg';
 
 import { Batcher } from '../../common/batcher.util.js';
 import { PG_POOL } from '../../database/database.module.js';
-import { preparedQuery } from '../../database/sql.js';
-import type { RunError, RunStatus, StepStatus, TriggerType } from './run-status.js';
+import { preparedQuery } from '../../database/prepared-query.helper.js';
+import type { RunError, RunStatus, StepStatus, TriggerType } from './run-status.types.js';
 import type { WorkflowRunStep } from './workflow-run-step.entity.js';
 import type { WorkflowRun } from './workflow-run.entity.js';
 
-/** The whole state of one step of a run, as written: every write replaces the row. */
 export interface StepRow {
   stepId: string;
   position: number;
@@ -21,7 +20,6 @@ export interface StepRow {
   error: { code: string; message: string } | null;
 }
 
-/** A step row's columns, as the JSON arrays of step states carry them. */
 const STEP_RECORD = `step_id text, position int, type text, status text, attempts int,
   started_at timestamptz, finished_at timestamptz, output jsonb, error jsonb`;
 
@@ -31,10 +29,7 @@ const ON_STEP_CONFLICT = `ON CONFLICT (run_id, step_id) DO UPDATE
          finished_at = EXCLUDED.finished_at, output = EXCLUDED.output, error = EXCLUDED.error
    WHERE EXCLUDED.status <> 'pending'`;
 
-/**
- * Upserts step rows from a JSON array while the run is still `running` under this claim (`$2`, the
- * attempt): the run row is share-locked, so a newer claim waits for this write, never the other way round.
- */
+// FOR SHARE on the run row: a newer claim waits for this write, never the other way round.
 const WRITE_STEPS = `
   WITH fence AS (SELECT id FROM workflow_runs WHERE id = $1 AND attempt = $2 AND status = 'running' FOR SHARE)
   INSERT INTO workflow_run_steps (run_id, step_id, position, type, status, attempts, started_at, finished_at, output, error)
@@ -47,11 +42,7 @@ const WRITE_STEPS = `
 const RUN_COLUMNS = `id, workflow_id, workflow_version, status, trigger_type, trigger_id, webhook_id, idempotency_key,
   rerun_of, input, output, error, attempt, wake_at, checked_at, created_at, started_at, completed_at`;
 
-/**
- * Claims a batch of runs (`$1` their ids, `$2` when each was claimed): bumps each one's attempt, which
- * fences every later write of that claim. A finished run is left out. `r.id = ANY(ids)` makes the primary
- * key the way in: joined only to a set-returning function, a small table was scanned whole.
- */
+// `r.id = ANY($1)` makes the primary key the way in: joined only to unnest(), a small table was scanned whole.
 const CLAIM_RUNS = `
   UPDATE workflow_runs r
      SET status = 'running', attempt = r.attempt + 1, started_at = COALESCE(r.started_at, c.claimed_at)
@@ -63,10 +54,6 @@ const STEPS_OF_RUN = `
   SELECT step_id, position, type, status, attempts, started_at, finished_at, output, error
     FROM workflow_run_steps WHERE run_id = $1 ORDER BY position`;
 
-/**
- * Ends a batch of runs (`$1`, a JSON array of outcomes; `$2`, their ids) with their last step states,
- * each fenced by its claim, so that a terminal status never changes. Returns the ids it ended.
- */
 const FINISH_RUNS = `
   WITH outcome AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb)
@@ -87,11 +74,7 @@ const FINISH_RUNS = `
          RETURNING 1)
   SELECT id FROM fence`;
 
-/**
- * A CTE rather than `WHERE id IN (subquery)`: the planner may run such a subquery more than once, and with
- * SKIP LOCKED each run could see other rows. `completed_at IS NULL` is what the index of unfinished runs is
- * keyed on (a CHECK holds it to the status).
- */
+// A CTE, not `IN (subquery)`: the planner may run a subquery twice, and under SKIP LOCKED see other rows.
 const TAKE_UNFINISHED = `
   WITH due AS (
       SELECT id FROM workflow_runs
@@ -103,11 +86,6 @@ const TAKE_UNFINISHED = `
   UPDATE workflow_runs r SET checked_at = now() FROM due WHERE r.id = due.id
   RETURNING r.id, r.wake_at`;
 
-/**
- * Claims and ends go to PostgreSQL in batches: those made while two such statements are in flight go
- * together in the next one (a one-row update costs PostgreSQL about as much as a batch of five). Two
- * claims (or ends) of one run go one after the other.
- */
 const RUN_WRITE_BATCHING = { maxInFlight: 2, maxBatch: 50, keyOf: (item: { id: string }) => item.id };
 
 interface ClaimItem {
@@ -115,7 +93,6 @@ interface ClaimItem {
   claimedAt: Date;
 }
 
-/** How one run ended, as FINISH_RUNS reads it. */
 interface FinishItem {
   id: string;
   attempt: number;
@@ -126,11 +103,7 @@ interface FinishItem {
   steps: StepRecord[];
 }
 
-/**
- * The worker's protocol on `workflow_runs` and `workflow_run_steps`: claims, checkpoints and ends, every
- * write fenced by the claim's attempt, in prepared statements on the hot-path pool; and the reconciler's
- * query for unfinished runs.
- */
+/** The worker's protocol: claims, checkpoints and ends, every write fenced by the claim's attempt. */
 @Injectable()
 export class RunClaimsRepository {
   private readonly claims: Batcher<ClaimItem, RunRow | null>;
@@ -156,15 +129,11 @@ export class RunClaimsRepository {
     return preparedQuery<T>(this.pool, text, params);
   }
 
-  /**
-   * Claims a run: bumps its attempt, which fences every later write of this claim, and returns it with
-   * the steps an earlier claim wrote. Null when the run is finished or gone: the job has nothing to do.
-   */
+  /** Null when the run is finished or gone: the job has nothing to do. */
   async claim(id: string, now: Date): Promise<WorkflowRun | null> {
     const row = await this.claims.submit({ id, claimedAt: now });
     if (row === null) return null;
     const run = toRun(row);
-    // Step rows exist only if an earlier claim (a crash, a stall, a retry) wrote them.
     run.steps = run.attempt > 1 ? (await this.sql<StepRecordRow>(STEPS_OF_RUN, [id])).map((s) => toStep(id, s)) : [];
     return run;
   }
@@ -176,7 +145,6 @@ export class RunClaimsRepository {
     return rows.length > 0;
   }
 
-  /** When a waiting run (a delay step) is due, fenced by its claim. */
   async setWakeAt(runId: string, attempt: number, wakeAt: Date): Promise<void> {
     await this.sql(`UPDATE workflow_runs SET wake_at = $3 WHERE id = $1 AND attempt = $2 AND status = 'running'`, [
       runId,
@@ -185,10 +153,7 @@ export class RunClaimsRepository {
     ]);
   }
 
-  /**
-   * Ends a run and writes its last step states, fenced by its claim; a terminal status never changes.
-   * False when this claim is stale or the run had already ended.
-   */
+  /** False when this claim is stale or the run had already ended. */
   async finish(
     runId: string,
     attempt: number,
@@ -207,7 +172,6 @@ export class RunClaimsRepository {
     });
   }
 
-  /** Ends a run that cannot be executed (its job failed for good), unless it already finished. */
   async failUnfinished(runId: string, error: RunError, now: Date): Promise<boolean> {
     const rows = await this.sql<unknown>(
       `UPDATE workflow_runs SET status = 'failed', error = $2::jsonb, completed_at = $3
@@ -222,10 +186,7 @@ export class RunClaimsRepository {
     return rows[0]?.status ?? null;
   }
 
-  /**
-   * Takes a batch of unfinished runs that nobody checked recently and marks them checked; SKIP LOCKED lets
-   * several processes reconcile at once. Runs younger than `createdBefore` may still be being enqueued.
-   */
+  /** Runs younger than `createdBefore` may still be being enqueued. */
   async takeUnfinishedForCheck(
     createdBefore: Date,
     checkedBefore: Date,
@@ -288,7 +249,6 @@ function toRun(row: RunRow): WorkflowRun {
   };
 }
 
-/** A step's state as the JSON arrays of WRITE_STEPS and FINISH_RUNS carry it. */
 interface StepRecord {
   step_id: string;
   position: number;

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, describe, expect, it, jest } from '@jest/globals';
 
-import type { AppConfig } from '../../config/app-config.js';
+import type { AppConfig } from '../../config/app.config.js';
+import type { ChangeFeed } from '../../common/change.feed.js';
 import type { WorkflowDefinition } from '../../engine/index.js';
 import { conditionStep } from '../../engine/steps/condition.step.js';
 import { transformStep } from '../../engine/steps/transform.step.js';
@@ -47,7 +48,8 @@ function harness(definition: WorkflowDefinition) {
     httpStepAllowedHosts: [],
     httpStepProtectedPorts: [],
   } as unknown as AppConfig;
-  return { executor: new RunExecutor(runs, workflows, config), writes };
+  const changes = { onRunCancelled: () => () => undefined } as unknown as ChangeFeed;
+  return { executor: new RunExecutor(runs, workflows, config, changes), writes };
 }
 
 /** Checkpoint writes made while the run went on, before its end. */

@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 
+import { ChangeFeed } from '../../common/change.feed.js';
 import { isDatabaseUnavailable } from '../../common/database-errors.util.js';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
 import {
   ExpressionEvaluator,
   stepHasSideEffects,
@@ -17,8 +18,6 @@ import type { WorkflowRun } from './workflow-run.entity.js';
 
 /** Versions never change once written, so their definitions are cached for as long as the process lives. */
 const DEFINITION_CACHE_SIZE = 500;
-/** How often a run in progress looks whether it was cancelled, to abort an http request in flight. */
-const CANCEL_POLL_MS = 500;
 
 /**
  * How long a fenced write (a step's checkpoint, the run's end) is retried while PostgreSQL is unreachable,
@@ -54,13 +53,21 @@ export class RunExecutor implements OnModuleDestroy {
   private readonly evaluator: ExpressionEvaluator;
   private readonly definitions = new Map<string, WorkflowDefinition>();
   private readonly executions = new Set<Execution>();
+  /** Runs executing here by id, so that a cancellation from the change feed aborts the one it names. */
+  private readonly cancellable = new Map<string, AbortController>();
+  private readonly stopListening: () => void;
   private handingBack = false;
 
   constructor(
     private readonly runs: RunClaimsRepository,
     private readonly workflows: WorkflowsService,
     @Inject(APP_CONFIG) config: AppConfig,
+    changes: ChangeFeed,
   ) {
+    this.stopListening = changes.onRunCancelled({
+      cancelled: (runId) => this.cancellable.get(runId)?.abort(),
+      reconnected: () => this.recheckCancellations(),
+    });
     this.evaluator = new ExpressionEvaluator({
       timeoutMs: config.expressionTimeoutMs,
       threads: config.expressionThreads,
@@ -72,6 +79,7 @@ export class RunExecutor implements OnModuleDestroy {
 
   /** After the workers have drained: stops the expression threads. */
   async onModuleDestroy(): Promise<void> {
+    this.stopListening();
     await this.evaluator.close();
   }
 
@@ -120,12 +128,10 @@ export class RunExecutor implements OnModuleDestroy {
       if (!written) cancelled.abort();
     };
 
-    const poll = setInterval(() => {
-      this.runs.statusOf(run.id).then(
-        (status) => status === 'cancelled' && cancelled.abort(),
-        () => undefined,
-      );
-    }, CANCEL_POLL_MS);
+    // A cancellation arrives through the change feed. One sent while the feed was down is found when it
+    // reconnects, and at the latest by the next fenced write, which a cancelled run refuses: no new side
+    // effect starts after it.
+    this.cancellable.set(run.id, cancelled);
     const hooks: EngineHooks = {
       onStepStarted: async (step, startedAt, stepAttempt) => {
         steps.update(step.id, { status: 'running', attempts: stepAttempt, startedAt, finishedAt: null });
@@ -177,7 +183,16 @@ export class RunExecutor implements OnModuleDestroy {
           return { kind: 'done' };
       }
     } finally {
-      clearInterval(poll);
+      this.cancellable.delete(run.id);
+    }
+  }
+
+  private recheckCancellations(): void {
+    for (const [runId, cancelled] of this.cancellable) {
+      this.runs.statusOf(runId).then(
+        (status) => status === 'cancelled' && cancelled.abort(),
+        () => undefined,
+      );
     }
   }
 

@@ -1,7 +1,7 @@
 import { Processor } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
 
-import type { AppConfig } from '../../config/app-config.js';
+import type { AppConfig } from '../../config/app.config.js';
 import { queueConnection } from '../../queue/queue.module.js';
 import { RunsModule } from './runs.module.js';
 import { RunsProcessor } from './runs.processor.js';

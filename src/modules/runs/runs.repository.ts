@@ -2,8 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 
+import { RUN_CANCELLED_CHANNEL } from '../../common/change.feed.js';
 import { refusedJsonIsInvalidInput } from '../../common/database-errors.util.js';
-import type { RunStatus, TriggerType } from './run-status.js';
+import type { RunStatus, TriggerType } from './run-status.types.js';
 import { WorkflowRunStep } from './workflow-run-step.entity.js';
 import { WorkflowRun } from './workflow-run.entity.js';
 
@@ -18,7 +19,6 @@ export interface NewRun {
   inputJson: string;
 }
 
-/** What the delivery log shows of the request that started a run (never its body or headers). */
 export interface RunDelivery {
   requestId: string | null;
   bodyBytes: number;
@@ -38,7 +38,6 @@ export interface RunFilter {
   status?: RunStatus;
 }
 
-/** A webhook run as the delivery log lists it: the delivery that started it. */
 export interface WebhookRunDelivery {
   id: string;
   triggerId: string;
@@ -53,22 +52,17 @@ export interface WebhookRunDelivery {
 export interface WebhookRunDeliveryFilter {
   triggerId: string;
   workflowId: string;
-  /** Ids from this one up (UUIDv7 of the moment received). */
+  /** UUIDv7: ids from this moment on. */
   fromId: string;
-  /** Ids below this one (the cursor). */
   beforeId: string | null;
   limit: number;
 }
 
-/** The API's reads and commands on runs, through TypeORM. */
 @Injectable()
 export class RunsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /**
-   * One statement: the unique key on (workflow_id, idempotency_key) turns a duplicate into a no-op, and the
-   * first run is read back. Concurrent duplicates wait for the winner's commit, so exactly one run exists.
-   */
+  /** Concurrent duplicates wait on the unique key for the winner's commit, so exactly one run exists. */
   async insertUnlessDuplicate(run: NewRun): Promise<InsertedRun> {
     const inserted: { id: string }[] = await this.dataSource
       .query(
@@ -104,7 +98,6 @@ export class RunsRepository {
     return this.dataSource.manager.findOneBy(WorkflowRun, { id });
   }
 
-  /** Newest first; steps are loaded for the page only. */
   async list(filter: RunFilter, limit: number, beforeId: string | null): Promise<WorkflowRun[]> {
     const query = this.dataSource.manager
       .createQueryBuilder(WorkflowRun, 'r')
@@ -124,10 +117,7 @@ export class RunsRepository {
     return runs;
   }
 
-  /**
-   * The webhook runs a trigger started, newest first, as the deliveries that started them (each run's id is
-   * the delivery's). Runs from before the delivery log was kept in runs have no body hash and are left out.
-   */
+  /** Runs from before the delivery log was kept in runs have no body hash and are left out. */
   async listWebhookDeliveries(filter: WebhookRunDeliveryFilter): Promise<WebhookRunDelivery[]> {
     const query = this.dataSource.manager
       .createQueryBuilder(WorkflowRun, 'r')
@@ -151,7 +141,7 @@ export class RunsRepository {
     }));
   }
 
-  /** Cancels a run that has not finished; its unfinished steps are marked skipped. False when it had finished. */
+  /** False when it had finished. */
   async cancel(id: string, now: Date): Promise<boolean> {
     return this.dataSource.transaction(async (tx) => {
       const updated = await tx
@@ -167,11 +157,12 @@ export class RunsRepository {
         .set({ status: 'skipped' })
         .where("run_id = :id AND status IN ('pending', 'running', 'waiting')", { id })
         .execute();
+      // Delivered at commit, to whichever worker executes the run.
+      await tx.query('SELECT pg_notify($1, $2)', [RUN_CANCELLED_CHANNEL, id]);
       return true;
     });
   }
 
-  /** Puts a failed run back in the queue: its failed and skipped steps run again, completed ones are kept. */
   async reopenFailed(id: string): Promise<boolean> {
     return this.dataSource.transaction(async (tx) => {
       const updated = await tx

@@ -6,7 +6,7 @@ import { REQUEST_DATABASE_TIMEOUT_MS, withTimeout } from '../../common/timeout.u
 import { decodeCursor, toPage, type Page } from '../../common/pagination.util.js';
 import { WorkflowsService } from '../workflows/workflows.service.js';
 import { toRunResponse, type RunResponse } from './dto/run.dto.js';
-import type { RunStatus } from './run-status.js';
+import type { RunStatus } from './run-status.types.js';
 import { RunsProducer } from './runs.producer.js';
 import {
   RunsRepository,
@@ -37,11 +37,7 @@ export class RunsService {
     private readonly workflows: WorkflowsService,
   ) {}
 
-  /**
-   * The ingest path: one insert (deduplicated on the webhook id), then one enqueue for a new run. The
-   * insert is bounded by the request's deadline, the enqueue by the queue's own short timeout: the
-   * answer comes in time whatever PostgreSQL or Redis do, and a 202 always means a committed run.
-   */
+  /** Bounded by the request's deadline and the queue's timeout; a 202 always means a committed run. */
   async startFromWebhook(request: WebhookRunRequest): Promise<InsertedRun> {
     const run = await this.webhookRuns.insert(
       {
@@ -58,7 +54,6 @@ export class RunsService {
     return run;
   }
 
-  /** Like a webhook, bounded: a stalled database answers 503 in time, and a 202 means a committed run. */
   async startFromApi(
     workflowId: string,
     input: unknown,
@@ -85,7 +80,6 @@ export class RunsService {
     return { run, replayed: !inserted.created };
   }
 
-  /** The webhook runs of a trigger as the deliveries that started them, for the delivery log. */
   listWebhookDeliveries(filter: WebhookRunDeliveryFilter): Promise<WebhookRunDelivery[]> {
     return this.runs.listWebhookDeliveries(filter);
   }
@@ -116,7 +110,6 @@ export class RunsService {
     return this.get(id);
   }
 
-  /** A failed run goes on from its failed step; the outputs of completed steps are kept. */
   async retry(id: string): Promise<RunResponse> {
     if (!(await this.runs.reopenFailed(id))) {
       await this.get(id);
@@ -126,7 +119,6 @@ export class RunsService {
     return this.get(id);
   }
 
-  /** A new run with the same input and workflow version. */
   async rerun(id: string): Promise<RunResponse> {
     const original = await this.runs.findById(id);
     if (!original) throw new NotFoundError('run', id);

@@ -5,11 +5,10 @@ import { Batcher } from '../../common/batcher.util.js';
 import { refusedJsonIsInvalidInput } from '../../common/database-errors.util.js';
 import { withTimeout } from '../../common/timeout.util.js';
 import { PG_POOL } from '../../database/database.module.js';
-import { preparedQuery } from '../../database/sql.js';
+import { preparedQuery } from '../../database/prepared-query.helper.js';
 import type { InsertedRun, RunDelivery } from './runs.repository.js';
-import type { RunStatus } from './run-status.js';
+import type { RunStatus } from './run-status.types.js';
 
-/** A run started by a verified webhook delivery: what the ingest's insert takes. */
 export interface NewWebhookRun {
   id: string;
   workflowId: string;
@@ -20,14 +19,8 @@ export interface NewWebhookRun {
   delivery: RunDelivery;
 }
 
-/**
- * Webhook runs are inserted in batches of up to 50, with four statements in flight: a delivery waits at
- * most for one insert to return, and a busy ingest commits many runs at once. A delivery whose id is being
- * inserted waits for that insert, then finds its run.
- */
 const WEBHOOK_INSERT_BATCHING = { maxInFlight: 4, maxBatch: 50, keyOf: deliveryKey };
 
-/** The insert of `count` webhook runs, eight parameters a run; one statement text per count. */
 const insertSql = (() => {
   const texts: string[] = [];
   return (count: number): string => {
@@ -45,7 +38,6 @@ const insertSql = (() => {
   };
 })();
 
-/** What makes two webhook runs one delivery (the webhook dedupe index). */
 function deliveryKey(run: NewWebhookRun): string {
   return `${run.triggerId} ${run.webhookId}`;
 }
@@ -55,11 +47,6 @@ function byDeliveryKey(a: NewWebhookRun, b: NewWebhookRun): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/**
- * The ingest's writer: the run of each verified delivery, inserted in batches (one statement and one
- * commit for the deliveries that arrive while earlier inserts are in flight) with a prepared statement on
- * the hot-path pool, deduplicated on the webhook id by a unique index.
- */
 @Injectable()
 export class WebhookRunsRepository {
   private readonly inserts: Batcher<NewWebhookRun, boolean>;
@@ -69,10 +56,8 @@ export class WebhookRunsRepository {
   }
 
   /**
-   * The delivery's run, new or the one its webhook id already started. A body that `jsonb` refuses fails
-   * its batch, which is then retried run by run, so that it answers 400 and the others 202. Past `deadline`
-   * the caller gets a TimeoutError (503), and a run still waiting to be sent is never inserted; one already
-   * sent may still commit, and then runs.
+   * A body that `jsonb` refuses fails its batch, which is then retried run by run: it answers 400, the others 202.
+   * Past `deadline`, a run not yet sent is never inserted; one already sent may still commit, and then runs.
    */
   async insert(run: NewWebhookRun, deadline: number): Promise<InsertedRun> {
     const created = await this.inserts.submit(run, deadline).catch(refusedJsonIsInvalidInput);
@@ -80,7 +65,6 @@ export class WebhookRunsRepository {
     return withTimeout(this.firstRunOf(run), deadline - Date.now(), 'Finding the first run');
   }
 
-  /** True for each run inserted, false for a duplicate delivery. */
   private async insertBatch(runs: NewWebhookRun[]): Promise<boolean[]> {
     // In dedupe-key order, so that two batches holding the same deliveries wait on each other in one order.
     const sorted = [...runs].sort(byDeliveryKey);

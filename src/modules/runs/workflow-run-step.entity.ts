@@ -1,6 +1,6 @@
 import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn, type Relation } from 'typeorm';
 
-import type { StepStatus } from './run-status.js';
+import type { StepStatus } from './run-status.types.js';
 import { WorkflowRun } from './workflow-run.entity.js';
 
 @Entity({ name: 'workflow_run_steps' })

@@ -1,6 +1,6 @@
 import { Column, Entity, OneToMany, PrimaryColumn, type Relation } from 'typeorm';
 
-import type { RunError, RunStatus, TriggerType } from './run-status.js';
+import type { RunError, RunStatus, TriggerType } from './run-status.types.js';
 import { WorkflowRunStep } from './workflow-run-step.entity.js';
 
 @Entity({ name: 'workflow_runs' })
@@ -45,11 +45,9 @@ export class WorkflowRun {
   @Column('int', { default: 0 })
   attempt: number;
 
-  /** When a waiting run (a delay step) is due; null when it can run now. */
   @Column('timestamptz', { name: 'wake_at', nullable: true })
   wakeAt: Date | null;
 
-  /** When the reconciler last made sure this unfinished run has a job in the queue. */
   @Column('timestamptz', { name: 'checked_at', nullable: true })
   checkedAt: Date | null;
 
@@ -62,8 +60,7 @@ export class WorkflowRun {
   @Column('timestamptz', { name: 'completed_at', nullable: true })
   completedAt: Date | null;
 
-  // The webhook delivery that started the run, for the delivery log (webhook-deliveries.repository.ts);
-  // null for runs started otherwise. Not loaded with the run.
+  // The delivery that started a webhook run, for the delivery log; not loaded with the run.
   @Column('text', { name: 'request_id', nullable: true, select: false })
   requestId?: string | null;
 

@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
-import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
-import { parseKeyring, SecretCipher } from './secret-cipher.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
+import { parseKeyring } from '../../config/keyring.parser.js';
+import { SecretCipher } from './secret.cipher.js';
 import { TriggerSecret } from './trigger-secret.entity.js';
 import { TriggerSecretsRepository } from './trigger-secrets.repository.js';
 import { TriggerSecretsService } from './trigger-secrets.service.js';

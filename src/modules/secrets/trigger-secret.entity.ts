@@ -1,9 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-/**
- * One signing secret of a webhook trigger, encrypted (AES-256-GCM, the trigger id as associated data).
- * The current secret has no expiry; rotated-out ones verify until `expiresAt`.
- */
+/** The current secret has no expiry; rotated-out ones verify until `expiresAt`. */
 @Entity({ name: 'webhook_trigger_secrets' })
 export class TriggerSecret {
   @PrimaryColumn('uuid')

@@ -15,7 +15,6 @@ export class TriggerSecretsRepository {
     await manager.insert(TriggerSecret, secret);
   }
 
-  /** Secrets that still verify: the current one and those in their grace period. */
   findUnexpired(triggerId: string, now: Date): Promise<TriggerSecret[]> {
     return this.dataSource.manager
       .createQueryBuilder(TriggerSecret, 's')
@@ -24,11 +23,7 @@ export class TriggerSecretsRepository {
       .getMany();
   }
 
-  /**
-   * Replaces the current secret. Earlier secrets expire at `previousExpiresAt` at the latest (now when
-   * there is no grace period); expired ones and those beyond the cap are deleted. The trigger row is
-   * locked so that two rotations at once cannot leave two current secrets.
-   */
+  /** The trigger row is locked: two rotations at once cannot leave two current secrets. */
   async rotate(next: TriggerSecret, previousExpiresAt: Date, now: Date): Promise<void> {
     await this.dataSource.transaction(async (tx) => {
       await tx.query('SELECT 1 FROM webhook_triggers WHERE id = $1 FOR UPDATE', [next.triggerId]);
@@ -47,11 +42,7 @@ export class TriggerSecretsRepository {
     });
   }
 
-  /**
-   * One batch of a re-encryption pass: the `limit` rows after `afterId` (in id order), locked, each given
-   * to `rewrite`, whose new ciphertexts (null: leave the row as it is) are written in the same transaction,
-   * so that a rotation of the same trigger waits rather than being overwritten.
-   */
+  /** Rows locked and rewritten in one transaction: a rotation of the same trigger waits, not overwritten. */
   async rewriteBatch(
     afterId: string | null,
     limit: number,

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { newId } from '../../common/ids.util.js';
 
-import { SecretCipher } from './secret-cipher.js';
-import { generateWebhookSecret } from './secret-generator.js';
+import { SecretCipher } from './secret.cipher.js';
+import { generateWebhookSecret } from './secret.generator.js';
 import type { TriggerSecret } from './trigger-secret.entity.js';
 import { TriggerSecretsRepository } from './trigger-secrets.repository.js';
 
@@ -21,18 +21,15 @@ export class TriggerSecretsService {
     private readonly cipher: SecretCipher,
   ) {}
 
-  /** A new secret for a trigger, as the row to store (encrypted, bound to the trigger) and its clear text. */
   generate(triggerId: string, now: Date): { row: TriggerSecret; secret: string } {
     const secret = generateWebhookSecret();
     return { secret, row: this.seal(triggerId, secret, now) };
   }
 
-  /** The row to store for a secret the user supplied (a provider's), checked by the caller against its scheme. */
   sealGiven(triggerId: string, secret: string, now: Date): { row: TriggerSecret; secret: string } {
     return { secret, row: this.seal(triggerId, secret, now) };
   }
 
-  /** Decrypted secrets that verify now, newest first. */
   async openUnexpired(triggerId: string, now: Date): Promise<OpenSecret[]> {
     const rows = await this.repository.findUnexpired(triggerId, now);
     return this.open(rows);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { RateLimitedError } from '../../common/domain.error.js';
-import type { AppConfig } from '../../config/app-config.js';
+import type { AppConfig } from '../../config/app.config.js';
 import { TriggerRateLimiter } from './trigger-rate.limiter.js';
 
 function limiter(perSecond: number) {

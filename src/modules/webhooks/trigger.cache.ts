@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 
-import { ChangeFeed } from '../../common/change-feed.js';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { ChangeFeed } from '../../common/change.feed.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
 import type { TriggerSecret } from '../secrets/trigger-secret.entity.js';
 import { TriggerSecretsService } from '../secrets/trigger-secrets.service.js';
 import { WEBHOOK_SCHEME_REGISTRY } from './verification/webhook-scheme.registry.js';

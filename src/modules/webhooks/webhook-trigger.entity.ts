@@ -1,6 +1,5 @@
-import { Column, Entity, JoinColumn, OneToOne, PrimaryColumn, type Relation } from 'typeorm';
+import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-import { Workflow } from '../workflows/workflow.entity.js';
 import type { SchemeOptions } from './verification/webhook-scheme.interface.js';
 
 @Entity({ name: 'webhook_triggers' })
@@ -10,10 +9,6 @@ export class WebhookTrigger {
 
   @Column('uuid', { name: 'workflow_id', unique: true })
   workflowId: string;
-
-  @OneToOne(() => Workflow, (workflow) => workflow.webhookTrigger)
-  @JoinColumn({ name: 'workflow_id' })
-  workflow?: Relation<Workflow>;
 
   @Column('text', { unique: true })
   slug: string;

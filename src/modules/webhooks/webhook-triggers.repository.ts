@@ -5,7 +5,6 @@ import type { DataSource } from 'typeorm';
 import { TriggerSecret } from '../secrets/trigger-secret.entity.js';
 import { WebhookTrigger } from './webhook-trigger.entity.js';
 
-/** What the ingest path needs about a slug, in one round trip. */
 export interface TriggerForIngest {
   id: string;
   workflowId: string;
@@ -13,7 +12,6 @@ export interface TriggerForIngest {
   /** As stored: the cache validates them again, so that a row changed by hand cannot widen what verifies. */
   options: unknown;
   toleranceSeconds: number;
-  /** The trigger and its workflow are enabled and the workflow is not deleted. */
   active: boolean;
   secrets: TriggerSecret[];
 }
@@ -22,7 +20,7 @@ export interface TriggerForIngest {
 export class WebhookTriggersRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** The trigger and its first secret, together or not at all. False when the workflow already has one. */
+  /** False when the workflow already has one. */
   async insertWithSecret(trigger: WebhookTrigger, secret: TriggerSecret): Promise<boolean> {
     return this.dataSource.transaction(async (tx) => {
       const inserted: unknown[] = await tx.query(
@@ -51,10 +49,7 @@ export class WebhookTriggersRepository {
     return this.dataSource.manager.findOneBy(WebhookTrigger, { workflowId });
   }
 
-  /**
-   * Changes the trigger and, when `replacementSecret` is given, makes it the trigger's only secret, in one
-   * transaction: a scheme change and the secret it needs take effect together or not at all.
-   */
+  /** One transaction: a scheme change and the secret it needs take effect together or not at all. */
   async update(
     id: string,
     changes: Partial<Pick<WebhookTrigger, 'enabled' | 'toleranceSeconds' | 'scheme' | 'options'>>,
@@ -70,7 +65,6 @@ export class WebhookTriggersRepository {
     });
   }
 
-  /** The trigger and, by cascade, its secrets. */
   async delete(id: string): Promise<void> {
     await this.dataSource.manager.delete(WebhookTrigger, { id });
   }

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { newId } from '../../common/ids.util.js';
 
-import { ChangeFeed } from '../../common/change-feed.js';
+import { ChangeFeed } from '../../common/change.feed.js';
 import { ConflictError, NotFoundError } from '../../common/domain.error.js';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
-import { SecretDecryptionError } from '../secrets/secret-cipher.js';
-import { generateSlug } from '../secrets/secret-generator.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
+import { SecretDecryptionError } from '../secrets/secret.cipher.js';
+import { generateSlug } from './webhook-slug.generator.js';
 import type { TriggerSecret } from '../secrets/trigger-secret.entity.js';
 import { DEFAULT_GRACE_PERIOD_SECONDS, TriggerSecretsService } from '../secrets/trigger-secrets.service.js';
 import { WorkflowsService } from '../workflows/workflows.service.js';
@@ -34,10 +34,6 @@ import type { WebhookTrigger } from './webhook-trigger.entity.js';
 import { WebhookDeliveriesRepository } from './deliveries/webhook-deliveries.repository.js';
 import { WebhookTriggersRepository } from './webhook-triggers.repository.js';
 
-/**
- * A workflow's webhook trigger: its slug, scheme and the scheme's options, tolerance and (through the
- * secrets module) its secrets, which are generated or, for senders that make their own, supplied.
- */
 @Injectable()
 export class WebhookTriggersService {
   constructor(
@@ -123,7 +119,6 @@ export class WebhookTriggersService {
     return { secret: rotated.secret, previousSecretExpiresAt: rotated.previousSecretExpiresAt.toISOString() };
   }
 
-  /** The workflow's trigger, or `404 workflow_not_found` / `trigger_not_found`. */
   async find(workflowId: string): Promise<WebhookTrigger> {
     await this.workflows.assertExists(workflowId);
     const trigger = await this.triggers.findByWorkflow(workflowId);
@@ -131,10 +126,7 @@ export class WebhookTriggersService {
     return trigger;
   }
 
-  /**
-   * A scheme change without a new secret keeps the trigger's secrets, so each one that still verifies
-   * must be usable by the new scheme (a GitHub secret is no Standard Webhooks `whsec_` key).
-   */
+  /** Kept secrets must suit the new scheme (a GitHub secret is no Standard Webhooks `whsec_` key). */
   private async assertSecretsFit(triggerId: string, scheme: WebhookScheme, now: Date): Promise<void> {
     let fit: boolean;
     try {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 
 import { AuthenticationError, NotFoundError } from '../../common/domain.error.js';
-import { generateSlug } from '../secrets/secret-generator.js';
+import { generateSlug } from './webhook-slug.generator.js';
 import type { ResolvedTrigger, TriggerCache } from './trigger.cache.js';
 import { signStandardWebhook, StandardWebhooksScheme } from './verification/standard-webhooks.scheme.js';
 import { WebhookVerificationService } from './webhook-verification.service.js';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 
 import { AuthenticationError, NotFoundError } from '../../common/domain.error.js';
 import { REQUEST_DATABASE_TIMEOUT_MS, withTimeout } from '../../common/timeout.util.js';
-import { isSlugShaped } from '../secrets/secret-generator.js';
+import { isSlugShaped } from './webhook-slug.generator.js';
 import { TriggerCache, type ResolvedTrigger } from './trigger.cache.js';
 import type { HeaderBag } from './verification/webhook-scheme.interface.js';
 

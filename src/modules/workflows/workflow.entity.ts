@@ -1,7 +1,13 @@
-import { Column, Entity, OneToOne, PrimaryColumn, type Relation } from 'typeorm';
+import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 import type { WorkflowDefinition } from '../../engine/index.js';
-import { WebhookTrigger } from '../webhooks/webhook-trigger.entity.js';
+
+/** What a workflow shows of its webhook trigger; the trigger itself belongs to the webhooks module. */
+export interface WorkflowTriggerSummary {
+  slug: string;
+  scheme: string;
+  enabled: boolean;
+}
 
 @Entity({ name: 'workflows' })
 export class Workflow {
@@ -33,6 +39,6 @@ export class Workflow {
   @Column('timestamptz', { name: 'deleted_at', nullable: true })
   deletedAt: Date | null;
 
-  @OneToOne(() => WebhookTrigger, (trigger) => trigger.workflow)
-  webhookTrigger?: Relation<WebhookTrigger> | null;
+  /** Not a column: filled by WorkflowsRepository's reads, joined on webhook_triggers.workflow_id. */
+  webhookTrigger?: WorkflowTriggerSummary | null;
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
 
 import type { WorkflowDefinition } from '../../engine/index.js';
 import { WorkflowVersion } from './workflow-version.entity.js';
@@ -18,7 +18,6 @@ export interface WorkflowChanges {
 export class WorkflowsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** The workflow and its first version, together or not at all. */
   async insertWithFirstVersion(workflow: Workflow): Promise<void> {
     await this.dataSource.transaction(async (tx) => {
       await tx.insert(Workflow, workflow);
@@ -31,8 +30,9 @@ export class WorkflowsRepository {
     });
   }
 
-  findLive(id: string): Promise<Workflow | null> {
-    return this.liveQuery(this.dataSource.manager).andWhere('w.id = :id', { id }).getOne();
+  async findLive(id: string): Promise<Workflow | null> {
+    const [found] = await withTriggers(this.liveQuery(this.dataSource.manager).andWhere('w.id = :id', { id }));
+    return found ?? null;
   }
 
   listLive(limit: number, beforeId: string | null): Promise<Workflow[]> {
@@ -41,13 +41,10 @@ export class WorkflowsRepository {
       // One trigger at most per workflow, so LIMIT is exact (take() would add a DISTINCT subquery).
       .limit(limit + 1);
     if (beforeId) query.andWhere('w.id < :beforeId', { beforeId });
-    return query.getMany();
+    return withTriggers(query);
   }
 
-  /**
-   * Applies changes under a row lock; a new definition becomes version n+1 in the same transaction.
-   * Returns null when the workflow does not exist (or is deleted).
-   */
+  /** Under a row lock; a new definition becomes version n+1 in the same transaction. */
   async update(id: string, changes: WorkflowChanges, now: Date): Promise<Workflow | null> {
     const updated = await this.dataSource.transaction(async (tx) => {
       const current = await tx
@@ -103,7 +100,28 @@ export class WorkflowsRepository {
   private liveQuery(manager: EntityManager) {
     return manager
       .createQueryBuilder(Workflow, 'w')
-      .leftJoinAndSelect('w.webhookTrigger', 't')
+      .leftJoin('webhook_triggers', 't', 't.workflow_id = w.id')
+      .addSelect(['t.slug AS trigger_slug', 't.scheme AS trigger_scheme', 't.enabled AS trigger_enabled'])
       .where('w.deleted_at IS NULL');
   }
+}
+
+interface TriggerColumns {
+  w_id: string;
+  trigger_slug: string | null;
+  trigger_scheme: string;
+  trigger_enabled: boolean;
+}
+
+// Joined by id, without a TypeORM relation: the trigger belongs to the webhooks module, which depends on this one.
+async function withTriggers(query: SelectQueryBuilder<Workflow>): Promise<Workflow[]> {
+  const { entities, raw } = await query.getRawAndEntities<TriggerColumns>();
+  const triggers = new Map(raw.map((row) => [row.w_id, row]));
+  for (const workflow of entities) {
+    const row = triggers.get(workflow.id);
+    workflow.webhookTrigger = row?.trigger_slug
+      ? { slug: row.trigger_slug, scheme: row.trigger_scheme, enabled: row.trigger_enabled }
+      : null;
+  }
+  return entities;
 }

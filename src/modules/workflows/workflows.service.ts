@@ -2,10 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { isDeepStrictEqual } from 'node:util';
 import { newId } from '../../common/ids.util.js';
 
-import { ChangeFeed } from '../../common/change-feed.js';
+import { ChangeFeed } from '../../common/change.feed.js';
 import { ConflictError, InvalidInputError, NotFoundError, ValidationError } from '../../common/domain.error.js';
 import { decodeCursor, toPage, type Page } from '../../common/pagination.util.js';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
 import { DefinitionError, validateDefinition, type WorkflowDefinition } from '../../engine/index.js';
 import {
   toWorkflowResponse,
@@ -19,7 +19,6 @@ import type { WorkflowVersion } from './workflow-version.entity.js';
 import type { Workflow } from './workflow.entity.js';
 import { WorkflowsRepository, type WorkflowChanges } from './workflows.repository.js';
 
-/** What starting a run needs to know about a workflow. */
 export interface RunnableWorkflow {
   id: string;
   version: number;
@@ -90,7 +89,6 @@ export class WorkflowsService {
     };
   }
 
-  /** Makes an old definition current again, as a new version. */
   async restoreVersion(id: string, version: number): Promise<WorkflowResponse> {
     const old = await this.repository.findVersion(id, version);
     if (!old) {
@@ -103,7 +101,6 @@ export class WorkflowsService {
     return this.toResponse(updated);
   }
 
-  /** The current version of a workflow that may start runs now. */
   async findRunnable(id: string): Promise<RunnableWorkflow> {
     const workflow = await this.findLive(id);
     if (!workflow.enabled)

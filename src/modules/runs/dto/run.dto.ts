@@ -2,7 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { IsDefined, IsIn, IsOptional, IsUUID } from 'class-validator';
 
 import { ListQueryDto } from '../../../common/pagination.util.js';
-import { RUN_STATUSES, STEP_STATUSES, type RunStatus, type StepStatus, type TriggerType } from '../run-status.js';
+import { RUN_STATUSES, STEP_STATUSES, type RunStatus, type StepStatus, type TriggerType } from '../run-status.types.js';
 import type { WorkflowRunStep } from '../workflow-run-step.entity.js';
 import type { WorkflowRun } from '../workflow-run.entity.js';
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 
-import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import { APP_CONFIG, type AppConfig } from '../../../config/app.config.js';
 import { WebhookDeliveriesRepository } from './webhook-deliveries.repository.js';
 
 const PRUNE_INTERVAL_MS = 10 * 60_000;

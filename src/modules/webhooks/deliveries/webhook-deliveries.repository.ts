@@ -5,7 +5,7 @@ import type { DataSource } from 'typeorm';
 
 import { firstIdAt } from '../../../common/ids.util.js';
 import { PG_POOL } from '../../../database/database.module.js';
-import { preparedQuery } from '../../../database/sql.js';
+import { preparedQuery } from '../../../database/prepared-query.helper.js';
 import { WebhookDelivery, type DeliveryOutcome } from './webhook-delivery.entity.js';
 
 interface DeliveryRowFilter {

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 
 import { firstIdAt } from '../../../common/ids.util.js';
 import { decodeCursor, toPage, type Page } from '../../../common/pagination.util.js';
-import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import { APP_CONFIG, type AppConfig } from '../../../config/app.config.js';
 import type { WebhookRunDelivery } from '../../runs/runs.repository.js';
 import { RunsService } from '../../runs/runs.service.js';
 import {

@@ -2,8 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 
 import { RequestContext } from '../../../common/request.context.js';
-import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
-import { isSlugShaped } from '../../secrets/secret-generator.js';
+import { APP_CONFIG, type AppConfig } from '../../../config/app.config.js';
+import { isSlugShaped } from '../webhook-slug.generator.js';
 import { TriggerCache } from '../trigger.cache.js';
 import { WebhookRequestContext } from '../webhook-request.context.js';
 import { WebhookDeliveriesRecorder } from './webhook-deliveries.recorder.js';

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 
 import { AuthenticationError } from '../../../common/domain.error.js';
-import { generateWebhookSecret } from '../../secrets/secret-generator.js';
+import { generateWebhookSecret } from '../../secrets/secret.generator.js';
 import type { HeaderBag } from './webhook-scheme.interface.js';
 import {
   DEFAULT_WEBHOOK_SCHEME,

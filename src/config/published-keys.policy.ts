@@ -1,16 +1,9 @@
 import { createHash } from 'node:crypto';
 
-import type { CipherKey } from '../modules/secrets/secret-cipher.js';
+import type { CipherKey } from './keyring.parser.js';
 
-/**
- * Keys that appear (or appeared) in hookrun's repository: README examples, docker-compose.yml's former
- * defaults, the tests' fixed keys, Swagger examples. Anyone can read them, so NODE_ENV=production refuses
- * them. Kept as SHA-256 (hex) so that this file publishes nothing new; published-keys.spec.ts scans the
- * repository's files and fails until a key added to them is listed here.
- *
- * Encryption keys are hashed as their 32 bytes, so every spelling of one (hex, base64, base64url, any key id)
- * matches; API keys as their text.
- */
+// Keys anyone can read in hookrun's repository, as SHA-256 so that this file publishes nothing new (its spec
+// fails until a key added to the repository is listed). Encryption keys are hashed as bytes: every spelling matches.
 const PUBLISHED_ENCRYPTION_KEYS: ReadonlySet<string> = new Set([
   // The bytes 0..31: docker-compose.yml's default before issue 12, and test/support/env.ts.
   '630dcd2966c4336691125448bbb25b4ff412a49c732db2c8abc1b8581bd710dd',
@@ -27,7 +20,6 @@ const PUBLISHED_API_KEYS: ReadonlySet<string> = new Set([
 
 const sha256 = (value: Buffer | string): string => createHash('sha256').update(value).digest('hex');
 
-/** Why each published key among these is refused, naming the variable (and keyring entry), never the value. */
 export function publishedKeyProblems(keyring: readonly CipherKey[], bootstrapApiKey: string | null): string[] {
   const refused = (what: string, fix: string) =>
     `${what} is a key published in hookrun's repository, which NODE_ENV=production refuses: ${fix}`;

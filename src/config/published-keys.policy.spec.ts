@@ -4,12 +4,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { parseKeyring } from '../modules/secrets/secret-cipher.js';
-import { ConfigError, loadConfig } from './app-config.js';
+import { parseKeyring } from './keyring.parser.js';
+import { ConfigError, loadConfig } from './app.config.js';
 
 /**
  * Every key-shaped value in the repository's files must be refused with NODE_ENV=production, so that a key
- * added to a README example, docker-compose.yml, a test or bench/ fails here until published-keys.ts lists it.
+ * added to a README example, docker-compose.yml, a test or bench/ fails here until published-keys.policy.ts lists it.
  */
 const root = join(import.meta.dirname, '..', '..');
 
@@ -116,7 +116,7 @@ describe('keys published in the repository', () => {
         ({ variable, value, problem }) =>
           !problem?.includes(`${variable} is a key published`) || problem.includes(value),
       )
-      // What to add to published-keys.ts: the hash, never the value.
+      // What to add to published-keys.policy.ts: the hash, never the value.
       .map(({ variable, value, where }) => `${variable} at ${where}: sha256 ${publishedKeyHash(variable, value)}`);
 
     expect(accepted).toEqual([]);

@@ -1,22 +1,15 @@
-import { SecretCipher, SecretDecryptionError } from './secret-cipher.js';
+import { SecretCipher, SecretDecryptionError } from './secret.cipher.js';
 import type { TriggerSecretsRepository } from './trigger-secrets.repository.js';
 
 export interface ReencryptionReport {
-  /** Secrets looked at. */
   scanned: number;
-  /** Secrets that were under an older key and are now under the newest. */
   reencrypted: number;
-  /** Ids of secrets that no key in the ring opens (an id only: nothing else about them is printed). */
   unreadable: string[];
 }
 
 export const REENCRYPTION_BATCH_SIZE = 500;
 
-/**
- * Rewrites every trigger secret that is not under the keyring's newest key, batch by batch, each batch
- * in a transaction of its own: safe to run while hookrun serves (it reads through any key in the ring),
- * safe to interrupt and run again (rows already under the newest key are left alone).
- */
+/** Safe while hookrun serves (it reads through any key in the ring) and to interrupt and run again. */
 export async function reencryptSecrets(
   repository: TriggerSecretsRepository,
   cipher: SecretCipher,

@@ -1,15 +1,11 @@
 import { readFileSync } from 'node:fs';
 
 import { parseAllowedHost } from '../engine/index.js';
-import { parseKeyring, type CipherKey } from '../modules/secrets/secret-cipher.js';
-import { publishedKeyProblems } from './published-keys.js';
+import { parseKeyring, type CipherKey } from './keyring.parser.js';
+import { publishedKeyProblems } from './published-keys.policy.js';
 
-/**
- * The one place that reads process.env: the environment is parsed and checked once at boot into a
- * typed, frozen AppConfig. Everything else receives AppConfig through injection.
- */
+// The one place that reads the environment; everything else receives AppConfig or what a loader returns.
 export type HookrunRole = 'all' | 'api' | 'worker';
-/** Redis in production; BullMQ's PostgreSQL backend in the embedded mode (no DATABASE_URL, no REDIS_URL). */
 export type QueueBackend = 'redis' | 'postgres';
 
 export interface AppConfig {
@@ -19,38 +15,30 @@ export interface AppConfig {
   port: number;
   publicBaseUrl: string;
   databaseUrl: string;
-  /** Null when the queue runs on PostgreSQL. */
   redisUrl: string | null;
   queueBackend: QueueBackend;
   secretsEncryptionKey: string;
   bootstrapApiKey: string | null;
   webhookMaxBodyBytes: number;
-  /** Verified deliveries a second per trigger and process (bursts of twice that); 0 turns the limit off. */
+  /** Per trigger and process (bursts of twice that); 0 turns the limit off. */
   webhookRateLimitPerSecond: number;
   workerConcurrency: number;
-  /** How often each process looks for unfinished runs that have no job in the queue; 0 turns it off. */
   reconcileIntervalMs: number;
-  /** How long a worker's claim on a job lasts without renewal: after a crash, its runs resume this much later. */
   workerLockMs: number;
-  /** How long a stopping worker lets its runs go on before it hands them back. */
   shutdownTimeoutMs: number;
   expressionTimeoutMs: number;
-  /** Worker threads that evaluate JSONata, started as needed: an expression never blocks the event loop. */
   expressionThreads: number;
-  /**
-   * `host` or `host:port` entries that `http` steps may call although they resolve to private or loopback
-   * addresses; a bare `host` opens every port but `httpStepProtectedPorts`.
-   */
+  /** A bare `host` opens every port but `httpStepProtectedPorts`. */
   httpStepAllowedHosts: string[];
-  /** The ports of hookrun's own PostgreSQL and Redis: only an allow-list entry naming the port opens one. */
   httpStepProtectedPorts: number[];
   triggerCacheTtlMs: number;
-  /** How long the webhook delivery log keeps a delivery before pruning it. */
   deliveryRetentionHours: number;
-  logLevel: string;
-  /** Key prefix of the queue's data, so that several hookrun installations can share one Redis. */
+  logLevel: LogLevel;
   queuePrefix: string;
 }
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
 
@@ -59,18 +47,14 @@ export class ConfigError extends Error {}
 type Env = Record<string, string | undefined>;
 
 export interface ConfigOverrides {
-  /** The role named on the command line, which wins over HOOKRUN_ROLE. */
   role?: string;
   queueBackend?: QueueBackend;
 }
 
-/** Keys that may be given as `<NAME>_FILE`, the path of a file that holds the value (Docker's convention for secrets). */
+/** Docker's convention for secrets: `<NAME>_FILE` names a file that holds the value. */
 const FILE_VARIABLES = ['SECRETS_ENCRYPTION_KEY', 'BOOTSTRAP_API_KEY'] as const;
 
-/**
- * The environment with each of FILE_VARIABLES that is unset or empty read from the file its `_FILE` variable
- * names; a value set in the environment wins. Throws ConfigError when such a file cannot be read or is empty.
- */
+/** A value set in the environment wins over its `_FILE`. */
 export function withFileVariables(env: Env): Env {
   const resolved: Env = { ...env };
   for (const name of FILE_VARIABLES) {
@@ -118,7 +102,6 @@ export function loadConfig(environment: Env = process.env, overrides: ConfigOver
   if (bootstrapApiKey !== null && !/^hr_[A-Za-z0-9_-]{16,}$/.test(bootstrapApiKey)) {
     problems.push('BOOTSTRAP_API_KEY must be "hr_" followed by at least 16 base64url characters');
   }
-  // Example and test keys are public: fine on a laptop, never in production.
   if (nodeEnv === 'production') problems.push(...publishedKeyProblems(keyring, bootstrapApiKey));
   const config: AppConfig = {
     nodeEnv,
@@ -145,19 +128,68 @@ export function loadConfig(environment: Env = process.env, overrides: ConfigOver
     ],
     triggerCacheTtlMs: int(env, 'TRIGGER_CACHE_TTL_MS', 5000, 0, 3_600_000, problems),
     deliveryRetentionHours: int(env, 'DELIVERY_RETENTION_HOURS', 168, 1, 87_600, problems),
-    logLevel: oneOf(
-      env,
-      'LOG_LEVEL',
-      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
-      'info',
-      problems,
-    ),
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info', problems),
     queuePrefix: env.QUEUE_PREFIX?.trim() || 'hookrun',
   };
-  if (problems.length > 0) {
-    throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
-  }
+  refuseIfAny(problems);
   return Object.freeze(config);
+}
+
+export interface StartMode {
+  logLevel: LogLevel;
+  embedded: boolean;
+}
+
+export function loadStartMode(env: Env, roleArgument?: string): StartMode {
+  const problems: string[] = [];
+  const logLevel = oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info', problems);
+  refuseIfAny(problems);
+  const hasDatabase = Boolean(env.DATABASE_URL?.trim());
+  const hasRedis = Boolean(env.REDIS_URL?.trim());
+  const embedded = !hasDatabase && !hasRedis;
+  if (embedded && [roleArgument, env.HOOKRUN_ROLE?.trim()].some((role) => role === 'api' || role === 'worker')) {
+    throw new ConfigError('Separate api and worker processes need DATABASE_URL and REDIS_URL (shared services)');
+  }
+  if (!embedded && (!hasDatabase || !hasRedis)) {
+    throw new ConfigError('Set both DATABASE_URL and REDIS_URL, or neither to run with an embedded PostgreSQL');
+  }
+  return { logLevel, embedded };
+}
+
+export function loadDatabaseUrl(env: Env): string {
+  const problems: string[] = [];
+  const databaseUrl = required(env, 'DATABASE_URL', problems, /^postgres(ql)?:\/\//, 'a postgres:// URL');
+  refuseIfAny(problems);
+  return databaseUrl;
+}
+
+export function loadReencryptionConfig(environment: Env): { databaseUrl: string; keyring: CipherKey[] } {
+  const env = withFileVariables(environment);
+  const problems: string[] = [];
+  const databaseUrl = required(env, 'DATABASE_URL', problems, /^postgres(ql)?:\/\//, 'a postgres:// URL');
+  const keys = required(env, 'SECRETS_ENCRYPTION_KEY', problems);
+  let keyring: CipherKey[] = [];
+  if (keys) {
+    try {
+      keyring = parseKeyring(keys);
+    } catch (error) {
+      problems.push(`SECRETS_ENCRYPTION_KEY: ${(error as Error).message}`);
+    }
+  }
+  refuseIfAny(problems);
+  return { databaseUrl, keyring };
+}
+
+/** Not through `_FILE`: the `keys` command makes the files. */
+export function loadKeysFromEnvironment(env: Env): { secretsEncryptionKey?: string; bootstrapApiKey?: string } {
+  return {
+    secretsEncryptionKey: env.SECRETS_ENCRYPTION_KEY?.trim() || undefined,
+    bootstrapApiKey: env.BOOTSTRAP_API_KEY?.trim() || undefined,
+  };
+}
+
+function refuseIfAny(problems: string[]): void {
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
 }
 
 function required(env: Env, name: string, problems: string[], pattern?: RegExp, shape?: string): string {
@@ -185,7 +217,6 @@ function allowedHosts(env: Env, problems: string[]): string[] {
   return entries;
 }
 
-/** The port a service URL connects to, its scheme's default when it names none; null without a usable URL. */
 function servicePort(url: string | null, fallback: number): number | null {
   if (!url) return null;
   try {

@@ -1,28 +1,34 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import pg from 'pg';
 
-import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { DATABASE_TIMEOUTS } from '../database/timeouts.js';
+import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
+import { DATABASE_TIMEOUTS } from '../database/database-timeouts.config.js';
 
-/** Something a cache may hold went stale: a workflow or its trigger changed. */
 export interface Change {
   workflowId: string;
   slug?: string;
 }
 
+export interface CancellationListener {
+  cancelled(runId: string): void;
+  /** The feed was disconnected and is back: cancellations sent in between were missed. */
+  reconnected(): void;
+}
+
 const CHANNEL = 'hookrun_changes';
+export const RUN_CANCELLED_CHANNEL = 'hookrun_run_cancelled';
 const RECONNECT_MS = 1000;
 
 /**
- * Notifications of changes to cached data, in this process at once and in every other process through
- * PostgreSQL's LISTEN/NOTIFY, so that a trigger cache drops an entry the moment a workflow is disabled
- * or a secret rotates, whichever API process served the change. While the listening connection is
- * down, caches fall back on their TTL.
+ * Changes to cached data and run cancellations, to every process through LISTEN/NOTIFY. While the listening
+ * connection is down, caches fall back on their TTL.
  */
 @Injectable()
 export class ChangeFeed implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(ChangeFeed.name);
   private readonly listeners = new Set<(change: Change) => void>();
+  private readonly cancellationListeners = new Set<CancellationListener>();
+  private connectedBefore = false;
   private listener: pg.Client | undefined;
   private notifier: pg.Pool | undefined;
   private closed = false;
@@ -59,6 +65,11 @@ export class ChangeFeed implements OnApplicationBootstrap, OnModuleDestroy {
     return () => this.listeners.delete(listener);
   }
 
+  onRunCancelled(listener: CancellationListener): () => void {
+    this.cancellationListeners.add(listener);
+    return () => this.cancellationListeners.delete(listener);
+  }
+
   private emit(change: Change): void {
     for (const listener of this.listeners) listener(change);
   }
@@ -70,6 +81,10 @@ export class ChangeFeed implements OnApplicationBootstrap, OnModuleDestroy {
       ...DATABASE_TIMEOUTS,
     });
     client.on('notification', (message) => {
+      if (message.channel === RUN_CANCELLED_CHANNEL) {
+        for (const listener of this.cancellationListeners) if (message.payload) listener.cancelled(message.payload);
+        return;
+      }
       const change = parseChange(message.payload);
       if (change) this.emit(change);
     });
@@ -80,8 +95,10 @@ export class ChangeFeed implements OnApplicationBootstrap, OnModuleDestroy {
     client.on('end', () => this.reconnect(client));
     try {
       await client.connect();
-      await client.query(`LISTEN ${CHANNEL}`);
+      await client.query(`LISTEN ${CHANNEL}; LISTEN ${RUN_CANCELLED_CHANNEL}`);
       this.listener = client;
+      if (this.connectedBefore) for (const listener of this.cancellationListeners) listener.reconnected();
+      this.connectedBefore = true;
     } catch (error) {
       this.logger.warn(`Change listener could not connect: ${(error as Error).message}`);
       this.reconnect(client);

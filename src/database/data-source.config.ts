@@ -1,6 +1,6 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
 
-import { DATABASE_TIMEOUTS, type DatabaseTimeouts } from './timeouts.js';
+import { DATABASE_TIMEOUTS, type DatabaseTimeouts } from './database-timeouts.config.js';
 import { ApiKey } from '../modules/api-keys/api-key.entity.js';
 import { WorkflowRunStep } from '../modules/runs/workflow-run-step.entity.js';
 import { WorkflowRun } from '../modules/runs/workflow-run.entity.js';
@@ -37,7 +37,6 @@ export const MIGRATIONS = [
   HotRunClaims1764216700000,
 ];
 
-/** Shared by the app and the migration command, so both see the same schema. */
 export function dataSourceOptions(
   databaseUrl: string,
   poolSize = 20,
@@ -55,10 +54,9 @@ export function dataSourceOptions(
   };
 }
 
-/** Arbitrary but fixed: one process at a time applies migrations. */
 const MIGRATION_LOCK_ID = 7_201_552_817;
 
-/** Applies pending migrations under an advisory lock, so that several processes may start at once. */
+/** Under an advisory lock, so that several processes may start at once. */
 export async function runMigrations(databaseUrl: string): Promise<string[]> {
   // A migration may rewrite a large table: no statement limit, only the connection's.
   const dataSource = new DataSource(

@@ -1,18 +1,15 @@
 #!/usr/bin/env node
 /**
- * `node dist/cli/keys.js <dir> [--print-api-key]`: docker-compose.yml's one-shot `keys` service.
- *
- * Makes the encryption key and the API key in <dir> (a named volume) when they are missing, and prints the
- * API key only when it makes it, so that `docker compose up` needs no set-up and no key is ever written in
- * the repository. A key set in the environment is the one hookrun uses (it wins over the `_FILE`), so none
- * is made for it. `--print-api-key` prints the API key hookrun uses and nothing else, for scripts.
+ * docker-compose.yml's one-shot `keys` service: makes the keys missing in <dir> so that no key is ever written
+ * in the repository, and prints the API key only when it makes it. A key set in the environment wins.
  */
 import { parseArgs } from 'node:util';
 
+import { loadKeysFromEnvironment } from '../config/app.config.js';
 import { ensureKeyFiles, readStoredKey, type KeyName } from '../local/key-files.store.js';
 import { LocalSecretsError } from '../local/local-secrets.store.js';
 
-const USAGE = 'usage: node dist/cli/keys.js <dir> [--print-api-key]';
+const USAGE = 'usage: node dist/cli/keys.command.js <dir> [--print-api-key]';
 
 function main(): void {
   const { positionals, values } = parseArgs({
@@ -21,10 +18,7 @@ function main(): void {
   });
   if (positionals.length !== 1) throw new UsageError(USAGE);
   const [dir] = positionals;
-  const fromEnvironment: Record<KeyName, string | undefined> = {
-    secretsEncryptionKey: process.env.SECRETS_ENCRYPTION_KEY?.trim() || undefined,
-    bootstrapApiKey: process.env.BOOTSTRAP_API_KEY?.trim() || undefined,
-  };
+  const fromEnvironment: Partial<Record<KeyName, string>> = loadKeysFromEnvironment(process.env);
 
   if (values['print-api-key']) {
     const apiKey = fromEnvironment.bootstrapApiKey ?? readStoredKey(dir, 'bootstrapApiKey');
@@ -44,7 +38,6 @@ function main(): void {
   }
   if (fromEnvironment.bootstrapApiKey) lines.push('BOOTSTRAP_API_KEY is set: hookrun uses it');
   else if (keys.bootstrapApiKey?.created) {
-    // Shown this once (and in this container's log): print it again with --print-api-key.
     lines.push(
       `Made an API key, kept in ${keys.bootstrapApiKey.path} (print it again with --print-api-key):`,
       '',

@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 
 import { describe, expect, it } from '@jest/globals';
 
-import { createRootLogger, PinoNestLogger, REDACTED, scrubSecrets } from './logger.js';
+import { createRootLogger, PinoNestLogger, REDACTED, scrubSecrets } from './pino-nest.logger.js';
 
 const WHSEC = `whsec_${randomBytes(32).toString('base64')}`;
 const WHPK = `whpk_${randomBytes(32).toString('base64')}`;
