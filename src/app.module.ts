@@ -9,6 +9,7 @@ import { HealthModule } from './modules/health/health.module.js';
 import { RunsWorkerModule, runsWorkersEnabled } from './modules/runs/runs-worker.module.js';
 import { RunsModule } from './modules/runs/runs.module.js';
 import { SecretsModule } from './modules/secrets/secrets.module.js';
+import { WebhookTriggerSummariesModule } from './modules/webhooks/webhook-trigger-summaries.module.js';
 import { WebhooksModule } from './modules/webhooks/webhooks.module.js';
 import { WorkflowsModule } from './modules/workflows/workflows.module.js';
 import { QueueModule } from './queue/queue.module.js';
@@ -25,6 +26,7 @@ export class AppModule {
         QueueModule,
         // First: its routes are the first of the controllers' that express tries, and webhooks are the busiest.
         WebhooksModule,
+        WebhookTriggerSummariesModule,
         ApiKeysModule,
         WorkflowsModule,
         SecretsModule,

@@ -29,11 +29,11 @@ export function publishedKeyProblems(keyring: readonly CipherKey[], bootstrapApi
     .map(({ index }) =>
       refused(
         keyring.length > 1 ? `SECRETS_ENCRYPTION_KEY entry ${index + 1}` : 'SECRETS_ENCRYPTION_KEY',
-        'generate one with "openssl rand -base64 32" (README: Rotating the encryption key)',
+        'generate one with "openssl rand -base64 32" (docs/operations.md: Rotating the encryption key)',
       ),
     );
   if (bootstrapApiKey !== null && PUBLISHED_API_KEYS.has(sha256(bootstrapApiKey))) {
-    problems.push(refused('BOOTSTRAP_API_KEY', 'generate one (README: Production) or leave it unset'));
+    problems.push(refused('BOOTSTRAP_API_KEY', 'generate one (docs/operations.md: Production) or leave it unset'));
   }
   return problems;
 }

@@ -84,6 +84,19 @@ describe('workflows', () => {
     expect(JSON.stringify(res.body)).not.toContain(trigger.secret);
   });
 
+  it('shows each listed workflow with its own trigger summary, or null', async () => {
+    const withTrigger = await createWorkflow(t);
+    const trigger = await createTrigger(t, withTrigger.id);
+    const without = await createWorkflow(t);
+    const res = await t.http().get('/v1/workflows?limit=100').set(t.auth);
+    expect(res.status).toBe(200);
+    const byId = new Map(res.body.data.map((w: { id: string }) => [w.id, w]));
+    expect(byId.get(withTrigger.id)).toEqual(
+      expect.objectContaining({ webhookTrigger: expect.objectContaining({ slug: trigger.slug, enabled: true }) }),
+    );
+    expect(byId.get(without.id)).toEqual(expect.objectContaining({ webhookTrigger: null }));
+  });
+
   it('makes a new version on each definition change, keeps the old ones, and restores one as a new version', async () => {
     const { id } = await createWorkflow(t);
     const same = await t.http().patch(`/v1/workflows/${id}`).set(t.auth).send({ definition: ONE_STEP_DEFINITION });

@@ -3,6 +3,8 @@ import { type DynamicModule, Module } from '@nestjs/common';
 
 import type { AppConfig } from '../../config/app.config.js';
 import { queueConnection } from '../../queue/queue.module.js';
+import { WorkflowsModule } from '../workflows/workflows.module.js';
+import { RunExecutor } from './run.executor.js';
 import { RunsModule } from './runs.module.js';
 import { RunsProcessor } from './runs.processor.js';
 import { RUNS_QUEUE } from './runs.queue.js';
@@ -27,8 +29,8 @@ export class RunsWorkerModule {
 
     return {
       module: RunsWorkerModule,
-      imports: [RunsModule],
-      providers: [{ provide: RunsProcessor, useClass: ConfiguredRunsProcessor }],
+      imports: [RunsModule, WorkflowsModule],
+      providers: [RunExecutor, { provide: RunsProcessor, useClass: ConfiguredRunsProcessor }],
     };
   }
 }

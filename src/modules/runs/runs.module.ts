@@ -7,7 +7,6 @@ import { queueConnection } from '../../queue/queue.module.js';
 import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { WorkflowsModule } from '../workflows/workflows.module.js';
 import { RunClaimsRepository } from './run-claims.repository.js';
-import { RunExecutor } from './run-executor.js';
 import { RunsController } from './runs.controller.js';
 import { RunsProducer } from './runs.producer.js';
 import { RUNS_QUEUE } from './runs.queue.js';
@@ -32,15 +31,7 @@ import { WorkflowRun } from './workflow-run.entity.js';
     ApiKeysModule,
   ],
   controllers: [RunsController],
-  providers: [
-    RunsRepository,
-    WebhookRunsRepository,
-    RunClaimsRepository,
-    RunsService,
-    RunsProducer,
-    RunExecutor,
-    RunsReconciler,
-  ],
-  exports: [RunsService, RunsReconciler, RunExecutor],
+  providers: [RunsRepository, WebhookRunsRepository, RunClaimsRepository, RunsService, RunsProducer, RunsReconciler],
+  exports: [RunsService, RunsReconciler, RunClaimsRepository],
 })
 export class RunsModule {}

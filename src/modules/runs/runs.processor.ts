@@ -3,7 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DelayedError, type Job } from 'bullmq';
 
 import { isDatabaseUnavailable } from '../../common/database-errors.util.js';
-import { RunExecutor } from './run-executor.js';
+import { RunExecutor } from './run.executor.js';
 import type { RunJobData } from './runs.queue.js';
 
 const UNAVAILABLE_BACKOFF_MS = { first: 250, max: 10_000 };

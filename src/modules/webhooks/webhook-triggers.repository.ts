@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 
 import { TriggerSecret } from '../secrets/trigger-secret.entity.js';
+import type { WorkflowTriggerSummaries, WorkflowTriggerSummary } from '../workflows/workflow-triggers.port.js';
 import { WebhookTrigger } from './webhook-trigger.entity.js';
 
 export interface TriggerForIngest {
@@ -17,8 +18,18 @@ export interface TriggerForIngest {
 }
 
 @Injectable()
-export class WebhookTriggersRepository {
+export class WebhookTriggersRepository implements WorkflowTriggerSummaries {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async summariesOf(workflowIds: readonly string[]): Promise<Map<string, WorkflowTriggerSummary>> {
+    if (workflowIds.length === 0) return new Map();
+    const rows = await this.dataSource.manager
+      .createQueryBuilder(WebhookTrigger, 't')
+      .select(['t.workflowId', 't.slug', 't.scheme', 't.enabled'])
+      .where('t.workflow_id IN (:...workflowIds)', { workflowIds })
+      .getMany();
+    return new Map(rows.map((t) => [t.workflowId, { slug: t.slug, scheme: t.scheme, enabled: t.enabled }]));
+  }
 
   /** False when the workflow already has one. */
   async insertWithSecret(trigger: WebhookTrigger, secret: TriggerSecret): Promise<boolean> {

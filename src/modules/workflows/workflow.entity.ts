@@ -2,13 +2,6 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 import type { WorkflowDefinition } from '../../engine/index.js';
 
-/** What a workflow shows of its webhook trigger; the trigger itself belongs to the webhooks module. */
-export interface WorkflowTriggerSummary {
-  slug: string;
-  scheme: string;
-  enabled: boolean;
-}
-
 @Entity({ name: 'workflows' })
 export class Workflow {
   @PrimaryColumn('uuid')
@@ -38,7 +31,4 @@ export class Workflow {
   /** Soft delete: runs keep pointing at their workflow and version after it is gone. */
   @Column('timestamptz', { name: 'deleted_at', nullable: true })
   deletedAt: Date | null;
-
-  /** Not a column: filled by WorkflowsRepository's reads, joined on webhook_triggers.workflow_id. */
-  webhookTrigger?: WorkflowTriggerSummary | null;
 }

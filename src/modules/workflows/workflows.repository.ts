@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 
 import type { WorkflowDefinition } from '../../engine/index.js';
 import { WorkflowVersion } from './workflow-version.entity.js';
@@ -31,17 +31,15 @@ export class WorkflowsRepository {
   }
 
   async findLive(id: string): Promise<Workflow | null> {
-    const [found] = await withTriggers(this.liveQuery(this.dataSource.manager).andWhere('w.id = :id', { id }));
-    return found ?? null;
+    return this.liveQuery(this.dataSource.manager).andWhere('w.id = :id', { id }).getOne();
   }
 
   listLive(limit: number, beforeId: string | null): Promise<Workflow[]> {
     const query = this.liveQuery(this.dataSource.manager)
       .orderBy('w.id', 'DESC')
-      // One trigger at most per workflow, so LIMIT is exact (take() would add a DISTINCT subquery).
       .limit(limit + 1);
     if (beforeId) query.andWhere('w.id < :beforeId', { beforeId });
-    return withTriggers(query);
+    return query.getMany();
   }
 
   /** Under a row lock; a new definition becomes version n+1 in the same transaction. */
@@ -98,30 +96,6 @@ export class WorkflowsRepository {
   }
 
   private liveQuery(manager: EntityManager) {
-    return manager
-      .createQueryBuilder(Workflow, 'w')
-      .leftJoin('webhook_triggers', 't', 't.workflow_id = w.id')
-      .addSelect(['t.slug AS trigger_slug', 't.scheme AS trigger_scheme', 't.enabled AS trigger_enabled'])
-      .where('w.deleted_at IS NULL');
+    return manager.createQueryBuilder(Workflow, 'w').where('w.deleted_at IS NULL');
   }
-}
-
-interface TriggerColumns {
-  w_id: string;
-  trigger_slug: string | null;
-  trigger_scheme: string;
-  trigger_enabled: boolean;
-}
-
-// Joined by id, without a TypeORM relation: the trigger belongs to the webhooks module, which depends on this one.
-async function withTriggers(query: SelectQueryBuilder<Workflow>): Promise<Workflow[]> {
-  const { entities, raw } = await query.getRawAndEntities<TriggerColumns>();
-  const triggers = new Map(raw.map((row) => [row.w_id, row]));
-  for (const workflow of entities) {
-    const row = triggers.get(workflow.id);
-    workflow.webhookTrigger = row?.trigger_slug
-      ? { slug: row.trigger_slug, scheme: row.trigger_scheme, enabled: row.trigger_enabled }
-      : null;
-  }
-  return entities;
 }

@@ -15,6 +15,7 @@ import {
   type WorkflowResponse,
   type WorkflowVersionResponse,
 } from './dto/workflow.dto.js';
+import { WORKFLOW_TRIGGER_SUMMARIES, type WorkflowTriggerSummaries } from './workflow-triggers.port.js';
 import type { WorkflowVersion } from './workflow-version.entity.js';
 import type { Workflow } from './workflow.entity.js';
 import { WorkflowsRepository, type WorkflowChanges } from './workflows.repository.js';
@@ -30,6 +31,7 @@ export class WorkflowsService {
     private readonly repository: WorkflowsRepository,
     private readonly changes: ChangeFeed,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(WORKFLOW_TRIGGER_SUMMARIES) private readonly triggers: WorkflowTriggerSummaries,
   ) {}
 
   async create(dto: CreateWorkflowDto): Promise<WorkflowResponse> {
@@ -44,10 +46,9 @@ export class WorkflowsService {
       createdAt: now,
       updatedAt: now,
       deletedAt: null,
-      webhookTrigger: null,
     };
     await this.repository.insertWithFirstVersion(workflow);
-    return this.toResponse(workflow);
+    return toWorkflowResponse(workflow, null, this.config.publicBaseUrl);
   }
 
   async get(id: string): Promise<WorkflowResponse> {
@@ -56,7 +57,10 @@ export class WorkflowsService {
 
   async list(limit: number, cursor?: string): Promise<Page<WorkflowResponse>> {
     const rows = await this.repository.listLive(limit, decodeCursor(cursor));
-    return toPage(rows, limit, (row) => this.toResponse(row));
+    const triggers = await this.triggers.summariesOf(rows.slice(0, limit).map((row) => row.id));
+    return toPage(rows, limit, (row) =>
+      toWorkflowResponse(row, triggers.get(row.id) ?? null, this.config.publicBaseUrl),
+    );
   }
 
   async update(id: string, dto: UpdateWorkflowDto): Promise<WorkflowResponse> {
@@ -125,8 +129,9 @@ export class WorkflowsService {
     return workflow;
   }
 
-  private toResponse(workflow: Workflow): WorkflowResponse {
-    return toWorkflowResponse(workflow, this.config.publicBaseUrl);
+  private async toResponse(workflow: Workflow): Promise<WorkflowResponse> {
+    const triggers = await this.triggers.summariesOf([workflow.id]);
+    return toWorkflowResponse(workflow, triggers.get(workflow.id) ?? null, this.config.publicBaseUrl);
   }
 }
 

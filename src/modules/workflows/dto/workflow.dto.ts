@@ -12,6 +12,7 @@ import {
 } from 'class-validator';
 
 import type { WorkflowVersion } from '../workflow-version.entity.js';
+import type { WorkflowTriggerSummary } from '../workflow-triggers.port.js';
 import type { Workflow } from '../workflow.entity.js';
 
 export class CreateWorkflowDto {
@@ -114,8 +115,11 @@ export function webhookUrl(publicBaseUrl: string, slug: string): string {
   return `${publicBaseUrl}/webhooks/workflows/${slug}`;
 }
 
-export function toWorkflowResponse(entity: Workflow, publicBaseUrl: string): WorkflowResponse {
-  const trigger = entity.webhookTrigger;
+export function toWorkflowResponse(
+  entity: Workflow,
+  trigger: WorkflowTriggerSummary | null,
+  publicBaseUrl: string,
+): WorkflowResponse {
   return {
     id: entity.id,
     name: entity.name,

@@ -7,7 +7,7 @@ import { conditionStep } from '../../engine/steps/condition.step.js';
 import { transformStep } from '../../engine/steps/transform.step.js';
 import type { WorkflowsService } from '../workflows/workflows.service.js';
 import type { RunClaimsRepository, StepRow } from './run-claims.repository.js';
-import { RunExecutor } from './run-executor.js';
+import { RunExecutor } from './run.executor.js';
 import type { WorkflowRun } from './workflow-run.entity.js';
 
 /** What was written, in order: each checkpoint write with its rows, then the run's end. */

@@ -1,0 +1,16 @@
+/** What a workflow shows of its webhook trigger. */
+export interface WorkflowTriggerSummary {
+  slug: string;
+  scheme: string;
+  enabled: boolean;
+}
+
+/**
+ * Triggers belong to the webhooks module, which depends on this one; it provides this port so that workflows
+ * can show their trigger without reading its table.
+ */
+export interface WorkflowTriggerSummaries {
+  summariesOf(workflowIds: readonly string[]): Promise<Map<string, WorkflowTriggerSummary>>;
+}
+
+export const WORKFLOW_TRIGGER_SUMMARIES = Symbol('WorkflowTriggerSummaries');
