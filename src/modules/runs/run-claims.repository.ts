@@ -103,7 +103,6 @@ interface FinishItem {
   steps: StepRecord[];
 }
 
-/** The worker's protocol: claims, checkpoints and ends, every write fenced by the claim's attempt. */
 @Injectable()
 export class RunClaimsRepository {
   private readonly claims: Batcher<ClaimItem, RunRow | null>;
@@ -129,7 +128,6 @@ export class RunClaimsRepository {
     return preparedQuery<T>(this.pool, text, params);
   }
 
-  /** Null when the run is finished or gone: the job has nothing to do. */
   async claim(id: string, now: Date): Promise<WorkflowRun | null> {
     const row = await this.claims.submit({ id, claimedAt: now });
     if (row === null) return null;
@@ -138,7 +136,6 @@ export class RunClaimsRepository {
     return run;
   }
 
-  /** Writes steps' state, unless a newer claim of the run exists or the run has finished. */
   async writeSteps(runId: string, attempt: number, steps: StepRow[]): Promise<boolean> {
     if (steps.length === 0) return true;
     const rows = await this.sql<unknown>(WRITE_STEPS, [runId, attempt, JSON.stringify(steps.map(toStepRecord))]);
@@ -153,7 +150,6 @@ export class RunClaimsRepository {
     ]);
   }
 
-  /** False when this claim is stale or the run had already ended. */
   async finish(
     runId: string,
     attempt: number,
