@@ -42,7 +42,7 @@ const WRITE_STEPS = `
 const RUN_COLUMNS = `id, workflow_id, workflow_version, status, trigger_type, trigger_id, webhook_id, idempotency_key,
   rerun_of, input, output, error, attempt, wake_at, checked_at, created_at, started_at, completed_at`;
 
-// `r.id = ANY($1)` makes the primary key the way in: joined only to unnest(), a small table was scanned whole.
+// `r.id = ANY($1)` makes the primary key the way in: joined only to unnest(), the planner may scan a small table whole.
 const CLAIM_RUNS = `
   UPDATE workflow_runs r
      SET status = 'running', attempt = r.attempt + 1, started_at = COALESCE(r.started_at, c.claimed_at)
