@@ -10,10 +10,7 @@ import { startLocalMode, type LocalMode } from './local/local-mode.launcher.js';
 import { LocalSecretsError } from './local/local-secrets.store.js';
 import { assertRedisKeepsEveryKey, RedisEvictionPolicyError } from './modules/health/redis-eviction-policy.check.js';
 
-/**
- * `node dist/main.js [api|worker|all]` (or HOOKRUN_ROLE): the API, the workers, or both (default).
- * With neither DATABASE_URL nor REDIS_URL, hookrun brings its own PostgreSQL and queues on it.
- */
+// With neither DATABASE_URL nor REDIS_URL, hookrun brings its own PostgreSQL and queues on it.
 async function main(): Promise<void> {
   const role = process.argv[2];
   const startMode = loadStartMode(process.env, role);

@@ -1,8 +1,5 @@
 #!/usr/bin/env node
-/**
- * docker-compose.yml's one-shot `keys` service: makes the keys missing in <dir> so that no key is ever written
- * in the repository, and prints the API key only when it makes it. A key set in the environment wins.
- */
+// Makes only the missing keys so that no key is ever written in the repository; a key set in the environment wins.
 import { parseArgs } from 'node:util';
 
 import { loadKeysFromEnvironment } from '../config/app.config.js';

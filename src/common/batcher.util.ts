@@ -15,9 +15,7 @@ interface Waiting<I, O> {
   timer?: NodeJS.Timeout;
 }
 
-// Merges items submitted close together into one call of `send`, so that a statement's fixed cost is paid
-// once per batch; a lone item waits for nothing. A failed batch is retried item by item, so that one bad
-// item fails only itself. Past its deadline an item rejects and is never sent: no backlog of stale writes.
+// Pays a statement's fixed cost once per batch; a failed batch is retried item by item; past its deadline an item is never sent.
 export class Batcher<I, O> {
   private readonly queue: Waiting<I, O>[] = [];
   private readonly keysInFlight = new Set<string>();

@@ -19,10 +19,7 @@ const CHANNEL = 'hookrun_changes';
 export const RUN_CANCELLED_CHANNEL = 'hookrun_run_cancelled';
 const RECONNECT_MS = 1000;
 
-/**
- * Changes to cached data and run cancellations, to every process through LISTEN/NOTIFY. While the listening
- * connection is down, caches fall back on their TTL.
- */
+// LISTEN/NOTIFY to every process; while the listening connection is down, caches fall back on their TTL.
 @Injectable()
 export class ChangeFeed implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(ChangeFeed.name);

@@ -58,13 +58,12 @@ export function createRootLogger(level: string, destination?: LogDestination): L
   return pino({ level, base: { service: 'hookrun' }, redact: { paths: REDACTED_PATHS, censor: REDACTED } }, scrubbing);
 }
 
-/** Call it before process.exit. */
 export function flushLogs(): void {
   for (const destination of destinations) {
     try {
       destination.flushSync();
     } catch {
-      // The stream is closed.
+      // A closed stream has nothing left to flush.
     }
   }
 }

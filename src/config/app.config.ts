@@ -54,7 +54,6 @@ export interface ConfigOverrides {
 /** Docker's convention for secrets: `<NAME>_FILE` names a file that holds the value. */
 const FILE_VARIABLES = ['SECRETS_ENCRYPTION_KEY', 'BOOTSTRAP_API_KEY'] as const;
 
-/** A value set in the environment wins over its `_FILE`. */
 export function withFileVariables(env: Env): Env {
   const resolved: Env = { ...env };
   for (const name of FILE_VARIABLES) {

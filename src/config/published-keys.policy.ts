@@ -2,15 +2,14 @@ import { createHash } from 'node:crypto';
 
 import type { CipherKey } from './keyring.parser.js';
 
-// Keys anyone can read in hookrun's repository, as SHA-256 so that this file publishes nothing new (its spec
-// fails until a key added to the repository is listed). Encryption keys are hashed as bytes: every spelling matches.
+// SHA-256 so this file publishes nothing new; encryption keys are hashed as bytes so every spelling matches.
 const PUBLISHED_ENCRYPTION_KEYS: ReadonlySet<string> = new Set([
-  // The bytes 0..31: docker-compose.yml's default before issue 12, and test/support/env.ts.
+  // The bytes 0..31: docker-compose.yml's former default, and test/support/env.ts.
   '630dcd2966c4336691125448bbb25b4ff412a49c732db2c8abc1b8581bd710dd',
 ]);
 
 const PUBLISHED_API_KEYS: ReadonlySet<string> = new Set([
-  // docker-compose.yml's default and the README's walk-through before issue 12.
+  // docker-compose.yml's former default and the README's walk-through.
   '093bdc4255b7be665777cec0b54c975bd0a850756f6016bcc4bc14194fcf5dc6',
   // test/support/env.ts.
   '1002dd5b61156d6359b64dce1af10e74db38d46e3ae9e32fd2211e30f89e202d',

@@ -2,10 +2,7 @@ import type { Pool } from 'pg';
 
 const statementNames = new Map<string, string>();
 
-/**
- * Only for statement texts fixed in the code, with listed result columns, never `*`: a migration that adds a
- * column then changes no prepared statement's result type.
- */
+// Fixed texts with listed columns, never `*`: a migration adding a column then changes no prepared statement's result.
 export async function preparedQuery<T>(pool: Pool, text: string, values: unknown[]): Promise<T[]> {
   let name = statementNames.get(text);
   if (name === undefined) {

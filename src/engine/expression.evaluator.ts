@@ -153,10 +153,7 @@ export function validateTemplate(template: string): void {
   }
 }
 
-/**
- * Evaluates JSONata with a time and a depth limit, on the calling thread for at most INLINE_SLICE_MS when it
- * `runsInline` (a round trip to a thread costs more than most expressions), else in terminable worker threads.
- */
+// Inline for at most INLINE_SLICE_MS when `runsInline` (a thread round trip costs more than most expressions).
 export class ExpressionEvaluator {
   private readonly timeoutMs: number;
   private readonly maxTimeoutMs: number;
@@ -188,7 +185,6 @@ export class ExpressionEvaluator {
     return this.compileAt(expression, 0);
   }
 
-  /** The expression's value as JSON: `undefined` (no match) becomes `null`. */
   async evaluate(expression: string, context: object, timeoutMs?: number): Promise<unknown> {
     return this.compile(expression).evaluate(context, timeoutMs);
   }

@@ -12,7 +12,6 @@ import {
 
 export interface EvaluationPoolOptions {
   maxThreads: number;
-  /** How long past its limit an evaluation may run before its thread is terminated. */
   graceMs: number;
   maxMemoryMb: number | undefined;
   runtime: RuntimeOptions;

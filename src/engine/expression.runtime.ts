@@ -3,10 +3,7 @@ import type * as WorkerThreads from 'node:worker_threads';
 
 import type { ExpressionErrorCode } from './expression.error.js';
 
-/*
- * `expressionRuntime` and `threadMain` are sent to the threads as source text (`toString()`), without jest's
- * transform or this module's imports: each must use only its parameters, globals and what it declares inside.
- */
+// Sent to threads as source text (`toString()`): each function may use only its parameters, globals and locals.
 
 export type JobPart = { text: string } | { expression: string; offset: number };
 
@@ -233,7 +230,6 @@ export function expressionRuntime(jsonataModule: Jsonata, options: RuntimeOption
     );
   };
 
-  /** jsonata returns null-prototype objects, sequences and possibly functions. */
   const toJson = (value: unknown): unknown => {
     if (value === undefined || value === null) return null;
     if (typeof value === 'string' || typeof value === 'boolean') return value;

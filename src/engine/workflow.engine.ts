@@ -45,7 +45,6 @@ export type StepResult =
     }
   | { stepId: string; type: StepType; status: 'skipped' };
 
-/** A step that waits (a delay) and has started; reported through `onStepWaiting`. */
 export interface WaitingStepResult {
   stepId: string;
   type: StepType;

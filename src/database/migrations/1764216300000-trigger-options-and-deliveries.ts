@@ -1,16 +1,11 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/**
- * Per-trigger scheme options (the hmac-sha256 and token schemes' header names, encoding and prefix), and
- * the delivery log: one row per request that reached a trigger's URL, whatever its answer.
- */
 export class TriggerOptionsAndDeliveries1764216300000 implements MigrationInterface {
   name = 'TriggerOptionsAndDeliveries1764216300000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE webhook_triggers ADD COLUMN options jsonb NOT NULL DEFAULT '{}'::jsonb`);
-    // No foreign key to runs or workflows: rows are written in batches after the answer, and a delivery
-    // outlives nothing it points at except its trigger, with which it goes.
+    // No foreign keys: delivery rows are batch-written after the answer and go with their trigger.
     await q.query(`
       CREATE TABLE webhook_deliveries (
         id uuid PRIMARY KEY,

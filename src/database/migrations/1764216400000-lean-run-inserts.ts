@@ -1,14 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/**
- * Every accepted webhook inserts a run, so what each insert must also do is kept to what pays for itself:
- *
- * - No foreign keys from runs to workflows and versions. Each check takes a key-share lock on the same
- *   workflow row, and thousands of concurrent inserts for one workflow contend on it (multixacts).
- *   Workflows are only ever soft-deleted and versions never deleted, so the keys guarded nothing.
- * - No index on (status, id): listing all runs by status walks the primary key newest first instead,
- *   and the status changes of every run (queued, running, completed) no longer rewrite that index.
- */
+// FK checks from runs contended on one workflow row (multixacts) and guarded nothing; the status index churned.
 export class LeanRunInserts1764216400000 implements MigrationInterface {
   name = 'LeanRunInserts1764216400000';
 

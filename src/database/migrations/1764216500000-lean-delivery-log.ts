@@ -1,14 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/**
- * Every webhook request writes a delivery row, so each row is kept to what pays for itself:
- *
- * - No foreign key to the trigger. The check ran once per row (a lookup and a key-share lock on the
- *   trigger); the batch insert already skips rows of triggers that no longer exist, and deleting a
- *   trigger deletes its deliveries in the same transaction (WebhookTriggersRepository.delete).
- * - No index on `received_at`. Delivery ids are UUIDv7 whose timestamp is the time received, so pruning
- *   and the `since` filter walk the primary key and the (trigger_id, id) index by id range instead.
- */
+// The trigger FK cost a lookup and lock per row; UUIDv7 ids make a received_at index redundant.
 export class LeanDeliveryLog1764216500000 implements MigrationInterface {
   name = 'LeanDeliveryLog1764216500000';
 

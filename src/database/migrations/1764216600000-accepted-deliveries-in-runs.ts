@@ -1,11 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/**
- * A delivery that starts a run is logged in the run's own row (its request id, body size and body
- * SHA-256) instead of a second row in `webhook_deliveries`: the ingest path writes one row, not two,
- * and the delivery log lists those runs alongside the deliveries that started none (replays,
- * rejections, Slack's handshake). Runs from before this migration keep their delivery rows.
- */
+// A delivery that starts a run is logged in the run's row, so the ingest path writes one row, not two.
 export class AcceptedDeliveriesInRuns1764216600000 implements MigrationInterface {
   name = 'AcceptedDeliveriesInRuns1764216600000';
 
@@ -16,7 +11,6 @@ export class AcceptedDeliveriesInRuns1764216600000 implements MigrationInterface
   }
 
   async down(q: QueryRunner): Promise<void> {
-    // Back to one row per delivery: the runs' deliveries become rows again.
     await q.query(
       `INSERT INTO webhook_deliveries
          (id, trigger_id, workflow_id, received_at, outcome, status_code, body_bytes, body_sha256, delivery_id, run_id, request_id)

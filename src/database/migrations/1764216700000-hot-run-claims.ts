@@ -1,17 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/**
- * Lets a run's claim (queued → running) update its row in place, as a HOT update that writes no index:
- *
- * - The reconciler's index of unfinished runs is keyed on `completed_at IS NULL` instead of the status.
- *   An index whose predicate reads `status` made every status change a full update that added an entry
- *   to each of the table's indexes; a claim changes the status but not `completed_at`. A CHECK keeps
- *   the two in step: a run is unfinished exactly while it has no `completed_at`.
- * - Pages are filled to 80 %, so that the new version of a row fits on its page.
- *
- * The status no longer appears in any index, so no query on the runs of a batch (claims, ends) can be
- * planned as a scan of all unfinished runs, which is what the planner chose while thousands queued.
- */
+// Claims become HOT updates: no index reads `status` (a CHECK ties it to completed_at) and pages keep 20 % free.
 export class HotRunClaims1764216700000 implements MigrationInterface {
   name = 'HotRunClaims1764216700000';
 

@@ -159,7 +159,7 @@ export function normalizeHostname(hostname: string): string {
   return host;
 }
 
-/** The port a request to the URL connects to; URL parsing drops a port that is its scheme's default. */
+// URL parsing drops a port that is its scheme's default.
 function urlPort(url: URL): number {
   if (url.port !== '') return Number(url.port);
   return url.protocol === 'https:' ? 443 : 80;

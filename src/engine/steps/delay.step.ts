@@ -5,10 +5,7 @@ import type { StepHandler } from './step-handler.interface.js';
 
 const MAX_DELAY_MS = 30 * 24 * 60 * 60_000;
 
-/**
- * Waits without holding a worker: the engine returns `waiting` and is run again after the wait. `retry` and
- * `timeoutMs` are accepted, as on every step, and have no effect here.
- */
+// Waits without holding a worker: the engine returns `waiting` and is run again after the wait.
 export interface DelayStep extends StepBase {
   type: 'delay';
   durationMs: number;

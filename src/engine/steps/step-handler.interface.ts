@@ -29,10 +29,7 @@ export interface DefinitionContext {
   runTimeoutMs: number | undefined;
 }
 
-/**
- * `execute` throws `StepFailure` for a failed attempt; any other error is the engine's fault, not the workflow's.
- * `wait` is a state of the run, not an attempt: the engine returns `waiting` and is run again after it.
- */
+// `wait` is a state of the run, not an attempt; errors other than StepFailure are the engine's fault.
 export type StepRunner<S> =
   | { kind: 'attempts'; execute(step: S, env: StepEnvironment): Promise<StepExecution> }
   | { kind: 'wait'; durationMs(step: S): number };
@@ -46,6 +43,5 @@ export interface StepHandler<S extends StepBase = StepBase> {
   parse(raw: JsonObject, id: string, label: string): S;
   check?(step: S, definition: DefinitionContext): void;
   readonly run: StepRunner<S>;
-  /** For a step that jumps: the jump it took, from its checkpointed output. */
   resumeNext?(step: S, output: unknown): string | null;
 }

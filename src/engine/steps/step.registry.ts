@@ -32,7 +32,6 @@ export function stepHandlerOf<S extends StepDefinition>(step: S): StepHandler<S>
   return handlerOf(step.type) as StepHandler<S>;
 }
 
-/** Whether a step's checkpoint must be written before it goes on: see `StepHandler.sideEffects`. */
 export function stepHasSideEffects(type: StepType): boolean {
   return handlerOf(type).sideEffects;
 }

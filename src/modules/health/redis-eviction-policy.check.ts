@@ -1,7 +1,6 @@
 import { Redis } from 'ioredis';
 
-// Under any other policy a full Redis deletes queued jobs and locks without an error anywhere. It is read from
-// `INFO memory`, which managed Redis services allow where they often refuse `CONFIG GET`.
+// Under any other policy a full Redis silently deletes jobs and locks; `INFO memory` works where `CONFIG GET` is refused.
 export const REQUIRED_EVICTION_POLICY = 'noeviction';
 
 const START_CHECK_TIMEOUT_MS = 10_000;
@@ -29,8 +28,7 @@ export function evictionPolicyProblem(policy: string | null): string | null {
     : `Redis's maxmemory-policy is ${policy}; set it to ${REQUIRED_EVICTION_POLICY} ${why}`;
 }
 
-// A Redis that does not answer in time does not stop the start (runs are stored and enqueued once it is back, and
-// /health/ready checks it then): the problem is returned instead of thrown.
+// A Redis that does not answer in time does not stop the start: runs are enqueued once it is back.
 export async function assertRedisKeepsEveryKey(
   redisUrl: string,
   timeoutMs: number = START_CHECK_TIMEOUT_MS,

@@ -42,7 +42,7 @@ const WRITE_STEPS = `
 const RUN_COLUMNS = `id, workflow_id, workflow_version, status, trigger_type, trigger_id, webhook_id, idempotency_key,
   rerun_of, input, output, error, attempt, wake_at, checked_at, created_at, started_at, completed_at`;
 
-// `r.id = ANY($1)` makes the primary key the way in: joined only to unnest(), a small table was scanned whole.
+// `r.id = ANY($1)` makes the primary key the way in: joined only to unnest(), the planner may scan a small table whole.
 const CLAIM_RUNS = `
   UPDATE workflow_runs r
      SET status = 'running', attempt = r.attempt + 1, started_at = COALESCE(r.started_at, c.claimed_at)
@@ -103,7 +103,6 @@ interface FinishItem {
   steps: StepRecord[];
 }
 
-/** The worker's protocol: claims, checkpoints and ends, every write fenced by the claim's attempt. */
 @Injectable()
 export class RunClaimsRepository {
   private readonly claims: Batcher<ClaimItem, RunRow | null>;
@@ -129,7 +128,6 @@ export class RunClaimsRepository {
     return preparedQuery<T>(this.pool, text, params);
   }
 
-  /** Null when the run is finished or gone: the job has nothing to do. */
   async claim(id: string, now: Date): Promise<WorkflowRun | null> {
     const row = await this.claims.submit({ id, claimedAt: now });
     if (row === null) return null;
@@ -138,7 +136,6 @@ export class RunClaimsRepository {
     return run;
   }
 
-  /** Writes steps' state, unless a newer claim of the run exists or the run has finished. */
   async writeSteps(runId: string, attempt: number, steps: StepRow[]): Promise<boolean> {
     if (steps.length === 0) return true;
     const rows = await this.sql<unknown>(WRITE_STEPS, [runId, attempt, JSON.stringify(steps.map(toStepRecord))]);
@@ -153,7 +150,6 @@ export class RunClaimsRepository {
     ]);
   }
 
-  /** False when this claim is stale or the run had already ended. */
   async finish(
     runId: string,
     attempt: number,

@@ -16,36 +16,24 @@ import { WorkflowsService } from '../workflows/workflows.service.js';
 import { RunClaimsRepository, type StepRow } from './run-claims.repository.js';
 import type { WorkflowRun } from './workflow-run.entity.js';
 
-/** Versions never change once written, so their definitions are cached for as long as the process lives. */
+// Versions are immutable once written, so caching their definitions for the process lifetime is safe.
 const DEFINITION_CACHE_SIZE = 500;
 
-/**
- * How long a fenced write (a step's checkpoint, the run's end) is retried while PostgreSQL is unreachable,
- * before the job is given up to the queue's retry: after an http step, giving up means sending it again.
- */
+// Retry fenced writes through a PostgreSQL outage: giving the job up after an http step would send it again.
 export const CHECKPOINT_RETRY_MS = 60_000;
 const CHECKPOINT_BACKOFF_MS = { first: 200, max: 5000 };
 
-/**
- * What the processor does with the job once an execution returns. `handed-back`: this process is stopping
- * and let go of the run mid-way, with the checkpoints it has; another worker goes on with it.
- */
+// `handed-back`: this process is stopping; another worker resumes the run from its checkpoints.
 export type ExecutionResult = { kind: 'done' } | { kind: 'waiting'; until: Date } | { kind: 'handed-back' };
 
-/** Thrown out of a write that was interrupted because the run is being handed back. */
 class HandedBack extends Error {}
 
-/** One execution in progress, which shutdown can interrupt. */
 interface Execution {
   abort: AbortController;
   handingBack: boolean;
 }
 
-/**
- * Executes one run: claims it, hands it to the engine with the checkpoints of steps that already
- * completed, and records what the engine reports. Every write is fenced by the claim's attempt number,
- * so a stale worker can never overwrite a newer result, and a terminal status never changes.
- */
+// Every write is fenced by the claim's attempt number: a stale worker cannot overwrite a newer result.
 @Injectable()
 export class RunExecutor implements OnModuleDestroy {
   private readonly logger = new Logger(RunExecutor.name);
@@ -53,7 +41,6 @@ export class RunExecutor implements OnModuleDestroy {
   private readonly evaluator: ExpressionEvaluator;
   private readonly definitions = new Map<string, WorkflowDefinition>();
   private readonly executions = new Set<Execution>();
-  /** Runs executing here by id, so that a cancellation from the change feed aborts the one it names. */
   private readonly cancellable = new Map<string, AbortController>();
   private readonly stopListening: () => void;
   private handingBack = false;
@@ -77,7 +64,6 @@ export class RunExecutor implements OnModuleDestroy {
     });
   }
 
-  /** After the workers have drained: stops the expression threads. */
   async onModuleDestroy(): Promise<void> {
     this.stopListening();
     await this.evaluator.close();
@@ -86,7 +72,7 @@ export class RunExecutor implements OnModuleDestroy {
   async execute(runId: string): Promise<ExecutionResult> {
     const run = await this.runs.claim(runId, new Date());
     if (!run) return { kind: 'done' };
-    // Claimed while this process hands its runs back: it goes back too, before any step.
+    // Claimed during hand-back: it goes back too, before any step runs.
     if (this.handingBack) return { kind: 'handed-back' };
     const execution: Execution = { abort: new AbortController(), handingBack: false };
     this.executions.add(execution);
@@ -100,11 +86,7 @@ export class RunExecutor implements OnModuleDestroy {
     }
   }
 
-  /**
-   * Shutdown: aborts every execution in progress (an http request in flight included) without writing
-   * anything more for it; each run stays `running` with the checkpoints already written, and its job
-   * goes back to the queue, so that another worker resumes it (its http steps keep their Idempotency-Key).
-   */
+  // Aborts without writing more: the run stays `running` with its checkpoints and another worker resumes it.
   handBackAll(): number {
     this.handingBack = true;
     for (const execution of this.executions) {
@@ -119,18 +101,14 @@ export class RunExecutor implements OnModuleDestroy {
     const definition = await this.definitionOf(run.workflowId, run.workflowVersion);
     const steps = new StepBook(definition, run);
     const cancelled = execution.abort;
-    // Results of steps without side effects are written with the next write that must happen anyway
-    // (before an http request, at a delay, at the end): re-running them after a crash gives the same result.
+    // Side-effect-free results ride on the next mandatory write: re-running them after a crash is harmless.
     const flush = async () => {
-      // A refused write means the run was cancelled or another worker claimed it since: stop here,
-      // before any further side effect.
+      // Refused: cancelled or claimed elsewhere since; stop before any further side effect.
       const written = await this.persist(execution, () => this.runs.writeSteps(run.id, attempt, steps.takeDirty()));
       if (!written) cancelled.abort();
     };
 
-    // A cancellation arrives through the change feed. One sent while the feed was down is found when it
-    // reconnects, and at the latest by the next fenced write, which a cancelled run refuses: no new side
-    // effect starts after it.
+    // A cancellation missed while the feed was down is caught on reconnect or by the next fenced write.
     this.cancellable.set(run.id, cancelled);
     const hooks: EngineHooks = {
       onStepStarted: async (step, startedAt, stepAttempt) => {
@@ -138,10 +116,9 @@ export class RunExecutor implements OnModuleDestroy {
         if (stepHasSideEffects(step.type)) await flush();
       },
       onStepFinished: async (result) => {
-        // A step aborted by the hand-back is not a result: the next worker runs it again.
         if (execution.handingBack) return;
         steps.update(result.stepId, toStepState(result));
-        // The checkpoint of a side effect is written at once, so that a resumed run does not repeat it.
+        // A side effect's checkpoint is written at once so a resumed run does not repeat it.
         if (stepHasSideEffects(result.type)) await flush();
       },
       onStepWaiting: async (result) => {
@@ -196,11 +173,7 @@ export class RunExecutor implements OnModuleDestroy {
     }
   }
 
-  /**
-   * A fenced write, retried with backoff for up to CHECKPOINT_RETRY_MS while PostgreSQL is unreachable
-   * (down, stalled, restarting): the work it records, an http request above all, is done and would be
-   * repeated if the job were given up. Other errors, and a hand-back, end it at once.
-   */
+  // Retried while PostgreSQL is unreachable: the recorded work (an http request) would be repeated if the job were given up.
   private async persist<T>(execution: Execution, write: () => Promise<T>): Promise<T> {
     const giveUpAt = Date.now() + CHECKPOINT_RETRY_MS;
     for (let delay = CHECKPOINT_BACKOFF_MS.first; ; delay = Math.min(delay * 2, CHECKPOINT_BACKOFF_MS.max)) {
@@ -208,7 +181,6 @@ export class RunExecutor implements OnModuleDestroy {
       try {
         return await write();
       } catch (error) {
-        // A cancelled run needs no more checkpoints.
         const stopped = execution.abort.signal.aborted;
         if (!isDatabaseUnavailable(error) || stopped || Date.now() + delay > giveUpAt) throw error;
         this.logger.warn(`A checkpoint write waits for the database (${(error as Error).message}); retrying`);
@@ -217,7 +189,7 @@ export class RunExecutor implements OnModuleDestroy {
     }
   }
 
-  /** A run whose job failed every attempt (a bug, not a step) ends failed rather than looping forever. */
+  // A job that failed every attempt is a bug, not a step: end the run failed rather than loop.
   async giveUp(runId: string, attempts: number): Promise<void> {
     await this.runs.failUnfinished(
       runId,
@@ -278,10 +250,7 @@ function toStepState(result: StepResult): StepState {
   }
 }
 
-/**
- * The state of every step of one run in this execution, and which rows changed since they were last
- * written. On a first claim every row is new (pending ones included, so that the API lists them).
- */
+// On a first claim every row is new, pending ones included, so that the API lists them.
 class StepBook {
   private readonly rows = new Map<string, StepRow>();
   private readonly dirty = new Set<string>();
@@ -319,7 +288,6 @@ class StepBook {
   }
 }
 
-/** Completed steps are not run again; a waiting delay goes on from when it started. */
 function checkpointsOf(run: WorkflowRun): Record<string, Checkpoint> {
   const checkpoints: Record<string, Checkpoint> = {};
   for (const step of run.steps ?? []) {

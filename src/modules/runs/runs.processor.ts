@@ -46,8 +46,7 @@ export class RunsProcessor extends WorkerHost {
     }
   }
 
-  // An outage is not the run's fault: the job waits without using up its attempts. If the queue cannot take it
-  // back either, the attempt fails; the reconciler enqueues the run again once the queue drops the job.
+  // An outage is not the run's fault: the job waits without using attempts; if the queue refuses it, the reconciler re-enqueues.
   private async retryLater(job: Job<RunJobData>, token: string | undefined, error: unknown): Promise<never> {
     const { runId } = job.data;
     const tries = (this.unavailableTries.get(runId) ?? 0) + 1;

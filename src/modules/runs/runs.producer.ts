@@ -8,8 +8,7 @@ import { RUN_JOB_OPTIONS, RUNS_QUEUE, type RunJobData } from './runs.queue.js';
 export const QUEUE_CALL_TIMEOUT_MS = 500;
 const STALLED_PROBE_INTERVAL_MS = 1000;
 
-// Every call is bounded; after a timeout the queue counts as stalled and calls give up at once (but one probe a
-// second) rather than pile up behind it. A run's row is the promise; the reconciler enqueues runs without a job.
+// After a timeout the queue counts as stalled and calls fail fast (one probe a second); the reconciler enqueues runs without a job.
 @Injectable()
 export class RunsProducer {
   private readonly logger = new Logger(RunsProducer.name);

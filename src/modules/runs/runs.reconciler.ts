@@ -34,8 +34,7 @@ export class RunsReconciler implements OnApplicationBootstrap, OnModuleDestroy {
     if (!(await this.producer.answers())) return 0;
     const now = Date.now();
     const interval = this.config.reconcileIntervalMs || 5000;
-    // Runs younger than two intervals may still have their first enqueue under way; a run is checked
-    // again after six intervals at the soonest.
+    // Runs younger than two intervals may still be being enqueued; a run is checked again after six at the soonest.
     const due = await this.runs.takeUnfinishedForCheck(
       new Date(now - 2 * interval),
       new Date(now - 6 * interval),

@@ -52,7 +52,6 @@ export interface WebhookRunDelivery {
 export interface WebhookRunDeliveryFilter {
   triggerId: string;
   workflowId: string;
-  /** UUIDv7: ids from this moment on. */
   fromId: string;
   beforeId: string | null;
   limit: number;
@@ -141,7 +140,6 @@ export class RunsRepository {
     }));
   }
 
-  /** False when it had finished. */
   async cancel(id: string, now: Date): Promise<boolean> {
     return this.dataSource.transaction(async (tx) => {
       const updated = await tx

@@ -55,10 +55,7 @@ export class WebhookRunsRepository {
     this.inserts = new Batcher((runs) => this.insertBatch(runs), WEBHOOK_INSERT_BATCHING);
   }
 
-  /**
-   * A body that `jsonb` refuses fails its batch, which is then retried run by run: it answers 400, the others 202.
-   * Past `deadline`, a run not yet sent is never inserted; one already sent may still commit, and then runs.
-   */
+  // A body `jsonb` refuses fails its batch, retried run by run; past `deadline` an unsent run is never inserted.
   async insert(run: NewWebhookRun, deadline: number): Promise<InsertedRun> {
     const created = await this.inserts.submit(run, deadline).catch(refusedJsonIsInvalidInput);
     if (created) return { id: run.id, workflowId: run.workflowId, status: 'queued', created: true };

@@ -10,10 +10,7 @@ export class SecretDecryptionError extends Error {
   }
 }
 
-/**
- * AES-256-GCM, tokens `v1:<keyId>:<iv>:<ciphertext>:<tag>` (base64url). The key id lets keys rotate; the
- * associated data (the trigger id) is authenticated but not stored, so a token copied to another row fails.
- */
+// The trigger id is authenticated associated data, not stored: a token copied to another row fails.
 export class SecretCipher {
   private readonly newest: CipherKey;
   private readonly keys: ReadonlyMap<string, Buffer>;

@@ -29,8 +29,7 @@ export interface ResolvedTrigger {
 
 const MAX_ENTRIES = 10_000;
 
-// Slug → resolved trigger for TRIGGER_CACHE_TTL_MS, unknown slugs included so that guessing slugs does not
-// reach the database each time; entries go at once on a change (the change feed).
+// Unknown slugs are cached too so guessing slugs does not hit the database; the change feed evicts at once.
 @Injectable()
 export class TriggerCache implements OnModuleDestroy {
   private readonly logger = new Logger(TriggerCache.name);

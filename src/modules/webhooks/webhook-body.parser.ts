@@ -7,8 +7,7 @@ import { jsonLimitsProblem } from './webhook-json-limits.util.js';
 const FORM_TYPE = 'application/x-www-form-urlencoded';
 const PERCENT = 0x25;
 
-// A verified body as the run's input, in JSON text. JSON goes to PostgreSQL unparsed (`jsonb` is its one
-// parse); only what `jsonb` would alter or a worker could not handle is refused here. Forms become objects.
+// JSON goes to PostgreSQL unparsed (`jsonb` is its one parse): only what `jsonb` would alter or a worker could not handle is refused.
 export function webhookInputJson(contentType: string | undefined, rawBody: Buffer): string {
   if (contentType === 'application/json') return checkedJson(rawBody);
   const [mediaType, ...params] = (contentType ?? '').split(';').map((part) => part.trim().toLowerCase());

@@ -1,7 +1,6 @@
 import { MAX_BODY_DEPTH } from '../../common/validation.pipe.js';
 
-// PostgreSQL stores `1e131071` in a few bytes but writes out all its digits on every read; ±400 covers
-// every JavaScript number and bounds that growth to ~70 times.
+// PostgreSQL writes out every digit of `1e131071` on each read; ±400 covers every JavaScript number.
 const MAX_NUMBER_EXPONENT = 400;
 
 export const NUMBER_OUT_OF_RANGE =
@@ -21,8 +20,7 @@ const NINE = 0x39;
 const PLUS = 0x2b;
 const MINUS = 0x2d;
 
-// What `jsonb` would accept but a worker could not handle, or null: nesting past the `/v1` limit (it
-// overflows the worker's stack), or a number out of range. Not a JSON validator: PostgreSQL is that.
+// Not a JSON validator (PostgreSQL is): refuses what a worker could not handle, deep nesting or out-of-range numbers.
 export function jsonLimitsProblem(body: Buffer): string | null {
   let depth = 0;
   const length = body.length;
@@ -59,7 +57,6 @@ function closingQuote(body: Buffer, open: number): number {
   return body.length;
 }
 
-/** -1 when the number is out of range. */
 function endOfNumber(body: Buffer, start: number): number {
   const length = body.length;
   let i = body[start] === MINUS ? start + 1 : start;

@@ -7,8 +7,7 @@ import { RequestContext } from '../../common/request.context.js';
 import type { DeliveryOutcome, WebhookDelivery } from './deliveries/webhook-delivery.entity.js';
 import type { VerifiedWebhook } from './webhook-verification.service.js';
 
-// What a webhook's delivery-log row is made of: the delivery log attaches it on the way in, the guard sets
-// `verified`, the controller `run`, the exception filter `errorCode`; `toDelivery` makes the row.
+// Filled along the request (middleware, guard, controller, exception filter); `toDelivery` makes the log row.
 export class WebhookRequestContext extends RequestContext {
   verified: VerifiedWebhook | undefined = undefined;
   run: { id: string; replayed: boolean } | undefined = undefined;

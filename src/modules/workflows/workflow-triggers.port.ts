@@ -1,14 +1,10 @@
-/** What a workflow shows of its webhook trigger. */
 export interface WorkflowTriggerSummary {
   slug: string;
   scheme: string;
   enabled: boolean;
 }
 
-/**
- * Triggers belong to the webhooks module, which depends on this one; it provides this port so that workflows
- * can show their trigger without reading its table.
- */
+// Triggers belong to the webhooks module, which depends on this one: it provides this port.
 export interface WorkflowTriggerSummaries {
   summariesOf(workflowIds: readonly string[]): Promise<Map<string, WorkflowTriggerSummary>>;
 }

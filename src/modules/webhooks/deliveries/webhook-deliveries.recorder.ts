@@ -11,9 +11,7 @@ const RETRY_AFTER_UNAVAILABLE_MS = 2000;
 const DROP_WARNING_INTERVAL_MS = 10_000;
 const SHUTDOWN_FLUSH_TIMEOUT_MS = 5000;
 
-// The delivery log's writer: `record` never waits or throws, and rows go out in batched INSERTs, so that a
-// flood of rejected requests costs them nothing. Best-effort: rows wait (up to a cap) while the database
-// is down; other failures drop the batch with an error in the log.
+// `record` never waits or throws and rows go in batched INSERTs, so a flood of rejected requests costs nothing; best-effort.
 @Injectable()
 export class WebhookDeliveriesRecorder implements OnModuleDestroy {
   private readonly logger = new Logger('WebhookDeliveries');

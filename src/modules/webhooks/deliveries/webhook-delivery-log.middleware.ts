@@ -11,8 +11,7 @@ import { WebhookDeliveriesRecorder } from './webhook-deliveries.recorder.js';
 const WEBHOOK_PATH = '/webhooks/workflows/';
 const WEBHOOK_ROUTE = /^\/webhooks\/workflows\/([^/]+)\/?$/;
 
-// An express middleware mounted before the body parser, not an interceptor, so that webhooks the body
-// parser refuses (too large) are logged too.
+// A middleware before the body parser, not an interceptor, so webhooks refused as too large are logged too.
 @Injectable()
 export class WebhookDeliveryLogMiddleware {
   private readonly logger = new Logger('WebhookDeliveries');

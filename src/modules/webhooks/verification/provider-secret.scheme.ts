@@ -9,10 +9,7 @@ import type {
 } from './webhook-scheme.interface.js';
 import type { WebhookSchemeName } from './webhook-scheme.registry.js';
 
-/**
- * A provider's scheme (GitHub, Shopify, Stripe, Slack): no options, and the secret the user copies from
- * the provider's UI is the HMAC key as typed (its UTF-8 bytes). Subclasses say how requests are signed.
- */
+// The secret copied from the provider's UI is the HMAC key as typed (its UTF-8 bytes).
 export abstract class ProviderSecretScheme implements WebhookScheme {
   readonly generatesSecret = false;
   abstract readonly name: WebhookSchemeName;

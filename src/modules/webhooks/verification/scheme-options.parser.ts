@@ -20,13 +20,11 @@ const RESERVED_HEADERS = new Set([
   'cookie',
 ]);
 
-/** Options of a scheme that takes none: nothing, null or `{}`. */
 export function noOptions(scheme: string, raw: unknown): SchemeOptions {
   readOptions(scheme, raw, []);
   return {};
 }
 
-/** The raw options as a record, refusing anything that is not a plain object or names an unknown option. */
 export function readOptions(
   scheme: string,
   raw: unknown,
@@ -48,7 +46,6 @@ export function readOptions(
   return raw;
 }
 
-/** An HTTP header name, lower-cased as Node presents it. */
 export function headerNameOption(scheme: string, field: string, value: unknown): string {
   if (typeof value !== 'string' || !HEADER_NAME.test(value)) {
     throw new Error(`${field} of the ${scheme} scheme must be an HTTP header name of 1 to 64 characters`);

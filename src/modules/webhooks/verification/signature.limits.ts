@@ -1,11 +1,7 @@
 import type { SignedRequest } from './webhook-scheme.interface.js';
 
-/*
- * Limits keep the work an unauthenticated caller can cause small and fixed: at most MAX_SIGNATURES signatures are
- * considered and at most MAX_KEYS keys tried (one HMAC of the body each).
- */
+// Bounds the work an unauthenticated caller can cause: at most MAX_SIGNATURES signatures and MAX_KEYS HMACs.
 
-/** The current secret and up to 10 previous ones in their grace period (MAX_PREVIOUS_SECRETS). */
 export const MAX_KEYS = 11;
 export const MAX_SIGNATURES = 10;
 export const HMAC_SHA256_BYTES = 32;

@@ -8,10 +8,7 @@ import { checkTimestamp } from './timestamp.tolerance.js';
 import { ProviderSecretScheme } from './provider-secret.scheme.js';
 import type { HandshakeAnswer, PreparedKey, SignedRequest, VerifiedDelivery } from './webhook-scheme.interface.js';
 
-/**
- * Slack: `v0=` HMAC of `v0:<timestamp>:<body>`. Deduplication on `event_id`, which Slack's re-signed retries keep;
- * requests without one (commands) use the hash of what was signed.
- */
+// Deduplication on `event_id`, which Slack's re-signed retries keep; commands use the hash of what was signed.
 export class SlackScheme extends ProviderSecretScheme {
   readonly name = 'slack';
   readonly usesTimestamp = true;

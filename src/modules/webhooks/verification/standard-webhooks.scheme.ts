@@ -17,11 +17,7 @@ import type {
   WebhookScheme,
 } from './webhook-scheme.interface.js';
 
-/**
- * Standard Webhooks (also Svix): `v1` HMAC-SHA256 under `whsec_`, or `v1a` ed25519 under the sender's `whpk_`
- * public key; a trigger may hold both, so a sender moves between them by rotation. `webhook-*` headers win over
- * `svix-*`. Only the first 3 `v1a` entries count: ed25519 hashes the body once per signature and key.
- */
+// A trigger may hold a `whsec_` and a `whpk_` key to rotate between them; only 3 `v1a` entries count (ed25519 cost).
 export class StandardWebhooksScheme implements WebhookScheme {
   readonly name = 'standard-webhooks';
   readonly generatesSecret = true;
@@ -96,7 +92,6 @@ export class StandardWebhooksScheme implements WebhookScheme {
   }
 }
 
-/** `v1,<base64>` over `${id}.${timestamp}.` + the raw body, for examples and benchmarks. */
 export function signStandardWebhook(key: Buffer, id: string, timestamp: number, rawBody: Buffer): string {
   return `${SYMMETRIC_VERSION},${hmacSha256(key, `${id}.${timestamp}.`, rawBody).toString('base64')}`;
 }

@@ -9,10 +9,7 @@ import { checkTimestamp } from './timestamp.tolerance.js';
 import { ProviderSecretScheme } from './provider-secret.scheme.js';
 import type { PreparedKey, SignedRequest, VerifiedDelivery } from './webhook-scheme.interface.js';
 
-/**
- * Stripe: `t=<seconds>,v1=<hex>...`, HMAC of `${t}.${body}` under the whole `whsec_` string. `t` is refused in
- * the future too (Stripe's library only refuses old ones). Deduplication on the signed body's event `id`.
- */
+// The key is the whole `whsec_` string; a future `t` is refused too (Stripe's library refuses only old ones).
 export class StripeScheme extends ProviderSecretScheme {
   readonly name = 'stripe';
   readonly usesTimestamp = true;

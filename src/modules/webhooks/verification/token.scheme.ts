@@ -15,10 +15,7 @@ import type {
   WebhookScheme,
 } from './webhook-scheme.interface.js';
 
-/**
- * A fixed token in a header, for senders that can do nothing better: nothing is signed. Hashes are compared, so
- * lengths never leak and the clear token is not kept in memory.
- */
+// Nothing is signed. Hashes are compared so lengths never leak and the clear token is not kept in memory.
 export class TokenScheme implements WebhookScheme {
   readonly name = 'token';
   readonly generatesSecret = true;

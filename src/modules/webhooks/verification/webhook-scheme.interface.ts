@@ -20,7 +20,6 @@ export interface VerifiedDelivery {
 /** HMAC key bytes, or an ed25519 public key (`whpk_`): distinct types, so a public key is never taken for a secret. */
 export type PreparedKey = Buffer | KeyObject;
 
-/** Per-trigger settings as `validateOptions` normalised them; only `hmac-sha256` and `token` take any. */
 export interface SchemeOptions {
   readonly signatureHeader?: string;
   readonly encoding?: 'hex' | 'base64';
@@ -29,23 +28,18 @@ export interface SchemeOptions {
   readonly idHeader?: string;
 }
 
-/** What the sender expects back, with a 200, from a request that checks the URL rather than delivers. */
 export type HandshakeAnswer = Readonly<Record<string, unknown>>;
 
-/** One way of authenticating a sender: stateless; the caller owns the secrets and caches keys and options. */
+// Stateless: the caller owns the secrets and caches keys and options.
 export interface WebhookScheme {
   readonly name: WebhookSchemeName;
-  /** False when the user must supply the provider's secret; true when hookrun makes one if none is given. */
   readonly generatesSecret: boolean;
   readonly usesTimestamp: boolean;
   /** This and `validateSecret` throw a plain Error (never quoting the secret), which becomes a 400. */
   validateOptions(raw: unknown): SchemeOptions;
   validateSecret(secret: string): void;
   prepareKey(secret: string): PreparedKey;
-  /**
-   * Throws AuthenticationError for the sender's faults, a plain Error for the server's. `keys`: the current key
-   * first, then those still in grace; only the first MAX_KEYS are tried.
-   */
+  /** AuthenticationError for the sender's faults, plain Error for the server's; `keys`: current first, then in grace. */
   verify(
     request: SignedRequest,
     keys: readonly PreparedKey[],

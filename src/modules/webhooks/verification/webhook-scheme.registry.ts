@@ -30,12 +30,10 @@ const SCHEMES: Record<WebhookSchemeName, WebhookScheme> = {
   token: new TokenScheme(),
 };
 
-/** Every signature scheme a trigger may use, by its `scheme` name, in WEBHOOK_SCHEME_NAMES order. */
 export const WEBHOOK_SCHEME_REGISTRY: ReadonlyMap<string, WebhookScheme> = new Map(
   WEBHOOK_SCHEME_NAMES.map((name) => [name, SCHEMES[name]]),
 );
 
-/** The scheme of that name, or undefined (an unknown name from a request or an old row). */
 export function webhookScheme(name: string): WebhookScheme | undefined {
   return WEBHOOK_SCHEME_REGISTRY.get(name);
 }
