@@ -2,7 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import { pino, type Logger } from 'pino';
 
 // hookrun logs no request headers; these are censored in case one is logged by mistake or by a library.
-export const REDACTED_PATHS = [
+const REDACTED_PATHS = [
   ...[
     'authorization',
     'proxy-authorization',

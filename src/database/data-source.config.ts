@@ -17,7 +17,7 @@ import { AcceptedDeliveriesInRuns1764216600000 } from './migrations/176421660000
 import { HotRunClaims1764216700000 } from './migrations/1764216700000-hot-run-claims.js';
 import { TriggerOptionsAndDeliveries1764216300000 } from './migrations/1764216300000-trigger-options-and-deliveries.js';
 
-export const ENTITIES = [
+const ENTITIES = [
   ApiKey,
   Workflow,
   WorkflowVersion,

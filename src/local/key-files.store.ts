@@ -11,7 +11,7 @@ import {
 } from './local-secrets.store.js';
 
 /** A `docker compose up` installation's keys, read through the `_FILE` variables; made once, never replaced. */
-export const KEY_FILE_NAMES = {
+const KEY_FILE_NAMES = {
   secretsEncryptionKey: 'secrets-encryption-key',
   bootstrapApiKey: 'bootstrap-api-key',
 } as const;

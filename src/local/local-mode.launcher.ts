@@ -4,7 +4,7 @@ import { ConfigError } from '../config/app.config.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.server.js';
 import { loadOrCreateLocalSecrets } from './local-secrets.store.js';
 
-export const DEFAULT_EMBEDDED_POSTGRES_PORT = 54329;
+const DEFAULT_EMBEDDED_POSTGRES_PORT = 54329;
 
 type Env = Record<string, string | undefined>;
 

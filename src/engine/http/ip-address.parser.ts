@@ -54,7 +54,7 @@ export function addressRestriction(address: string): AddressRestriction | null {
 }
 
 /** Dotted-decimal only (`127.0.0.1`, not `0x7f.1`): URL parsing has already normalised the other spellings. */
-export function parseIPv4(text: string): number[] | null {
+function parseIPv4(text: string): number[] | null {
   if (!isIPv4(text)) return null;
   return text.split('.').map(Number);
 }

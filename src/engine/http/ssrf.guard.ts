@@ -152,7 +152,7 @@ function checkUrlShape(url: URL): void {
   }
 }
 
-export function normalizeHostname(hostname: string): string {
+function normalizeHostname(hostname: string): string {
   let host = hostname.toLowerCase();
   if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
   if (host.endsWith('.')) host = host.slice(0, -1);

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 
 // Under any other policy a full Redis silently deletes jobs and locks; `INFO memory` works where `CONFIG GET` is refused.
-export const REQUIRED_EVICTION_POLICY = 'noeviction';
+const REQUIRED_EVICTION_POLICY = 'noeviction';
 
 const START_CHECK_TIMEOUT_MS = 10_000;
 

@@ -20,7 +20,7 @@ import type { WorkflowRun } from './workflow-run.entity.js';
 const DEFINITION_CACHE_SIZE = 500;
 
 // Retry fenced writes through a PostgreSQL outage: giving the job up after an http step would send it again.
-export const CHECKPOINT_RETRY_MS = 60_000;
+const CHECKPOINT_RETRY_MS = 60_000;
 const CHECKPOINT_BACKOFF_MS = { first: 200, max: 5000 };
 
 // `handed-back`: this process is stopping; another worker resumes the run from its checkpoints.

@@ -5,7 +5,7 @@ import type { Queue } from 'bullmq';
 import { TimeoutError } from '../../common/timeout.util.js';
 import { RUN_JOB_OPTIONS, RUNS_QUEUE, type RunJobData } from './runs.queue.js';
 
-export const QUEUE_CALL_TIMEOUT_MS = 500;
+const QUEUE_CALL_TIMEOUT_MS = 500;
 const STALLED_PROBE_INTERVAL_MS = 1000;
 
 // After a timeout the queue counts as stalled and calls fail fast (one probe a second); the reconciler enqueues runs without a job.

@@ -7,7 +7,7 @@ export interface ReencryptionReport {
   unreadable: string[];
 }
 
-export const REENCRYPTION_BATCH_SIZE = 500;
+const REENCRYPTION_BATCH_SIZE = 500;
 
 /** Safe while hookrun serves (it reads through any key in the ring) and to interrupt and run again. */
 export async function reencryptSecrets(

@@ -5,7 +5,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { TriggerSecret } from './trigger-secret.entity.js';
 
 /** Rotated-out secrets kept verifying at once, at most (the oldest go first). */
-export const MAX_PREVIOUS_SECRETS = 10;
+const MAX_PREVIOUS_SECRETS = 10;
 
 @Injectable()
 export class TriggerSecretsRepository {
