@@ -5,7 +5,10 @@ import { WORKFLOW_TRIGGER_SUMMARIES } from '../workflows/workflow-triggers.port.
 import { WebhookTrigger } from './webhook-trigger.entity.js';
 import { WebhookTriggersRepository } from './webhook-triggers.repository.js';
 
-/** Global so that the workflows module, which webhooks imports, can ask for it without importing webhooks. */
+/**
+ * The triggers' repository, global so that the workflows module (which webhooks imports) can ask for trigger
+ * summaries without importing webhooks.
+ */
 @Global()
 @Module({
   imports: [TypeOrmModule.forFeature([WebhookTrigger])],
@@ -13,6 +16,6 @@ import { WebhookTriggersRepository } from './webhook-triggers.repository.js';
     WebhookTriggersRepository,
     { provide: WORKFLOW_TRIGGER_SUMMARIES, useExisting: WebhookTriggersRepository },
   ],
-  exports: [WORKFLOW_TRIGGER_SUMMARIES],
+  exports: [WORKFLOW_TRIGGER_SUMMARIES, WebhookTriggersRepository],
 })
 export class WebhookTriggerSummariesModule {}

@@ -16,7 +16,6 @@ import { TriggerRateLimiter } from './trigger-rate.limiter.js';
 import { WebhookSignatureGuard } from './webhook-signature.guard.js';
 import { WebhookTrigger } from './webhook-trigger.entity.js';
 import { WebhookTriggersController } from './webhook-triggers.controller.js';
-import { WebhookTriggersRepository } from './webhook-triggers.repository.js';
 import { WebhookTriggersService } from './webhook-triggers.service.js';
 import { WebhookVerificationService } from './webhook-verification.service.js';
 import { WebhooksController } from './webhooks.controller.js';
@@ -26,7 +25,6 @@ import { WebhooksService } from './webhooks.service.js';
   imports: [TypeOrmModule.forFeature([WebhookTrigger]), ApiKeysModule, WorkflowsModule, SecretsModule, RunsModule],
   controllers: [WebhooksController, WebhookTriggersController, WebhookDeliveriesController],
   providers: [
-    WebhookTriggersRepository,
     WebhookTriggersService,
     TriggerCache,
     TriggerRateLimiter,
