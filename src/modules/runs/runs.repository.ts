@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 
 import { RUN_CANCELLED_CHANNEL } from '../../common/change.feed.js';
 import { refusedJsonIsInvalidInput } from '../../common/database-errors.util.js';
+import { firstIdAt } from '../../common/ids.util.js';
 import type { RunStatus, TriggerType } from './run-status.types.js';
 import { WorkflowRunStep } from './workflow-run-step.entity.js';
 import { WorkflowRun } from './workflow-run.entity.js';
@@ -55,12 +56,6 @@ const ID_CLOCK_SLACK_MS = 10_000;
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** The smallest UUIDv7 minted at `ms` or later. */
-function idFloorAt(ms: number): string {
-  const hex = Math.max(0, Math.floor(ms)).toString(16).padStart(12, '0');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-0000-0000-000000000000`;
 }
 
 export interface WebhookRunDelivery {
@@ -145,7 +140,7 @@ export class RunsRepository {
    * index on unfinished runs (updated_at itself is unindexed so that claims stay HOT updates).
    */
   async listChanges(filter: RunFilter, since: Date, after: RunChange | null, limit: number): Promise<RunChange[]> {
-    const newFrom = idFloorAt(since.getTime() - ID_CLOCK_SLACK_MS);
+    const newFrom = firstIdAt(new Date(since.getTime() - ID_CLOCK_SLACK_MS));
     const arms = [
       { where: 'r.id >= :newFrom', params: { newFrom } },
       { where: 'r.id < :newFrom AND r.completed_at >= :since', params: { newFrom, since } },
@@ -187,8 +182,8 @@ export class RunsRepository {
         GROUP BY workflow_id, status`,
       [
         workflowIds,
-        idFloorAt(from.getTime() - ID_CLOCK_SLACK_MS),
-        idFloorAt(to.getTime() + ID_CLOCK_SLACK_MS),
+        firstIdAt(new Date(from.getTime() - ID_CLOCK_SLACK_MS)),
+        firstIdAt(new Date(to.getTime() + ID_CLOCK_SLACK_MS)),
         from,
         to,
       ],
@@ -218,13 +213,13 @@ export class RunsRepository {
     if (filter.createdFrom) {
       query.andWhere('r.created_at >= :createdFrom AND r.id >= :idFrom', {
         createdFrom: filter.createdFrom,
-        idFrom: idFloorAt(filter.createdFrom.getTime() - ID_CLOCK_SLACK_MS),
+        idFrom: firstIdAt(new Date(filter.createdFrom.getTime() - ID_CLOCK_SLACK_MS)),
       });
     }
     if (filter.createdTo) {
       query.andWhere('r.created_at < :createdTo AND r.id < :idTo', {
         createdTo: filter.createdTo,
-        idTo: idFloorAt(filter.createdTo.getTime() + ID_CLOCK_SLACK_MS),
+        idTo: firstIdAt(new Date(filter.createdTo.getTime() + ID_CLOCK_SLACK_MS)),
       });
     }
     return query;

@@ -18,6 +18,7 @@ import { WebhookTrigger } from './webhook-trigger.entity.js';
 import { WebhookTriggersController } from './webhook-triggers.controller.js';
 import { WebhookTriggersRepository } from './webhook-triggers.repository.js';
 import { WebhookTriggersService } from './webhook-triggers.service.js';
+import { WebhookTestDeliveryService } from './webhook-test-delivery.service.js';
 import { WebhookVerificationService } from './webhook-verification.service.js';
 import { WebhooksController } from './webhooks.controller.js';
 import { WebhooksService } from './webhooks.service.js';
@@ -33,6 +34,7 @@ import { WebhooksService } from './webhooks.service.js';
     WebhookVerificationService,
     WebhookSignatureGuard,
     WebhooksService,
+    WebhookTestDeliveryService,
     WebhookDeliveriesRepository,
     WebhookDeliveriesRecorder,
     WebhookDeliveriesPruner,
