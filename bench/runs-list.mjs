@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The runs list on big data: fills its own database with RUNS runs (default 1,000,000) over 30 days, starts the
 // built hookrun (`npm run build` first) on it, and reports p50/p99 of each list query the console makes.
-// Usage: node bench/runs-list.mjs [--runs 1000000] [--requests 50] [--keep]
+// Then again with the newest --backlog runs back in `queued` (a queue backlog), for the queries that read unfinished runs.
+// Usage: node bench/runs-list.mjs [--runs 1000000] [--requests 50] [--backlog 50000] [--keep]
 // Environment: DATABASE_URL's server (database hookrun_bench_runs, dropped at the end unless --keep), REDIS_URL.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -16,11 +17,13 @@ const { values: args } = parseArgs({
   options: {
     runs: { type: 'string', default: '1000000' },
     requests: { type: 'string', default: '50' },
+    backlog: { type: 'string', default: '50000' },
     keep: { type: 'boolean', default: false },
   },
 });
 const RUNS = Number(args.runs);
 const REQUESTS = Number(args.requests);
+const BACKLOG = Number(args.backlog);
 const WORKFLOWS = 50;
 const DAYS = 30;
 
@@ -176,11 +179,33 @@ async function main() {
       'run-stats 24 h (busy)': `/v1/workflows/${busy}/run-stats`,
       [`workflow-run-stats 24 h (${WORKFLOWS} workflows)`]: `/v1/workflow-run-stats?workflowIds=${workflowIds.join(',')}`,
     };
+    const report = async (/** @type {Record<string, string>} */ set) => {
+      console.log(`${'query'.padEnd(62)} ${'p50'.padStart(7)} ${'p99'.padStart(7)} ${'rows'.padStart(5)}`);
+      for (const [name, path] of Object.entries(set)) {
+        const r = await measure(base, path);
+        console.log(`${name.padEnd(62)} ${String(r.p50).padStart(7)} ${String(r.p99).padStart(7)} ${String(r.rows).padStart(5)}`);
+      }
+    };
     console.log(`\n${RUNS} runs, ${WORKFLOWS} workflows, ${DAYS} days; ${REQUESTS} sequential requests each (ms)\n`);
-    console.log(`${'query'.padEnd(62)} ${'p50'.padStart(7)} ${'p99'.padStart(7)} ${'rows'.padStart(5)}`);
-    for (const [name, path] of Object.entries(queries)) {
-      const r = await measure(base, path);
-      console.log(`${name.padEnd(62)} ${String(r.p50).padStart(7)} ${String(r.p99).padStart(7)} ${String(r.rows).padStart(5)}`);
+    await report(queries);
+    if (BACKLOG > 0) {
+      await db.query(
+        `UPDATE workflow_runs SET status = 'queued', completed_at = NULL, updated_at = created_at
+          WHERE id IN (SELECT id FROM workflow_runs ORDER BY id DESC LIMIT $1)`,
+        [BACKLOG],
+      );
+      await db.query('VACUUM ANALYZE workflow_runs');
+      const since = (await api(base, '/v1/workflow-runs/changes')).nextToken;
+      console.log(`\nwith the newest ${BACKLOG} runs queued (a backlog)\n`);
+      await report({
+        'status=queued': '/v1/workflow-runs?status=queued',
+        'status=queued + workflowId (quiet)': `/v1/workflow-runs?status=queued&workflowId=${quiet}`,
+        'changes (caught up)': `/v1/workflow-runs/changes?since=${since}`,
+        'changes + workflowId (busy)': `/v1/workflow-runs/changes?since=${since}&workflowId=${busy}`,
+        'changes + workflowId (quiet)': `/v1/workflow-runs/changes?since=${since}&workflowId=${quiet}`,
+        'changes + status=queued': `/v1/workflow-runs/changes?since=${since}&status=queued`,
+        'run-stats 24 h (busy)': `/v1/workflows/${busy}/run-stats`,
+      });
     }
   } finally {
     await server?.stop();
