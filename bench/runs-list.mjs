@@ -183,7 +183,9 @@ async function main() {
       console.log(`${'query'.padEnd(62)} ${'p50'.padStart(7)} ${'p99'.padStart(7)} ${'rows'.padStart(5)}`);
       for (const [name, path] of Object.entries(set)) {
         const r = await measure(base, path);
-        console.log(`${name.padEnd(62)} ${String(r.p50).padStart(7)} ${String(r.p99).padStart(7)} ${String(r.rows).padStart(5)}`);
+        console.log(
+          `${name.padEnd(62)} ${String(r.p50).padStart(7)} ${String(r.p99).padStart(7)} ${String(r.rows).padStart(5)}`,
+        );
       }
     };
     console.log(`\n${RUNS} runs, ${WORKFLOWS} workflows, ${DAYS} days; ${REQUESTS} sequential requests each (ms)\n`);
