@@ -20,6 +20,7 @@ describe('ERROR_CODES', () => {
       not_found: 404,
       workflow_not_found: 404,
       trigger_not_found: 404,
+      trigger_not_signable: 409,
       run_not_found: 404,
       api_key_not_found: 404,
       version_not_found: 404,

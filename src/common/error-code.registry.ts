@@ -31,6 +31,10 @@ export const ERROR_CODES = {
   workflow_disabled: { status: 409, example: 'Workflow is disabled' },
   run_finished: { status: 409, example: 'Run is already completed' },
   run_not_failed: { status: 409, example: 'Only failed runs can be retried' },
+  trigger_not_signable: {
+    status: 409,
+    example: "This trigger holds only the sender's public key (whpk_): the server cannot sign a test delivery for it",
+  },
   payload_too_large: { status: 413, http: true, example: 'Body is larger than 1048576 bytes' },
   unsupported_media_type: {
     status: 415,

@@ -66,17 +66,27 @@ const ALLOW_HEADER = {
   Allow: { description: 'The methods this path takes', schema: { type: 'string', example: 'POST' } },
 };
 
-/** `{ data: <model> }` (or `{ data: [<model>], nextCursor }` for lists) in the OpenAPI document. */
-export function ApiData(status: number, model: Type<unknown>, options: { list?: boolean; description?: string } = {}) {
+/**
+ * `{ data: <model> }` (or `{ data: [<model>], nextCursor }` for lists; `noCursor`: an unpaged list; `raw`: the
+ * model is the whole body) in the OpenAPI document.
+ */
+export function ApiData(
+  status: number,
+  model: Type<unknown>,
+  options: { list?: boolean; noCursor?: boolean; raw?: boolean; description?: string } = {},
+) {
   const data = options.list ? { type: 'array', items: { $ref: getSchemaPath(model) } } : { $ref: getSchemaPath(model) };
   const properties: Record<string, object> = { data };
-  if (options.list) properties.nextCursor = { type: 'string', nullable: true, example: null };
+  if (options.list && !options.noCursor) properties.nextCursor = { type: 'string', nullable: true, example: null };
+  const schema = options.raw
+    ? { $ref: getSchemaPath(model) }
+    : { type: 'object', required: Object.keys(properties), properties };
   return applyDecorators(
     ApiExtraModels(model, ErrorResponseDto),
     ApiResponse({
       status,
       description: options.description,
-      schema: { type: 'object', required: Object.keys(properties), properties },
+      schema,
     }),
   );
 }

@@ -15,6 +15,7 @@ import { LeanRunInserts1764216400000 } from './migrations/1764216400000-lean-run
 import { LeanDeliveryLog1764216500000 } from './migrations/1764216500000-lean-delivery-log.js';
 import { AcceptedDeliveriesInRuns1764216600000 } from './migrations/1764216600000-accepted-deliveries-in-runs.js';
 import { HotRunClaims1764216700000 } from './migrations/1764216700000-hot-run-claims.js';
+import { RunConsoleQueries1764216800000 } from './migrations/1764216800000-run-console-queries.js';
 import { TriggerOptionsAndDeliveries1764216300000 } from './migrations/1764216300000-trigger-options-and-deliveries.js';
 
 const ENTITIES = [
@@ -35,6 +36,7 @@ export const MIGRATIONS = [
   LeanDeliveryLog1764216500000,
   AcceptedDeliveriesInRuns1764216600000,
   HotRunClaims1764216700000,
+  RunConsoleQueries1764216800000,
 ];
 
 export function dataSourceOptions(

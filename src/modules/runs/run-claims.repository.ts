@@ -45,7 +45,8 @@ const RUN_COLUMNS = `id, workflow_id, workflow_version, status, trigger_type, tr
 // `r.id = ANY($1)` makes the primary key the way in: joined only to unnest(), the planner may scan a small table whole.
 const CLAIM_RUNS = `
   UPDATE workflow_runs r
-     SET status = 'running', attempt = r.attempt + 1, started_at = COALESCE(r.started_at, c.claimed_at)
+     SET status = 'running', attempt = r.attempt + 1, started_at = COALESCE(r.started_at, c.claimed_at),
+         updated_at = now()
     FROM unnest($1::uuid[], $2::timestamptz[]) AS c(id, claimed_at)
    WHERE r.id = ANY($1::uuid[]) AND r.id = c.id AND r.status IN ('queued', 'running')
   RETURNING ${RUN_COLUMNS.replace(/\w+/g, 'r.$&')}`;
@@ -60,7 +61,8 @@ const FINISH_RUNS = `
              AS o(id uuid, attempt int, status text, output jsonb, error jsonb, completed_at timestamptz, steps jsonb)),
        fence AS (
          UPDATE workflow_runs r
-            SET status = o.status, output = o.output, error = o.error, completed_at = o.completed_at
+            SET status = o.status, output = o.output, error = o.error, completed_at = o.completed_at,
+                updated_at = now()
            FROM outcome o
           WHERE r.id = ANY($2::uuid[]) AND r.id = o.id AND r.attempt = o.attempt AND r.status = 'running'
          RETURNING r.id),
@@ -170,7 +172,7 @@ export class RunClaimsRepository {
 
   async failUnfinished(runId: string, error: RunError, now: Date): Promise<boolean> {
     const rows = await this.sql<unknown>(
-      `UPDATE workflow_runs SET status = 'failed', error = $2::jsonb, completed_at = $3
+      `UPDATE workflow_runs SET status = 'failed', error = $2::jsonb, completed_at = $3, updated_at = now()
           WHERE id = $1 AND status IN ('queued', 'running') RETURNING id`,
       [runId, JSON.stringify(error), now],
     );

@@ -4,7 +4,8 @@ export type RunStatus = (typeof RUN_STATUSES)[number];
 export const STEP_STATUSES = ['pending', 'running', 'waiting', 'completed', 'failed', 'skipped'] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
-export type TriggerType = 'webhook' | 'api' | 'rerun';
+export const TRIGGER_TYPES = ['webhook', 'api', 'rerun'] as const;
+export type TriggerType = (typeof TRIGGER_TYPES)[number];
 
 export interface RunError {
   code: string;

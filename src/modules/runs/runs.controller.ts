@@ -6,7 +6,19 @@ import { ValidationError } from '../../common/domain.error.js';
 import { idOf } from '../../common/id-param.pipe.js';
 import { ApiData, ApiErrors } from '../../common/openapi.decorator.js';
 import type { Page } from '../../common/pagination.util.js';
-import { AllRunsQueryDto, RunListQueryDto, RunResponse, StartRunDto } from './dto/run.dto.js';
+import {
+  AllRunsQueryDto,
+  BatchRunStatsQueryDto,
+  RunChangesQueryDto,
+  RunChangesResponse,
+  RunListItemResponse,
+  RunListQueryDto,
+  RunResponse,
+  RunStatsQueryDto,
+  StartRunDto,
+  WorkflowRunStatsResponse,
+} from './dto/run.dto.js';
+import { RunListsService } from './run-lists.service.js';
 import { RunsService } from './runs.service.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -16,7 +28,10 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 @ApiErrors('unauthorized')
 @Controller('v1')
 export class RunsController {
-  constructor(private readonly runs: RunsService) {}
+  constructor(
+    private readonly runs: RunsService,
+    private readonly lists: RunListsService,
+  ) {}
 
   @Post('workflows/:id/runs')
   @HttpCode(202)
@@ -42,21 +57,55 @@ export class RunsController {
 
   @Get('workflows/:id/runs')
   @ApiOperation({ summary: "List a workflow's runs, newest first" })
-  @ApiData(200, RunResponse, { list: true })
+  @ApiData(200, RunListItemResponse, { list: true })
   @ApiErrors('workflow_not_found', 'validation_failed')
   listForWorkflow(
     @Param('id', idOf('workflow')) id: string,
     @Query() query: RunListQueryDto,
-  ): Promise<Page<RunResponse>> {
-    return this.runs.listForWorkflow(id, query.status, query.limit ?? 20, query.cursor);
+  ): Promise<Page<RunListItemResponse>> {
+    return this.lists.listForWorkflow(id, query.status, query.limit ?? 20, query.cursor);
+  }
+
+  @Get('workflows/:id/run-stats')
+  @ApiOperation({ summary: "Count a workflow's recent runs by status" })
+  @ApiData(200, WorkflowRunStatsResponse)
+  @ApiErrors('workflow_not_found', 'validation_failed')
+  async stats(
+    @Param('id', idOf('workflow')) id: string,
+    @Query() query: RunStatsQueryDto,
+  ): Promise<{ data: WorkflowRunStatsResponse }> {
+    return { data: await this.lists.statsOf(id, query.hours ?? 24) };
+  }
+
+  @Get('workflow-run-stats')
+  @ApiOperation({ summary: 'Count the recent runs of several workflows by status, in the order asked' })
+  @ApiData(200, WorkflowRunStatsResponse, { list: true, noCursor: true })
+  @ApiErrors('validation_failed')
+  async batchStats(@Query() query: BatchRunStatsQueryDto): Promise<{ data: WorkflowRunStatsResponse[] }> {
+    return { data: await this.lists.statsOfList(query.workflowIds, query.hours ?? 24) };
   }
 
   @Get('workflow-runs')
   @ApiOperation({ summary: 'List runs, newest first' })
-  @ApiData(200, RunResponse, { list: true })
+  @ApiData(200, RunListItemResponse, { list: true })
   @ApiErrors('validation_failed')
-  list(@Query() query: AllRunsQueryDto): Promise<Page<RunResponse>> {
-    return this.runs.list({ workflowId: query.workflowId, status: query.status }, query.limit ?? 20, query.cursor);
+  list(@Query() query: AllRunsQueryDto): Promise<Page<RunListItemResponse>> {
+    return this.lists.list(query, query.limit ?? 20, query.cursor);
+  }
+
+  @Get('workflow-runs/changes')
+  @ApiOperation({
+    summary: 'Runs created or changed since a token, for keeping a list current',
+    description:
+      'Call without `since` to get a starting `nextToken`, then poll with the last `nextToken` and the same ' +
+      'filters. Delivery is at least once: a run may appear again in a later answer (replace it by id). ' +
+      'A run that no longer matches `status` is not sent. Answers hold at most `limit` runs; when full, ' +
+      'poll again at once with `nextToken`.',
+  })
+  @ApiData(200, RunChangesResponse, { raw: true })
+  @ApiErrors('validation_failed')
+  changes(@Query() query: RunChangesQueryDto): Promise<RunChangesResponse> {
+    return this.lists.changes(query, query.since, query.limit ?? 100);
   }
 
   @Get('workflow-runs/:id')

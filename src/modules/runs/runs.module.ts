@@ -7,6 +7,7 @@ import { queueConnection } from '../../queue/queue.module.js';
 import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { WorkflowsModule } from '../workflows/workflows.module.js';
 import { RunClaimsRepository } from './run-claims.repository.js';
+import { RunListsService } from './run-lists.service.js';
 import { RunsController } from './runs.controller.js';
 import { RunsProducer } from './runs.producer.js';
 import { RUNS_QUEUE } from './runs.queue.js';
@@ -31,7 +32,15 @@ import { WorkflowRun } from './workflow-run.entity.js';
     ApiKeysModule,
   ],
   controllers: [RunsController],
-  providers: [RunsRepository, WebhookRunsRepository, RunClaimsRepository, RunsService, RunsProducer, RunsReconciler],
+  providers: [
+    RunsRepository,
+    WebhookRunsRepository,
+    RunClaimsRepository,
+    RunsService,
+    RunListsService,
+    RunsProducer,
+    RunsReconciler,
+  ],
   exports: [RunsService, RunsReconciler, RunClaimsRepository],
 })
 export class RunsModule {}

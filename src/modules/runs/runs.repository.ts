@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 
 import { RUN_CANCELLED_CHANNEL } from '../../common/change.feed.js';
 import { refusedJsonIsInvalidInput } from '../../common/database-errors.util.js';
+import { firstIdAt } from '../../common/ids.util.js';
 import type { RunStatus, TriggerType } from './run-status.types.js';
 import { WorkflowRunStep } from './workflow-run-step.entity.js';
 import { WorkflowRun } from './workflow-run.entity.js';
@@ -36,6 +37,25 @@ export interface InsertedRun {
 export interface RunFilter {
   workflowId?: string;
   status?: RunStatus;
+  triggerType?: TriggerType;
+  createdFrom?: Date;
+  createdTo?: Date;
+}
+
+export interface RunChange {
+  id: string;
+  /** ISO 8601 with microseconds, as stored: a millisecond Date would make the keyset repeat rows forever. */
+  updatedAt: string;
+}
+
+export type RunStatusCounts = Record<RunStatus, number>;
+
+// A run's id is minted (UUIDv7, app clock) at most a request timeout before its insert sets created_at (database
+// clock): time bounds become id bounds this much wider, so that the primary key or a (…, id) index can range-scan.
+const ID_CLOCK_SLACK_MS = 10_000;
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export interface WebhookRunDelivery {
@@ -98,14 +118,114 @@ export class RunsRepository {
   }
 
   async list(filter: RunFilter, limit: number, beforeId: string | null): Promise<WorkflowRun[]> {
-    const query = this.dataSource.manager
-      .createQueryBuilder(WorkflowRun, 'r')
+    const query = this.filtered(filter)
       .orderBy('r.id', 'DESC')
       .limit(limit + 1);
-    if (filter.workflowId) query.andWhere('r.workflow_id = :workflowId', { workflowId: filter.workflowId });
-    if (filter.status) query.andWhere('r.status = :status', { status: filter.status });
     if (beforeId) query.andWhere('r.id < :beforeId', { beforeId });
-    const runs = await query.getMany();
+    return this.withSteps(await query.getMany());
+  }
+
+  async findWithStepsByIds(ids: string[]): Promise<WorkflowRun[]> {
+    if (ids.length === 0) return [];
+    const runs = await this.dataSource.manager
+      .createQueryBuilder(WorkflowRun, 'r')
+      .where('r.id IN (:...ids)', { ids })
+      .getMany();
+    return this.withSteps(runs);
+  }
+
+  /**
+   * Runs created or changed at or after `since`, oldest change first, after the (updatedAt, id) keyset `after`.
+   * Each arm has its own index: new runs the primary key, finished ones completed_at, unfinished ones the partial
+   * index on unfinished runs (updated_at itself is unindexed so that claims stay HOT updates).
+   */
+  async listChanges(filter: RunFilter, since: Date, after: RunChange | null, limit: number): Promise<RunChange[]> {
+    const newFrom = firstIdAt(new Date(since.getTime() - ID_CLOCK_SLACK_MS));
+    const arms = [
+      { where: 'r.id >= :newFrom', params: { newFrom } },
+      { where: 'r.id < :newFrom AND r.completed_at >= :since', params: { newFrom, since } },
+      { where: 'r.id < :newFrom AND r.completed_at IS NULL', params: { newFrom } },
+    ];
+    const found: RunChange[] = [];
+    for (const arm of arms) {
+      const query = this.filtered(filter)
+        .select('r.id', 'id')
+        .addSelect(`to_char(r.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`, 'updatedAt')
+        .andWhere(arm.where, arm.params)
+        .andWhere('r.updated_at >= :since', { since })
+        .orderBy('r.updated_at', 'ASC')
+        .addOrderBy('r.id', 'ASC')
+        .limit(limit + 1);
+      if (after) {
+        query.andWhere('(r.updated_at, r.id) > (:afterAt::timestamptz, :afterId::uuid)', {
+          afterAt: after.updatedAt,
+          afterId: after.id,
+        });
+      }
+      found.push(...(await query.getRawMany<RunChange>()));
+    }
+    found.sort((a, b) => compare(a.updatedAt, b.updatedAt) || compare(a.id, b.id));
+    return found.slice(0, limit + 1);
+  }
+
+  async databaseNow(): Promise<Date> {
+    const [{ now }] = await this.dataSource.query<{ now: Date }[]>('SELECT now() AS now');
+    return now;
+  }
+
+  /** Counts of the runs created in [from, to) of each workflow, by status. */
+  async countByStatus(workflowIds: string[], from: Date, to: Date): Promise<Map<string, RunStatusCounts>> {
+    const rows = await this.dataSource.query<{ workflow_id: string; status: RunStatus; count: string }[]>(
+      `SELECT workflow_id, status, count(*) AS count
+         FROM workflow_runs
+        WHERE workflow_id = ANY($1::uuid[]) AND id >= $2 AND id < $3 AND created_at >= $4 AND created_at < $5
+        GROUP BY workflow_id, status`,
+      [
+        workflowIds,
+        firstIdAt(new Date(from.getTime() - ID_CLOCK_SLACK_MS)),
+        firstIdAt(new Date(to.getTime() + ID_CLOCK_SLACK_MS)),
+        from,
+        to,
+      ],
+    );
+    const counts = new Map<string, RunStatusCounts>();
+    for (const id of workflowIds) counts.set(id, { queued: 0, running: 0, completed: 0, failed: 0, cancelled: 0 });
+    for (const row of rows) (counts.get(row.workflow_id) as RunStatusCounts)[row.status] = Number(row.count);
+    return counts;
+  }
+
+  private filtered(filter: RunFilter) {
+    const query = this.dataSource.manager.createQueryBuilder(WorkflowRun, 'r');
+    if (filter.workflowId) query.andWhere('r.workflow_id = :workflowId', { workflowId: filter.workflowId });
+    if (filter.status) {
+      query.andWhere('r.status = :status', { status: filter.status });
+      // Implied by the CHECK on completed_at; lets the planner use the unfinished or completed_at partial indexes.
+      query.andWhere(
+        filter.status === 'queued' || filter.status === 'running'
+          ? 'r.completed_at IS NULL'
+          : 'r.completed_at IS NOT NULL',
+      );
+    }
+    if (filter.triggerType) {
+      query.andWhere('r.trigger_type = :triggerType', { triggerType: filter.triggerType });
+      if (filter.triggerType !== 'webhook') query.andWhere("r.trigger_type <> 'webhook'");
+    }
+    if (filter.createdFrom) {
+      query.andWhere('r.created_at >= :createdFrom AND r.id >= :idFrom', {
+        createdFrom: filter.createdFrom,
+        idFrom: firstIdAt(new Date(filter.createdFrom.getTime() - ID_CLOCK_SLACK_MS)),
+      });
+    }
+    if (filter.createdTo) {
+      query.andWhere('r.created_at < :createdTo AND r.id < :idTo', {
+        createdTo: filter.createdTo,
+        idTo: firstIdAt(new Date(filter.createdTo.getTime() + ID_CLOCK_SLACK_MS)),
+      });
+    }
+    return query;
+  }
+
+  private async withSteps(runs: WorkflowRun[]): Promise<WorkflowRun[]> {
     if (runs.length === 0) return runs;
     const steps = await this.dataSource.manager
       .createQueryBuilder(WorkflowRunStep, 's')
@@ -145,7 +265,7 @@ export class RunsRepository {
       const updated = await tx
         .createQueryBuilder()
         .update(WorkflowRun)
-        .set({ status: 'cancelled', completedAt: now })
+        .set({ status: 'cancelled', completedAt: now, updatedAt: () => 'now()' })
         .where("id = :id AND status IN ('queued', 'running')", { id })
         .execute();
       if (!updated.affected) return false;
@@ -166,7 +286,13 @@ export class RunsRepository {
       const updated = await tx
         .createQueryBuilder()
         .update(WorkflowRun)
-        .set({ status: 'queued', error: () => 'NULL', output: () => 'NULL', completedAt: null })
+        .set({
+          status: 'queued',
+          error: () => 'NULL',
+          output: () => 'NULL',
+          completedAt: null,
+          updatedAt: () => 'now()',
+        })
         .where("id = :id AND status = 'failed'", { id })
         .execute();
       if (!updated.affected) return false;

@@ -3,16 +3,13 @@ import { newId } from '../../common/ids.util.js';
 
 import { ConflictError, NotFoundError } from '../../common/domain.error.js';
 import { REQUEST_DATABASE_TIMEOUT_MS, withTimeout } from '../../common/timeout.util.js';
-import { decodeCursor, toPage, type Page } from '../../common/pagination.util.js';
 import { WorkflowsService } from '../workflows/workflows.service.js';
 import { toRunResponse, type RunResponse } from './dto/run.dto.js';
-import type { RunStatus } from './run-status.types.js';
 import { RunsProducer } from './runs.producer.js';
 import {
   RunsRepository,
   type InsertedRun,
   type RunDelivery,
-  type RunFilter,
   type WebhookRunDelivery,
   type WebhookRunDeliveryFilter,
 } from './runs.repository.js';
@@ -88,16 +85,6 @@ export class RunsService {
     const run = await this.runs.findWithSteps(id);
     if (!run) throw new NotFoundError('run', id);
     return toRunResponse(run);
-  }
-
-  async list(filter: RunFilter, limit: number, cursor?: string): Promise<Page<RunResponse>> {
-    const rows = await this.runs.list(filter, limit, decodeCursor(cursor));
-    return toPage(rows, limit, toRunResponse);
-  }
-
-  async listForWorkflow(workflowId: string, status: RunStatus | undefined, limit: number, cursor?: string) {
-    await this.workflows.assertExists(workflowId);
-    return this.list({ workflowId, status }, limit, cursor);
   }
 
   /** Stops a run: at once when it waits in the queue, at the next step boundary when it is running. */

@@ -60,6 +60,10 @@ export class WorkflowRun {
   @Column('timestamptz', { name: 'completed_at', nullable: true })
   completedAt: Date | null;
 
+  /** Set by every status change; read only by the changes feed. */
+  @Column('timestamptz', { name: 'updated_at', select: false })
+  updatedAt?: Date;
+
   // The delivery that started a webhook run, for the delivery log; not loaded with the run.
   @Column('text', { name: 'request_id', nullable: true, select: false })
   requestId?: string | null;

@@ -11,6 +11,8 @@ import {
   UpdateWebhookTriggerDto,
   WebhookTriggerResponse,
 } from './dto/webhook-trigger.dto.js';
+import { TestDeliveryDto, TestDeliveryResponse } from './dto/test-delivery.dto.js';
+import { WebhookTestDeliveryService } from './webhook-test-delivery.service.js';
 import { WebhookTriggersService } from './webhook-triggers.service.js';
 
 @ApiTags('Webhook triggers')
@@ -18,7 +20,10 @@ import { WebhookTriggersService } from './webhook-triggers.service.js';
 @ApiErrors('unauthorized')
 @Controller('v1/workflows/:id/trigger')
 export class WebhookTriggersController {
-  constructor(private readonly triggers: WebhookTriggersService) {}
+  constructor(
+    private readonly triggers: WebhookTriggersService,
+    private readonly testDeliveries: WebhookTestDeliveryService,
+  ) {}
 
   @Post('webhook')
   @ApiOperation({ summary: 'Give a workflow a webhook trigger; the secret is shown only in this response' })
@@ -56,6 +61,30 @@ export class WebhookTriggersController {
   @ApiErrors('workflow_not_found', 'trigger_not_found')
   delete(@Param('id', idOf('workflow')) id: string): Promise<void> {
     return this.triggers.delete(id);
+  }
+
+  @Post('webhook/test-delivery')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "Send a delivery signed by the server with the trigger's current secret and scheme",
+    description:
+      "The body is POSTed to the trigger's own URL and meets what any delivery meets (verification, rate limit, " +
+      'the run, the delivery log); the answer says what the URL answered. The secret appears nowhere.',
+  })
+  @ApiData(200, TestDeliveryResponse)
+  @ApiErrors(
+    'workflow_not_found',
+    'trigger_not_found',
+    'trigger_not_signable',
+    'validation_failed',
+    'invalid_json',
+    'unsupported_media_type',
+  )
+  async testDelivery(
+    @Param('id', idOf('workflow')) id: string,
+    @Body() body: TestDeliveryDto,
+  ): Promise<{ data: TestDeliveryResponse }> {
+    return { data: await this.testDeliveries.send(id, body.body) };
   }
 
   @Post('webhook-secret/rotate')

@@ -17,6 +17,7 @@ import { WebhookSignatureGuard } from './webhook-signature.guard.js';
 import { WebhookTrigger } from './webhook-trigger.entity.js';
 import { WebhookTriggersController } from './webhook-triggers.controller.js';
 import { WebhookTriggersService } from './webhook-triggers.service.js';
+import { WebhookTestDeliveryService } from './webhook-test-delivery.service.js';
 import { WebhookVerificationService } from './webhook-verification.service.js';
 import { WebhooksController } from './webhooks.controller.js';
 import { WebhooksService } from './webhooks.service.js';
@@ -31,6 +32,7 @@ import { WebhooksService } from './webhooks.service.js';
     WebhookVerificationService,
     WebhookSignatureGuard,
     WebhooksService,
+    WebhookTestDeliveryService,
     WebhookDeliveriesRepository,
     WebhookDeliveriesRecorder,
     WebhookDeliveriesPruner,

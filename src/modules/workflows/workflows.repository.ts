@@ -42,6 +42,16 @@ export class WorkflowsRepository {
     return query.getMany();
   }
 
+  /** Deleted workflows included: their runs still name them. */
+  async findNames(ids: string[]): Promise<{ id: string; name: string }[]> {
+    if (ids.length === 0) return [];
+    return this.dataSource.manager
+      .createQueryBuilder(Workflow, 'w')
+      .select(['w.id', 'w.name'])
+      .where('w.id IN (:...ids)', { ids })
+      .getMany();
+  }
+
   /** Under a row lock; a new definition becomes version n+1 in the same transaction. */
   async update(id: string, changes: WorkflowChanges, now: Date): Promise<Workflow | null> {
     const updated = await this.dataSource.transaction(async (tx) => {

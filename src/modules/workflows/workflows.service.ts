@@ -119,6 +119,11 @@ export class WorkflowsService {
     return found.definition;
   }
 
+  async namesOf(ids: string[]): Promise<Map<string, string>> {
+    const found = await this.repository.findNames([...new Set(ids)]);
+    return new Map(found.map((w) => [w.id, w.name]));
+  }
+
   async assertExists(id: string): Promise<void> {
     await this.findLive(id);
   }

@@ -1,8 +1,16 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsDefined, IsIn, IsOptional, IsUUID } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsDefined, IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
 
 import { ListQueryDto } from '../../../common/pagination.util.js';
-import { RUN_STATUSES, STEP_STATUSES, type RunStatus, type StepStatus, type TriggerType } from '../run-status.types.js';
+import {
+  RUN_STATUSES,
+  STEP_STATUSES,
+  TRIGGER_TYPES,
+  type RunStatus,
+  type StepStatus,
+  type TriggerType,
+} from '../run-status.types.js';
 import type { WorkflowRunStep } from '../workflow-run-step.entity.js';
 import type { WorkflowRun } from '../workflow-run.entity.js';
 
@@ -28,6 +36,94 @@ export class AllRunsQueryDto extends RunListQueryDto {
   @IsOptional()
   @IsUUID()
   workflowId?: string;
+
+  /**
+   * Only runs created at or after this time (ISO 8601).
+   * @example "2026-11-27T00:00:00Z"
+   */
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  createdFrom?: string;
+
+  /**
+   * Only runs created before this time (ISO 8601); not before `createdFrom`.
+   * @example "2026-11-28T00:00:00Z"
+   */
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  createdTo?: string;
+
+  /** Only runs started this way. */
+  @IsOptional()
+  @IsIn(TRIGGER_TYPES)
+  @ApiProperty({ enum: TRIGGER_TYPES, required: false })
+  triggerType?: TriggerType;
+}
+
+export class RunChangesQueryDto {
+  /** Only runs with this status now. */
+  @IsOptional()
+  @IsIn(RUN_STATUSES)
+  @ApiProperty({ enum: RUN_STATUSES, required: false })
+  status?: RunStatus;
+
+  /** Only runs of this workflow. */
+  @IsOptional()
+  @IsUUID()
+  workflowId?: string;
+
+  /** Only runs created at or after this time (ISO 8601). */
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  createdFrom?: string;
+
+  /** Only runs created before this time (ISO 8601). */
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  createdTo?: string;
+
+  /** Only runs started this way. */
+  @IsOptional()
+  @IsIn(TRIGGER_TYPES)
+  @ApiProperty({ enum: TRIGGER_TYPES, required: false })
+  triggerType?: TriggerType;
+
+  /**
+   * `nextToken` of the previous answer. Without it, the answer is empty and its `nextToken` starts the feed now.
+   * Send the same filters with every token.
+   */
+  @IsOptional()
+  @IsString()
+  @MaxLength(300)
+  since?: string;
+
+  /** At most this many runs, 1 to 100. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number = 100;
+}
+
+export class RunStatsQueryDto {
+  /** The window: runs created in the last this many hours, 1 to 168. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(168)
+  hours?: number = 24;
+}
+
+export class BatchRunStatsQueryDto extends RunStatsQueryDto {
+  /**
+   * Comma-separated workflow ids, 1 to 100.
+   * @example "0193a8f2-5b7e-7c3d-9a61-2f4e8d0c1b2a,0193a8f2-5b7e-7c3d-9a61-2f4e8d0c1b2b"
+   */
+  @IsString()
+  @MaxLength(3700)
+  workflowIds: string;
 }
 
 export class RunTriggerResponse {
@@ -103,6 +199,54 @@ export class RunResponse {
   startedAt: string | null;
   /** @example "2026-11-27T10:00:00.020Z" */
   completedAt: string | null;
+}
+
+export class RunListItemResponse extends RunResponse {
+  /**
+   * The workflow's current name (also for a deleted workflow).
+   * @example "Score deals"
+   */
+  workflowName: string | null;
+}
+
+export class RunChangesResponse {
+  /** Runs created or changed since the token, oldest change first. A run may appear more than once. */
+  data: RunListItemResponse[];
+  /**
+   * Send as `since` next time. Opaque.
+   * @example "eyJzIjoiMjAyNi0xMS0yN1QxMDowMDowMC4wMDBaIn0"
+   */
+  nextToken: string;
+}
+
+export class RunStatusCountsResponse {
+  /** @example 0 */
+  queued: number;
+  /** @example 1 */
+  running: number;
+  /** @example 40 */
+  completed: number;
+  /** @example 2 */
+  failed: number;
+  /** @example 0 */
+  cancelled: number;
+}
+
+export class WorkflowRunStatsResponse {
+  /** @example "0193a8f2-5b7e-7c3d-9a61-2f4e8d0c1b2a" */
+  workflowId: string;
+  /**
+   * Start of the window (inclusive).
+   * @example "2026-11-26T10:00:00.000Z"
+   */
+  from: string;
+  /**
+   * End of the window (exclusive): the time of the answer.
+   * @example "2026-11-27T10:00:00.000Z"
+   */
+  to: string;
+  /** Runs created in the window, by their status now. */
+  counts: RunStatusCountsResponse;
 }
 
 export class AcceptedWebhookResponse {

@@ -1,7 +1,7 @@
 import { ProviderSecretScheme } from './provider-secret.scheme.js';
-import { type BodyHmacRule, verifyBodyHmac } from './body-hmac.verifier.js';
+import { type BodyHmacRule, signBodyHmac, verifyBodyHmac } from './body-hmac.verifier.js';
 import { assertServerArguments } from './signature.limits.js';
-import type { PreparedKey, SignedRequest, VerifiedDelivery } from './webhook-scheme.interface.js';
+import type { PreparedKey, SignedRequest, SigningInput, VerifiedDelivery } from './webhook-scheme.interface.js';
 import type { WebhookSchemeName } from './webhook-scheme.registry.js';
 
 export class BodyHmacProviderScheme extends ProviderSecretScheme {
@@ -22,5 +22,9 @@ export class BodyHmacProviderScheme extends ProviderSecretScheme {
   ): VerifiedDelivery {
     assertServerArguments(request, toleranceSeconds, nowSeconds);
     return verifyBodyHmac(request, keys, this.rule);
+  }
+
+  sign(input: SigningInput): Record<string, string> {
+    return signBodyHmac(input, this.rule);
   }
 }

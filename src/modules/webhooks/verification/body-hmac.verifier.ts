@@ -4,7 +4,8 @@ import { anyKeyMatches, hmacSha256 } from './hmac.compare.js';
 import { deliveryIdHeader, requireHeader } from './signature-header.reader.js';
 import { decodeHex, decodeStrictBase64 } from './signature.encoding.js';
 import { HMAC_SHA256_BYTES } from './signature.limits.js';
-import type { PreparedKey, SignedRequest, VerifiedDelivery } from './webhook-scheme.interface.js';
+import { utf8Key } from './shared-secret.rules.js';
+import type { PreparedKey, SignedRequest, SigningInput, VerifiedDelivery } from './webhook-scheme.interface.js';
 
 export interface BodyHmacRule {
   signatureHeader: string;
@@ -13,6 +14,13 @@ export interface BodyHmacRule {
   encoding: 'hex' | 'base64';
   idHeader?: string;
   idLabel?: string;
+}
+
+export function signBodyHmac(input: SigningInput, rule: BodyHmacRule): Record<string, string> {
+  const digest = hmacSha256(utf8Key(input.secret), input.rawBody).toString(rule.encoding);
+  const headers: Record<string, string> = { [rule.signatureHeader]: `${rule.prefix}${digest}` };
+  if (rule.idHeader !== undefined) headers[rule.idHeader] = input.deliveryId;
+  return headers;
 }
 
 /** Only the body is signed: deduplication on the delivery id is all the replay protection there is. */

@@ -1,4 +1,4 @@
-import { verifyBodyHmac } from './body-hmac.verifier.js';
+import { signBodyHmac, verifyBodyHmac, type BodyHmacRule } from './body-hmac.verifier.js';
 import { headerNameOption, prefixOption, readOptions } from './scheme-options.parser.js';
 import { checkSharedSecret, utf8Key } from './shared-secret.rules.js';
 import { assertServerArguments } from './signature.limits.js';
@@ -6,6 +6,7 @@ import type {
   PreparedKey,
   SchemeOptions,
   SignedRequest,
+  SigningInput,
   VerifiedDelivery,
   WebhookScheme,
 } from './webhook-scheme.interface.js';
@@ -52,16 +53,24 @@ export class HmacSha256Scheme implements WebhookScheme {
     options?: SchemeOptions,
   ): VerifiedDelivery {
     assertServerArguments(request, toleranceSeconds, nowSeconds);
-    // Options come from validateOptions when the trigger was saved; without them this is a server fault.
-    if (options?.signatureHeader === undefined) {
-      throw new TypeError('The hmac-sha256 scheme needs its validated options to verify');
-    }
-    return verifyBodyHmac(request, keys, {
-      signatureHeader: options.signatureHeader,
-      signatureLabel: options.signatureHeader,
-      prefix: options.prefix ?? '',
-      encoding: options.encoding ?? 'hex',
-      idHeader: options.idHeader,
-    });
+    return verifyBodyHmac(request, keys, ruleOf(options));
   }
+
+  sign(input: SigningInput): Record<string, string> {
+    return signBodyHmac(input, ruleOf(input.options));
+  }
+}
+
+// Options come from validateOptions when the trigger was saved; without them this is a server fault.
+function ruleOf(options: SchemeOptions | undefined): BodyHmacRule {
+  if (options?.signatureHeader === undefined) {
+    throw new TypeError('The hmac-sha256 scheme needs its validated options');
+  }
+  return {
+    signatureHeader: options.signatureHeader,
+    signatureLabel: options.signatureHeader,
+    prefix: options.prefix ?? '',
+    encoding: options.encoding ?? 'hex',
+    idHeader: options.idHeader,
+  };
 }

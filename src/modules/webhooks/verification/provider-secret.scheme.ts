@@ -4,6 +4,7 @@ import type {
   PreparedKey,
   SchemeOptions,
   SignedRequest,
+  SigningInput,
   VerifiedDelivery,
   WebhookScheme,
 } from './webhook-scheme.interface.js';
@@ -27,6 +28,8 @@ export abstract class ProviderSecretScheme implements WebhookScheme {
     this.validateSecret(secret);
     return utf8Key(secret);
   }
+
+  abstract sign(input: SigningInput): Record<string, string> | null;
 
   abstract verify(
     request: SignedRequest,

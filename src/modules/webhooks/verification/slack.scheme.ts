@@ -6,12 +6,24 @@ import { decodeHex } from './signature.encoding.js';
 import { assertServerArguments, HMAC_SHA256_BYTES } from './signature.limits.js';
 import { checkTimestamp } from './timestamp.tolerance.js';
 import { ProviderSecretScheme } from './provider-secret.scheme.js';
-import type { HandshakeAnswer, PreparedKey, SignedRequest, VerifiedDelivery } from './webhook-scheme.interface.js';
+import { utf8Key } from './shared-secret.rules.js';
+import type {
+  HandshakeAnswer,
+  PreparedKey,
+  SignedRequest,
+  SigningInput,
+  VerifiedDelivery,
+} from './webhook-scheme.interface.js';
 
 // Deduplication on `event_id`, which Slack's re-signed retries keep; commands use the hash of what was signed.
 export class SlackScheme extends ProviderSecretScheme {
   readonly name = 'slack';
   readonly usesTimestamp = true;
+
+  sign({ rawBody, secret, nowSeconds }: SigningInput): Record<string, string> {
+    const signature = hmacSha256(utf8Key(secret), `v0:${nowSeconds}:`, rawBody).toString('hex');
+    return { 'x-slack-request-timestamp': String(nowSeconds), 'x-slack-signature': `${VERSION_PREFIX}${signature}` };
+  }
 
   verify(
     request: SignedRequest,

@@ -13,6 +13,7 @@ import type {
   PreparedKey,
   SchemeOptions,
   SignedRequest,
+  SigningInput,
   VerifiedDelivery,
   WebhookScheme,
 } from './webhook-scheme.interface.js';
@@ -48,6 +49,17 @@ export class StandardWebhooksScheme implements WebhookScheme {
       );
     }
     return key;
+  }
+
+  /** A `whpk_` trigger holds only the sender's public key: the server cannot sign for it. */
+  sign({ rawBody, secret, deliveryId, nowSeconds }: SigningInput): Record<string, string> | null {
+    const key = this.prepareKey(secret);
+    if (!Buffer.isBuffer(key)) return null;
+    return {
+      'webhook-id': deliveryId,
+      'webhook-timestamp': String(nowSeconds),
+      'webhook-signature': signStandardWebhook(key, deliveryId, nowSeconds, rawBody),
+    };
   }
 
   verify(

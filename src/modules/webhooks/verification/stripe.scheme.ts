@@ -7,7 +7,8 @@ import { decodeHex } from './signature.encoding.js';
 import { assertServerArguments, HMAC_SHA256_BYTES, MAX_SIGNATURES } from './signature.limits.js';
 import { checkTimestamp } from './timestamp.tolerance.js';
 import { ProviderSecretScheme } from './provider-secret.scheme.js';
-import type { PreparedKey, SignedRequest, VerifiedDelivery } from './webhook-scheme.interface.js';
+import { utf8Key } from './shared-secret.rules.js';
+import type { PreparedKey, SignedRequest, SigningInput, VerifiedDelivery } from './webhook-scheme.interface.js';
 
 // The key is the whole `whsec_` string; a future `t` is refused too (Stripe's library refuses only old ones).
 export class StripeScheme extends ProviderSecretScheme {
@@ -20,6 +21,11 @@ export class StripeScheme extends ProviderSecretScheme {
       // The usual slip is pasting an API key (sk_..., rk_...) instead of the endpoint's signing secret.
       throw new Error("A stripe secret is the endpoint's signing secret, which starts with whsec_ and has no spaces");
     }
+  }
+
+  sign({ rawBody, secret, nowSeconds }: SigningInput): Record<string, string> {
+    const signature = hmacSha256(utf8Key(secret), `${nowSeconds}.`, rawBody).toString('hex');
+    return { 'stripe-signature': `t=${nowSeconds},v1=${signature}` };
   }
 
   verify(

@@ -11,6 +11,7 @@ import type {
   PreparedKey,
   SchemeOptions,
   SignedRequest,
+  SigningInput,
   VerifiedDelivery,
   WebhookScheme,
 } from './webhook-scheme.interface.js';
@@ -43,6 +44,14 @@ export class TokenScheme implements WebhookScheme {
   prepareKey(secret: string): PreparedKey {
     this.validateSecret(secret);
     return sha256(secret);
+  }
+
+  /** Nothing to sign: the token itself is what a sender proves it holds. */
+  sign({ secret, deliveryId, options }: SigningInput): Record<string, string> {
+    if (options?.tokenHeader === undefined) throw new TypeError('The token scheme needs its validated options');
+    const headers: Record<string, string> = { [options.tokenHeader]: `${options.prefix ?? ''}${secret}` };
+    if (options.idHeader !== undefined) headers[options.idHeader] = deliveryId;
+    return headers;
   }
 
   verify(

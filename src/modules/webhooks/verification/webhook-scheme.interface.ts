@@ -28,6 +28,15 @@ export interface SchemeOptions {
   readonly idHeader?: string;
 }
 
+export interface SigningInput {
+  rawBody: Buffer;
+  /** The trigger's current secret, in clear. */
+  secret: string;
+  deliveryId: string;
+  nowSeconds: number;
+  options?: SchemeOptions;
+}
+
 export type HandshakeAnswer = Readonly<Record<string, unknown>>;
 
 // Stateless: the caller owns the secrets and caches keys and options.
@@ -47,6 +56,8 @@ export interface WebhookScheme {
     nowSeconds: number,
     options?: SchemeOptions,
   ): VerifiedDelivery;
+  /** Headers under which `rawBody` verifies, for test deliveries made by the server; null when it holds no signing key. */
+  sign(input: SigningInput): Record<string, string> | null;
   /** Once verified: the answer to a sender checking the URL (Slack's `url_verification`), which starts no run. */
   handshake?(rawBody: Buffer, contentType: string | undefined): HandshakeAnswer | undefined;
 }
