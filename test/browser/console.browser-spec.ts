@@ -147,9 +147,9 @@ describe('console in a browser', () => {
     for (const path of ['/console/runs', '/console/workflows', '/console/api-keys', new URL(page.url()).pathname]) {
       await phone.goto(`${base}${path}`);
       await phone.getByRole('heading', { level: 1 }).first().waitFor();
-      const { scrollWidth, clientWidth } = (await phone.evaluate(
+      const { scrollWidth, clientWidth } = await phone.evaluate<{ scrollWidth: number; clientWidth: number }>(
         '({ scrollWidth: document.scrollingElement.scrollWidth, clientWidth: document.scrollingElement.clientWidth })',
-      )) as { scrollWidth: number; clientWidth: number };
+      );
       expect({ path, scrollWidth: Math.min(scrollWidth, clientWidth) }).toEqual({ path, scrollWidth });
     }
     await phone.close();
