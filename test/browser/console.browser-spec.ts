@@ -6,6 +6,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 
 import { consoleDirectory } from '../../src/app.setup.js';
 import { createWorkflow } from '../support/factories.js';
+import { HttpSink } from '../support/http-sink.js';
 import { resetDatabase, startTestApp, type TestApp } from '../support/test-app.js';
 import { waitForRun } from '../support/wait-for.js';
 
@@ -25,6 +26,7 @@ describe('console in a browser', () => {
   let context: BrowserContext;
   let page: Page;
   let base: string;
+  let sink: HttpSink;
   const cspViolations: string[] = [];
 
   const startRun = async (workflowId: string, input: unknown = {}): Promise<string> => {
@@ -42,7 +44,8 @@ describe('console in a browser', () => {
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: apt-get install -y chromium`);
     if (!consoleDirectory()) throw new Error('The console is not built: run `npm run build` first');
-    t = await startTestApp();
+    sink = await new HttpSink().start();
+    t = await startTestApp({ env: { HTTP_STEP_ALLOWED_HOSTS: '127.0.0.1' } });
     await resetDatabase(t.db);
     await t.app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
@@ -60,6 +63,7 @@ describe('console in a browser', () => {
   afterAll(async () => {
     await browser?.close();
     await t?.close();
+    await sink?.stop();
   });
 
   it('redirects / to the sign-in page, and says so when the key is wrong', async () => {
@@ -123,6 +127,42 @@ describe('console in a browser', () => {
     await page.waitForURL((url) => url.href !== before && url.pathname.startsWith('/console/runs/'));
     await page.getByText('rerun of').waitFor();
     await page.getByRole('heading', { level: 1, name: /^Run .* completed$/ }).waitFor({ timeout: 10_000 });
+  });
+
+  it('shows a failed http step with its error, and Retry from failed step makes the run complete', async () => {
+    sink.failFirst('/notify', 1, 500);
+    const created = await t
+      .http()
+      .post('/v1/workflows')
+      .set(t.auth)
+      .send({
+        name: 'Notify deals',
+        definition: {
+          steps: [
+            { id: 'score', type: 'transform', expression: 'input.deals' },
+            { id: 'notify', type: 'http', request: { method: 'POST', url: `${sink.url}/notify`, body: 'input' } },
+          ],
+        },
+      });
+    const workflow = created.body.data as { id: string };
+    const runId = await startRun(workflow.id, { deals: 3 });
+    expect((await waitForRun(t, runId)).status).toBe('failed');
+    await page.goto(`${base}/console/runs/${runId}`);
+    await page.getByRole('heading', { level: 1, name: /^Run .* failed$/ }).waitFor();
+    await page.getByText(/Failed at step notify/).waitFor();
+    await page
+      .getByRole('heading', { name: /notify/ })
+      .getByText('failed')
+      .waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-run-failed.png'), fullPage: true });
+
+    await page.getByRole('button', { name: 'Retry from failed step' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Retry from failed step' }).click();
+    await page.getByRole('heading', { level: 1, name: /^Run .* completed$/ }).waitFor({ timeout: 10_000 });
+    await page
+      .getByRole('heading', { name: /notify/ })
+      .getByText('completed')
+      .waitFor();
   });
 
   it('opens a deep link to a waiting run, which cancels after confirmation and updates by itself', async () => {
