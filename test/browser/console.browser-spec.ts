@@ -180,6 +180,37 @@ describe('console in a browser', () => {
     expect((await waitForRun(t, runId)).status).toBe('cancelled');
   });
 
+  it('creates an API key, shown once, and revokes it after confirmation', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API keys' }).click();
+    await page.getByLabel('Name').fill('deploy bot');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await page.getByText('it is not shown again').waitFor();
+    const key = await page.getByLabel('New API key').textContent();
+    expect(key).toMatch(/^hr_/);
+    expect(
+      (
+        await t
+          .http()
+          .get('/v1/workflows')
+          .set({ Authorization: `Bearer ${key}` })
+      ).status,
+    ).toBe(200);
+    const row = page.getByRole('row').filter({ hasText: 'deploy bot' });
+    await row.waitFor();
+
+    await row.getByRole('button', { name: 'Revoke deploy bot' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke key' }).click();
+    await row.waitFor({ state: 'detached' });
+    expect(
+      (
+        await t
+          .http()
+          .get('/v1/workflows')
+          .set({ Authorization: `Bearer ${key}` })
+      ).status,
+    ).toBe(401);
+  });
+
   it('fits a 390-px-wide phone screen without scrolling sideways', async () => {
     const phone = await context.newPage();
     await phone.setViewportSize({ width: 390, height: 844 });
