@@ -180,6 +180,19 @@ describe('console in a browser', () => {
     expect((await waitForRun(t, runId)).status).toBe('cancelled');
   });
 
+  it('filters the runs list by status, in a URL that survives a reload', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Runs' }).click();
+    await page.getByRole('row').filter({ hasText: 'completed' }).first().waitFor();
+    await page.getByLabel('Status').selectOption('cancelled');
+    await page.waitForURL(/\/console\/runs\?status=cancelled$/);
+    await page.getByRole('row').filter({ hasText: 'completed' }).first().waitFor({ state: 'detached' });
+    await page.reload();
+    expect(await page.getByLabel('Status').inputValue()).toBe('cancelled');
+    const rows = page.getByRole('row').filter({ hasText: 'cancelled' });
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(1);
+  });
+
   it('creates an API key, shown once, and revokes it after confirmation', async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API keys' }).click();
     await page.getByLabel('Name').fill('deploy bot');

@@ -1,30 +1,18 @@
 import { useInfiniteQuery, useQuery } from '@tanstack/preact-query';
 
+import { runsQueryString, type RunFilters } from '../lib/run-filters';
 import { api } from './client';
-import type { ApiKey, Page, Run, RunStatus, Workflow } from './types';
+import type { ApiKey, Page, Run, Workflow } from './types';
 
 /** How often lists poll. TODO(issue 14, wt14-api): switch the runs list to the "changes since" endpoint. */
 export const LIST_POLL_MS = 2000;
 const RUN_POLL_MS = 1000;
 
-export interface RunFilters {
-  status?: RunStatus;
-  workflowId?: string;
-  // TODO(issue 14, wt14-api): createdFrom, createdTo, triggerType once the runs list takes them.
-}
-
-export function runsQueryString(filters: RunFilters, cursor: string | null, limit = 20): string {
-  const params = new URLSearchParams({ limit: String(limit) });
-  if (filters.status) params.set('status', filters.status);
-  if (filters.workflowId) params.set('workflowId', filters.workflowId);
-  if (cursor) params.set('cursor', cursor);
-  return params.toString();
-}
-
 export function useRuns(filters: RunFilters) {
   return useInfiniteQuery({
     queryKey: ['runs', filters],
-    queryFn: ({ pageParam }) => api<Page<Run>>(`/v1/workflow-runs?${runsQueryString(filters, pageParam)}`),
+    queryFn: ({ pageParam }) =>
+      api<Page<Run>>(`/v1/workflow-runs?${runsQueryString(filters, { cursor: pageParam, limit: 20 })}`),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.nextCursor,
     refetchInterval: LIST_POLL_MS,

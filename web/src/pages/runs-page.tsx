@@ -1,13 +1,20 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useMemo } from 'preact/hooks';
+import { useLocation } from 'preact-iso';
 
-import { useRuns, useWorkflows, type RunFilters } from '../api/queries';
+import { useRuns, useWorkflows } from '../api/queries';
 import { RUN_STATUSES, type RunStatus } from '../api/types';
 import { ErrorMessage } from '../components/error-message';
 import { StatusBadge } from '../components/status-badge';
 import { durationBetween, formatAgo, formatTime, shortId } from '../lib/format';
+import { filtersFromQuery, runsQueryString, type RunFilters } from '../lib/run-filters';
 
 export function RunsPage() {
-  const [filters, setFilters] = useState<RunFilters>({});
+  const { query, route } = useLocation();
+  const filters = useMemo(() => filtersFromQuery(query), [query]);
+  const setFilters = (next: RunFilters) => {
+    const search = runsQueryString(next);
+    route(`/console/runs${search ? `?${search}` : ''}`, true);
+  };
   const runs = useRuns(filters);
   const workflows = useWorkflows();
   const names = useMemo(

@@ -30,7 +30,7 @@ export function WorkflowPage({ id }: { id: string }) {
         <dd>{w.webhookTrigger?.scheme ?? '—'}</dd>
       </dl>
       <p>
-        <a href="/console/runs">See its runs</a>
+        <a href={`/console/runs?workflowId=${encodeURIComponent(w.id)}`}>See its runs</a>
       </p>
       <JsonBlock label="Definition" value={w.definition} />
     </section>
