@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { gzipSync } from 'node:zlib';
 
 import { consoleDirectory } from '../../src/app.setup.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
@@ -50,6 +51,26 @@ describe('console serving', () => {
     const missing = await t.http().get('/console/assets/missing.js');
     expect(missing.status).toBe(404);
     expect(missing.body.error.code).toBe('not_found');
+  });
+
+  it('loads under 300 kB of compressed JS and CSS on the first visit', async () => {
+    const html = (await t.http().get('/console/runs')).text;
+    const assets = [...html.matchAll(/(?:src|href)="(\/console\/assets\/[^"]+\.(?:js|css))"/g)].map((m) => m[1]);
+    expect(assets.length).toBeGreaterThanOrEqual(2);
+    let gzipped = 0;
+    for (const asset of assets) {
+      const res = await t
+        .http()
+        .get(asset)
+        .buffer(true)
+        .parse((r, done) => {
+          const chunks: Buffer[] = [];
+          r.on('data', (chunk: Buffer) => chunks.push(chunk));
+          r.on('end', () => done(null, Buffer.concat(chunks)));
+        });
+      gzipped += gzipSync(res.body as Buffer).length;
+    }
+    expect(gzipped).toBeLessThan(300 * 1024);
   });
 
   it('leaves the API, webhooks, docs and health as they were', async () => {
