@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -69,7 +70,7 @@ describe('console in a browser', () => {
   it('redirects / to the sign-in page, and says so when the key is wrong', async () => {
     await page.goto(base);
     expect(new URL(page.url()).pathname).toBe('/console');
-    await page.getByLabel('API key').fill('hr_not-a-key-of-this-hookrun-0123456789');
+    await page.getByLabel('API key').fill(`hr_${randomBytes(32).toString('base64url')}`);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText('That API key is not valid').waitFor();
     expect(await page.getByRole('navigation', { name: 'Main' }).count()).toBe(0);
