@@ -7,6 +7,7 @@ import { ErrorMessage } from '../components/error-message';
 import { StatusBadge } from '../components/status-badge';
 import { durationBetween, formatAgo, formatTime, shortId } from '../lib/format';
 import { filtersFromQuery, runsQueryString, type RunFilters } from '../lib/run-filters';
+import { useNow } from '../lib/use-now';
 
 export function RunsPage() {
   const { query, route } = useLocation();
@@ -16,6 +17,7 @@ export function RunsPage() {
     route(`/console/runs${search ? `?${search}` : ''}`, true);
   };
   const runs = useRuns(filters);
+  const now = useNow(5000);
   const workflows = useWorkflows();
   const names = useMemo(
     () => new Map((workflows.data?.data ?? []).map((w) => [w.id, w.name] as const)),
@@ -94,9 +96,9 @@ export function RunsPage() {
                   </td>
                   <td>{run.trigger.type}</td>
                   <td title={formatTime(run.startedAt ?? run.createdAt)}>
-                    {formatAgo(run.startedAt ?? run.createdAt)}
+                    {formatAgo(run.startedAt ?? run.createdAt, now)}
                   </td>
-                  <td>{durationBetween(run.startedAt, run.completedAt)}</td>
+                  <td>{durationBetween(run.startedAt, run.completedAt, now)}</td>
                 </tr>
               ))}
             </tbody>
