@@ -88,11 +88,11 @@ export function ApiKeysPage() {
             <tbody>
               {list.map((k) => (
                 <tr key={k.id}>
-                  <td>{k.name}</td>
-                  <td>
+                  <td data-label="Name">{k.name}</td>
+                  <td data-label="Prefix">
                     <code>{k.prefix}</code>
                   </td>
-                  <td>{formatTime(k.createdAt)}</td>
+                  <td data-label="Created">{formatTime(k.createdAt)}</td>
                   <td>
                     <button type="button" class="secondary" onClick={() => setRevoking(k)}>
                       Revoke<span class="visually-hidden"> {k.name}</span>

@@ -10,6 +10,7 @@ import { ErrorMessage } from '../components/error-message';
 import { JsonBlock } from '../components/json-block';
 import { StatusBadge } from '../components/status-badge';
 import { durationBetween, formatTime, shortId } from '../lib/format';
+import { stepEnd } from '../lib/run-steps';
 
 type Action = 'cancel' | 'retry' | 'rerun';
 
@@ -137,7 +138,7 @@ export function RunPage({ id }: { id: string }) {
             </h3>
             <p class="muted">
               {step.attempts} {step.attempts === 1 ? 'attempt' : 'attempts'} ·{' '}
-              {durationBetween(step.startedAt, step.finishedAt)}
+              {durationBetween(step.startedAt, stepEnd(step, data))}
             </p>
             {step.error && (
               <p class="error">

@@ -85,20 +85,20 @@ export function RunsPage() {
             <tbody>
               {rows.map((run) => (
                 <tr key={run.id}>
-                  <td>
+                  <td data-label="Run">
                     <a href={`/console/runs/${run.id}`} aria-label={`Run ${shortId(run.id)}`}>
                       {shortId(run.id)}
                     </a>
                   </td>
-                  <td>{names.get(run.workflowId) ?? shortId(run.workflowId)}</td>
-                  <td>
+                  <td data-label="Workflow">{names.get(run.workflowId) ?? shortId(run.workflowId)}</td>
+                  <td data-label="Status">
                     <StatusBadge status={run.status} />
                   </td>
-                  <td>{run.trigger.type}</td>
-                  <td title={formatTime(run.startedAt ?? run.createdAt)}>
+                  <td data-label="Trigger">{run.trigger.type}</td>
+                  <td data-label="Started" title={formatTime(run.startedAt ?? run.createdAt)}>
                     {formatAgo(run.startedAt ?? run.createdAt, now)}
                   </td>
-                  <td>{durationBetween(run.startedAt, run.completedAt, now)}</td>
+                  <td data-label="Duration">{durationBetween(run.startedAt, run.completedAt, now)}</td>
                 </tr>
               ))}
             </tbody>

@@ -58,13 +58,13 @@ export function WorkflowsPage() {
             <tbody>
               {list.map((w) => (
                 <tr key={w.id}>
-                  <td>
+                  <td data-label="Name">
                     <a href={`/console/workflows/${w.id}`}>{w.name}</a>
                   </td>
-                  <td>{w.enabled ? 'yes' : 'no'}</td>
-                  <td>{w.version}</td>
-                  <td>{w.webhookTrigger ? w.webhookTrigger.scheme : 'none'}</td>
-                  <td>{formatTime(w.updatedAt)}</td>
+                  <td data-label="Enabled">{w.enabled ? 'yes' : 'no'}</td>
+                  <td data-label="Version">{w.version}</td>
+                  <td data-label="Trigger">{w.webhookTrigger ? w.webhookTrigger.scheme : 'none'}</td>
+                  <td data-label="Updated">{formatTime(w.updatedAt)}</td>
                 </tr>
               ))}
             </tbody>
