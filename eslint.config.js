@@ -9,7 +9,7 @@ export default tseslint.config(
   prettier,
   {
     languageOptions: {
-      parserOptions: { project: './tsconfig.spec.json', tsconfigRootDir: import.meta.dirname },
+      parserOptions: { project: ['./tsconfig.spec.json', './web/tsconfig.json'], tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',

@@ -1,7 +1,7 @@
-/** Unit tests: *.spec.ts beside the code, no database. */
+/** Unit tests: *.spec.ts beside the code (the API's and the console's), no database. */
 export default {
   testEnvironment: 'node',
-  roots: ['<rootDir>/src'],
+  roots: ['<rootDir>/src', '<rootDir>/web'],
   testRegex: '.*\\.spec\\.ts$',
   moduleFileExtensions: ['ts', 'js', 'json'],
   extensionsToTreatAsEsm: ['.ts'],

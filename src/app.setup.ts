@@ -2,6 +2,8 @@ import { NotFoundException } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { UnsupportedMediaTypeError } from './common/domain.error.js';
@@ -12,6 +14,20 @@ import type { AppConfig } from './config/app.config.js';
 import { WebhookDeliveryLogMiddleware } from './modules/webhooks/deliveries/webhook-delivery-log.middleware.js';
 
 const WEBHOOK_PATH = '/webhooks/';
+export const CONSOLE_PATH = '/console';
+// Vite's script and style files only, no inline code: the console needs nothing looser than this.
+const CONSOLE_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
 const API_BODY_LIMIT_BYTES = 1024 * 1024;
 
 export function configureApp(app: NestExpressApplication, config: AppConfig): void {
@@ -19,6 +35,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   // Hashing every answer for an ETag costs on the ingest path, and answers are rarely fetched twice unchanged.
   app.set('etag', false);
   app.use(requestIdMiddleware);
+  if (config.role !== 'worker') serveConsole(app);
   // Before the body parser, so that the delivery log sees webhooks refused for their size too.
   if (config.role !== 'worker') app.use(app.get(WebhookDeliveryLogMiddleware).use);
 
@@ -47,6 +64,45 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalPipes(createValidationPipe());
   if (config.role !== 'worker') setupSwagger(app, config);
+}
+
+/** Built next to main.js by `npm run build`; from the sources (tests), the last build's. */
+export function consoleDirectory(): string | null {
+  const candidates = [join(import.meta.dirname, 'console'), join(import.meta.dirname, '..', 'dist', 'console')];
+  return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? null;
+}
+
+/** The console's files are public (they carry no data: every call they make needs an API key). */
+function serveConsole(app: NestExpressApplication): void {
+  const dir = consoleDirectory();
+  app.use((req: Request, res: Response, next: NextFunction) =>
+    req.path === '/' && (req.method === 'GET' || req.method === 'HEAD') ? res.redirect(302, CONSOLE_PATH) : next(),
+  );
+  if (!dir) return;
+  const index = join(dir, 'index.html');
+  const files = express.static(dir, {
+    index: false,
+    redirect: false,
+    setHeaders: (res, path) => {
+      // Asset names carry their content hash; index.html names the current ones, so it is always revalidated.
+      res.setHeader(
+        'Cache-Control',
+        path.startsWith(join(dir, 'assets')) ? 'public, max-age=31536000, immutable' : 'no-cache',
+      );
+    },
+  });
+  app.use(CONSOLE_PATH, (req: Request, res: Response, next: NextFunction) => {
+    res.setHeader('Content-Security-Policy', CONSOLE_CSP);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('X-Frame-Options', 'DENY');
+    files(req, res, () => {
+      // Deep links (/console/runs/{id}) get the app, which routes them; a missing asset stays a 404.
+      if ((req.method !== 'GET' && req.method !== 'HEAD') || req.path.startsWith('/assets/')) return next();
+      res.setHeader('Cache-Control', 'no-cache');
+      res.sendFile(index);
+    });
+  });
 }
 
 function setupSwagger(app: NestExpressApplication, config: AppConfig): void {

@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 
 import { createApp, stopApp } from './app.lifecycle.js';
+import { CONSOLE_PATH, consoleDirectory } from './app.setup.js';
 import { createRootLogger, flushLogs, PinoNestLogger } from './common/pino-nest.logger.js';
 import { ConfigError, loadConfig, loadStartMode, withFileVariables, type AppConfig } from './config/app.config.js';
 import { EmbeddedPostgresError } from './local/embedded-postgres.server.js';
@@ -48,8 +49,10 @@ async function main(): Promise<void> {
   logger.log(
     config.role === 'worker'
       ? `Worker running (health on ${config.publicBaseUrl}/health/ready)`
-      : `Listening on ${config.publicBaseUrl} (API docs: ${config.publicBaseUrl}/docs), role ${config.role}`,
+      : `Listening on ${config.publicBaseUrl} (console: ${config.publicBaseUrl}${CONSOLE_PATH}, API docs: ${config.publicBaseUrl}/docs), role ${config.role}`,
   );
+  if (config.role !== 'worker' && !consoleDirectory())
+    logger.warn('The console is not built: `npm run build` builds it');
   if (local) announceLocalMode(local, config);
 
   let stopping = false;
@@ -97,6 +100,7 @@ function announceLocalMode(local: LocalMode, config: AppConfig): void {
   const lines = [
     '',
     `  hookrun is running with an embedded PostgreSQL (data in ${local.dataDir})`,
+    `  Console:   ${config.publicBaseUrl}${CONSOLE_PATH}`,
     `  API docs:  ${config.publicBaseUrl}/docs`,
   ];
   if (local.apiKeySource === 'data directory') {

@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { gzipSync } from 'node:zlib';
+
+import { consoleDirectory } from '../../src/app.setup.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+/** The console's files: public, under a strict CSP, deep links answered with the app; nothing else is touched. */
+describe('console serving', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    if (!consoleDirectory()) throw new Error('The console is not built: run `npm run build` first');
+    t = await startTestApp({ worker: false });
+  });
+
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('redirects / to /console', async () => {
+    const res = await t.http().get('/');
+    expect(res.status).toBe(302);
+    expect(res.headers.location).toBe('/console');
+  });
+
+  it.each(['/console', '/console/', '/console/runs/0190a5e0-0000-7000-8000-000000000000', '/console/workflows/x'])(
+    'serves the app at %s without a key, under a strict Content-Security-Policy',
+    async (path) => {
+      const res = await t.http().get(path);
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toMatch(/^text\/html/);
+      expect(res.text).toContain('<div id="app">');
+      expect(res.text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+      const csp = res.headers['content-security-policy'];
+      expect(csp).toContain("default-src 'self'");
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).not.toContain('unsafe-inline');
+      expect(res.headers['cache-control']).toBe('no-cache');
+    },
+  );
+
+  it('serves the hashed assets as immutable, and a missing asset is a 404, not the app', async () => {
+    const html = (await t.http().get('/console')).text;
+    const script = /src="(\/console\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const asset = await t.http().get(script!);
+    expect(asset.status).toBe(200);
+    expect(asset.headers['content-type']).toMatch(/javascript/);
+    expect(asset.headers['cache-control']).toContain('immutable');
+    const missing = await t.http().get('/console/assets/missing.js');
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe('not_found');
+  });
+
+  it('loads under 300 kB of compressed JS and CSS on the first visit', async () => {
+    const html = (await t.http().get('/console/runs')).text;
+    const assets = [...html.matchAll(/(?:src|href)="(\/console\/assets\/[^"]+\.(?:js|css))"/g)].map((m) => m[1]);
+    expect(assets.length).toBeGreaterThanOrEqual(2);
+    let gzipped = 0;
+    for (const asset of assets) {
+      const res = await t
+        .http()
+        .get(asset)
+        .buffer(true)
+        .parse((r, done) => {
+          const chunks: Buffer[] = [];
+          r.on('data', (chunk: Buffer) => chunks.push(chunk));
+          r.on('end', () => done(null, Buffer.concat(chunks)));
+        });
+      gzipped += gzipSync(res.body as Buffer).length;
+    }
+    expect(gzipped).toBeLessThan(300 * 1024);
+  });
+
+  it('leaves the API, webhooks, docs and health as they were', async () => {
+    const v1 = await t.http().get('/v1/workflows');
+    expect(v1.status).toBe(401);
+    expect(v1.body.error.code).toBe('unauthorized');
+    expect((await t.http().get('/v1/nothing-here').set(t.auth)).status).toBe(404);
+    expect((await t.http().get('/webhooks/workflows/abc')).status).toBe(405);
+    expect((await t.http().get('/health/live')).status).toBe(200);
+    expect((await t.http().get('/docs-json')).headers['content-type']).toMatch(/json/);
+    expect((await t.http().get('/consolex')).status).toBe(404);
+  });
+
+  it('is not served by a worker-only process', async () => {
+    const worker = await startTestApp({ env: { HOOKRUN_ROLE: 'worker' } });
+    try {
+      expect(worker.config.role).toBe('worker');
+      expect((await worker.http().get('/console')).status).toBe(404);
+      expect((await worker.http().get('/')).status).toBe(404);
+    } finally {
+      await worker.close();
+    }
+  });
+});
