@@ -4,7 +4,7 @@ import { runsQueryString, type RunFilters } from '../lib/run-filters';
 import { api } from './client';
 import type { ApiKey, Page, Run, Workflow } from './types';
 
-/** How often lists poll. TODO(issue 14, wt14-api): switch the runs list to the "changes since" endpoint. */
+/** How often lists poll. */
 export const LIST_POLL_MS = 2000;
 const RUN_POLL_MS = 1000;
 
