@@ -57,7 +57,8 @@ describe('trigger type and created between', () => {
   it('converts datetime-local values to instants and back', () => {
     const iso = fromLocalInput('2026-12-06T07:30');
     expect(iso).toBe(new Date(2026, 11, 6, 7, 30).toISOString());
-    expect(toLocalInput(iso)).toBe('2026-12-06T07:30');
+    expect(toLocalInput(iso)).toBe('2026-12-06T07:30:00');
+    expect(toLocalInput(fromLocalInput('2026-12-06T07:30:15'))).toBe('2026-12-06T07:30:15');
     expect(fromLocalInput('')).toBeUndefined();
     expect(toLocalInput(undefined)).toBe('');
   });

@@ -62,12 +62,12 @@ export function runMatches(run: Pick<Run, 'status' | 'workflowId' | 'trigger' | 
   return true;
 }
 
-/** An ISO instant as the value of a `datetime-local` input, in the browser's time zone. */
+/** An ISO instant as the value of a `datetime-local` input (to the second), in the browser's time zone. */
 export function toLocalInput(iso: string | undefined): string {
   if (!iso) return '';
   const date = new Date(iso);
   const pad = (n: number) => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
 }
 
 /** A `datetime-local` value (local time) as an ISO instant, or undefined when empty. */

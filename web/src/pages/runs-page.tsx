@@ -95,6 +95,7 @@ export function RunsPage() {
             Created from
             <input
               type="datetime-local"
+              step={1}
               value={toLocalInput(filters.createdFrom)}
               onChange={(event) => setFilters({ ...filters, createdFrom: fromLocalInput(event.currentTarget.value) })}
             />
@@ -103,6 +104,7 @@ export function RunsPage() {
             Created before
             <input
               type="datetime-local"
+              step={1}
               value={toLocalInput(filters.createdTo)}
               onChange={(event) => setFilters({ ...filters, createdTo: fromLocalInput(event.currentTarget.value) })}
             />
