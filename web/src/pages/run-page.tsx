@@ -105,7 +105,7 @@ export function RunPage({ id }: { id: string }) {
             <>
               {' '}
               · delivery <code>{shortId(data.id)}</code> in the{' '}
-              <a href={`/console/workflows/${data.workflowId}#deliveries`}>delivery log</a>
+              <a href={`/console/workflows/${data.workflowId}#deliveries-heading`}>delivery log</a>
             </>
           )}
           {data.trigger.idempotencyKey && (
