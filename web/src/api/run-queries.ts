@@ -43,7 +43,9 @@ export function useLiveRuns(filters: RunFilters) {
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.nextCursor,
     enabled: start.data !== undefined,
+    // Kept no longer than the token: a list cached past it would miss the changes made in between.
     staleTime: Infinity,
+    gcTime: 0,
   });
   const ready = start.data !== undefined && runs.isSuccess;
 

@@ -6,7 +6,7 @@ export function StepWaterfall({ run, now }: { run: Run; now: number }) {
   const bars = waterfall(run, now);
   if (bars.length === 0) return null;
   return (
-    <figure>
+    <figure class="timeline">
       <figcaption class="visually-hidden">Timeline of the steps</figcaption>
       <ol class="waterfall" aria-label="Timeline">
         {bars.map((bar) => (
