@@ -1,23 +1,9 @@
-import { useInfiniteQuery, useQuery } from '@tanstack/preact-query';
+import { useQuery } from '@tanstack/preact-query';
 
-import { runsQueryString, type RunFilters } from '../lib/run-filters';
 import { api } from './client';
 import type { ApiKey, Page, Run, Workflow } from './types';
 
-/** How often lists poll. TODO(issue 14, wt14-api): switch the runs list to the "changes since" endpoint. */
-export const LIST_POLL_MS = 2000;
 const RUN_POLL_MS = 1000;
-
-export function useRuns(filters: RunFilters) {
-  return useInfiniteQuery({
-    queryKey: ['runs', filters],
-    queryFn: ({ pageParam }) =>
-      api<Page<Run>>(`/v1/workflow-runs?${runsQueryString(filters, { cursor: pageParam, limit: 20 })}`),
-    initialPageParam: null as string | null,
-    getNextPageParam: (last) => last.nextCursor,
-    refetchInterval: LIST_POLL_MS,
-  });
-}
 
 export function isActive(run: Run | undefined): boolean {
   return run?.status === 'queued' || run?.status === 'running';

@@ -8,9 +8,12 @@ import type { Run } from '../api/types';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { ErrorMessage } from '../components/error-message';
 import { JsonBlock } from '../components/json-block';
+import { JsonSearchBlock } from '../components/json-search-block';
 import { StatusBadge } from '../components/status-badge';
+import { StepWaterfall } from '../components/step-waterfall';
 import { durationBetween, formatTime, shortId } from '../lib/format';
 import { stepEnd } from '../lib/run-steps';
+import { useNow } from '../lib/use-now';
 
 type Action = 'cancel' | 'retry' | 'rerun';
 
@@ -41,6 +44,7 @@ export function RunPage({ id }: { id: string }) {
   const queryClient = useQueryClient();
   const { route } = useLocation();
   const [pending, setPending] = useState<Action | null>(null);
+  const now = useNow(isActive(run.data) ? 1000 : 60_000);
 
   const act = useMutation({
     mutationFn: (action: Action) =>
@@ -97,6 +101,13 @@ export function RunPage({ id }: { id: string }) {
               · webhook id <code>{data.trigger.webhookId}</code>
             </>
           )}
+          {data.trigger.type === 'webhook' && (
+            <>
+              {' '}
+              · delivery <code>{shortId(data.id)}</code> in the{' '}
+              <a href={`/console/workflows/${data.workflowId}#deliveries-heading`}>delivery log</a>
+            </>
+          )}
           {data.trigger.idempotencyKey && (
             <>
               {' '}
@@ -129,7 +140,7 @@ export function RunPage({ id }: { id: string }) {
         </p>
       )}
       <h2>Steps</h2>
-      {/* TODO(issue 14): a waterfall timeline of the steps. */}
+      <StepWaterfall run={data} now={now} />
       <ol class="steps">
         {data.steps.map((step) => (
           <li key={step.id} class="step">
@@ -152,8 +163,8 @@ export function RunPage({ id }: { id: string }) {
         ))}
       </ol>
       <h2>Input and output</h2>
-      <JsonBlock label="Input" value={data.input} />
-      <JsonBlock label="Output" value={data.output} />
+      <JsonSearchBlock label="Input" value={data.input} />
+      <JsonSearchBlock label="Output" value={data.output} />
       {pending && (
         <ConfirmDialog
           open

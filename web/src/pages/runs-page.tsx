@@ -1,12 +1,23 @@
 import { useMemo } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 
-import { useRuns, useWorkflows } from '../api/queries';
-import { RUN_STATUSES, type RunStatus } from '../api/types';
+import { useWorkflows } from '../api/queries';
+import { useLiveRuns } from '../api/run-queries';
+import { RUN_STATUSES, type RunStatus, type Workflow } from '../api/types';
 import { ErrorMessage } from '../components/error-message';
 import { StatusBadge } from '../components/status-badge';
 import { durationBetween, formatAgo, formatTime, shortId } from '../lib/format';
-import { filtersFromQuery, runsQueryString, type RunFilters } from '../lib/run-filters';
+import {
+  filtersFromQuery,
+  fromLocalInput,
+  hasFilters,
+  runsQueryString,
+  toLocalInput,
+  TRIGGER_TYPES,
+  type RunFilters,
+  type TriggerType,
+} from '../lib/run-filters';
+import { standardWebhooksCurl } from '../lib/signing-snippet';
 import { useNow } from '../lib/use-now';
 
 export function RunsPage() {
@@ -16,7 +27,7 @@ export function RunsPage() {
     const search = runsQueryString(next);
     route(`/console/runs${search ? `?${search}` : ''}`, true);
   };
-  const runs = useRuns(filters);
+  const { runs, error, isPending } = useLiveRuns(filters);
   const now = useNow(5000);
   const workflows = useWorkflows();
   const names = useMemo(
@@ -59,15 +70,61 @@ export function RunsPage() {
             ))}
           </select>
         </label>
+        <label>
+          Trigger
+          <select
+            value={filters.triggerType ?? ''}
+            onChange={(event) =>
+              setFilters({
+                ...filters,
+                triggerType: (event.currentTarget.value || undefined) as TriggerType | undefined,
+              })
+            }
+          >
+            <option value="">Any trigger</option>
+            {TRIGGER_TYPES.map((type) => (
+              <option key={type} value={type}>
+                {type}
+              </option>
+            ))}
+          </select>
+        </label>
+        <fieldset class="created-between">
+          <legend>Created between</legend>
+          <label>
+            Created from
+            <input
+              type="datetime-local"
+              step={1}
+              value={toLocalInput(filters.createdFrom)}
+              onChange={(event) => setFilters({ ...filters, createdFrom: fromLocalInput(event.currentTarget.value) })}
+            />
+          </label>
+          <label>
+            Created before
+            <input
+              type="datetime-local"
+              step={1}
+              value={toLocalInput(filters.createdTo)}
+              onChange={(event) => setFilters({ ...filters, createdTo: fromLocalInput(event.currentTarget.value) })}
+            />
+          </label>
+        </fieldset>
+        {hasFilters(filters) && (
+          <button type="button" class="secondary" onClick={() => setFilters({})}>
+            Clear filters
+          </button>
+        )}
       </form>
-      <ErrorMessage error={runs.error} />
-      {runs.isPending ? (
+      <ErrorMessage error={error} />
+      {isPending ? (
         <p>Loading runs…</p>
       ) : rows.length === 0 ? (
-        <p class="empty">
-          No runs yet{filters.status || filters.workflowId ? ' with these filters' : ''}. Runs start when a signed
-          webhook arrives or when the API starts one; see <a href="/console/workflows">Workflows</a> for their URLs.
-        </p>
+        hasFilters(filters) ? (
+          <p class="empty">No runs with these filters.</p>
+        ) : (
+          <NoRunsYet workflows={workflows.data?.data} />
+        )
       ) : (
         <div class="table-wrap">
           <table>
@@ -116,5 +173,50 @@ export function RunsPage() {
         </button>
       )}
     </section>
+  );
+}
+
+/** With no run at all, the next step: send a signed delivery to the first trigger, or make a workflow first. */
+function NoRunsYet({ workflows }: { workflows: Workflow[] | undefined }) {
+  const withTrigger = workflows?.find((w) => w.webhookTrigger);
+  if (!withTrigger?.webhookTrigger) {
+    return (
+      <div class="empty">
+        <p>
+          No runs yet. Runs start when a signed webhook arrives or when the API starts one.{' '}
+          {workflows && workflows.length > 0 ? (
+            <>
+              Give a workflow a webhook trigger on its page, under <a href="/console/workflows">Workflows</a>.
+            </>
+          ) : (
+            <>
+              First <a href="/console/workflows">create a workflow</a>.
+            </>
+          )}
+        </p>
+      </div>
+    );
+  }
+  const { url, scheme } = withTrigger.webhookTrigger;
+  return (
+    <div class="empty">
+      <p>
+        No runs yet. Send a signed delivery to the webhook URL of{' '}
+        <a href={`/console/workflows/${withTrigger.id}`}>{withTrigger.name}</a>:
+      </p>
+      <p>
+        <code>{url}</code>
+      </p>
+      {scheme === 'standard-webhooks' ? (
+        <>
+          <p>With curl and openssl (Standard Webhooks), using the trigger&apos;s secret:</p>
+          <pre tabIndex={0} aria-label="Signing snippet">
+            {standardWebhooksCurl(url)}
+          </pre>
+        </>
+      ) : (
+        <p>Its scheme is {scheme}: sign as that sender does, or use the workflow page to send a test delivery.</p>
+      )}
+    </div>
   );
 }

@@ -3,7 +3,8 @@ import { useLocation } from 'preact-iso';
 
 import { api } from '../api/client';
 import { useWorkflows } from '../api/queries';
-import type { Workflow } from '../api/types';
+import { useRunStats } from '../api/run-queries';
+import { RUN_STATUSES, type RunStatus, type Workflow } from '../api/types';
 import { ErrorMessage } from '../components/error-message';
 import { EXAMPLE_WORKFLOW } from '../lib/example-workflow';
 import { formatTime } from '../lib/format';
@@ -26,6 +27,7 @@ export function WorkflowsPage() {
   });
 
   const list = workflows.data?.data ?? [];
+  const stats = useRunStats(list.map((w) => w.id));
   return (
     <section>
       <h1>Workflows</h1>
@@ -44,7 +46,6 @@ export function WorkflowsPage() {
         </div>
       ) : (
         <div class="table-wrap">
-          {/* TODO(issue 14, wt14-api): runs in the last 24 h by status, from the per-workflow stats endpoint. */}
           <table>
             <thead>
               <tr>
@@ -52,6 +53,7 @@ export function WorkflowsPage() {
                 <th scope="col">Enabled</th>
                 <th scope="col">Version</th>
                 <th scope="col">Trigger</th>
+                <th scope="col">Runs (24 h)</th>
                 <th scope="col">Updated</th>
               </tr>
             </thead>
@@ -64,6 +66,9 @@ export function WorkflowsPage() {
                   <td data-label="Enabled">{w.enabled ? 'yes' : 'no'}</td>
                   <td data-label="Version">{w.version}</td>
                   <td data-label="Trigger">{w.webhookTrigger ? w.webhookTrigger.scheme : 'none'}</td>
+                  <td data-label="Runs (24 h)">
+                    <RunCounts counts={stats.data?.get(w.id)} loading={stats.isPending} />
+                  </td>
                   <td data-label="Updated">{formatTime(w.updatedAt)}</td>
                 </tr>
               ))}
@@ -72,5 +77,20 @@ export function WorkflowsPage() {
         </div>
       )}
     </section>
+  );
+}
+
+function RunCounts({ counts, loading }: { counts: Record<RunStatus, number> | undefined; loading: boolean }) {
+  if (!counts) return <span class="muted">{loading ? '…' : '—'}</span>;
+  const shown = RUN_STATUSES.filter((status) => counts[status] > 0);
+  if (shown.length === 0) return <span class="muted">none</span>;
+  return (
+    <ul class="run-counts">
+      {shown.map((status) => (
+        <li key={status}>
+          {counts[status]} {status}
+        </li>
+      ))}
+    </ul>
   );
 }
