@@ -1,3 +1,4 @@
+/// <reference types="node" />
 import { describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -11,7 +12,9 @@ import { SECRET_PLACEHOLDER, shellQuote, signingSnippets } from './signing-snipp
 const run = promisify(execFile);
 
 /** Runs a snippet against a local server and returns what arrived, so the test checks real signatures. */
-async function deliver(runSnippet: (url: string) => Promise<unknown>): Promise<{ headers: IncomingHttpHeaders; body: string }> {
+async function deliver(
+  runSnippet: (url: string) => Promise<unknown>,
+): Promise<{ headers: IncomingHttpHeaders; body: string }> {
   let received: { headers: IncomingHttpHeaders; body: string } | undefined;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
