@@ -14,6 +14,7 @@ export function WorkflowPage({ id }: { id: string }) {
   if (workflow.isPending) return <p>Loading workflow…</p>;
   if (workflow.error) return <ErrorMessage error={workflow.error} />;
   const w = workflow.data;
+  const enabled = update.isPending && update.variables.enabled !== undefined ? update.variables.enabled : w.enabled;
   return (
     <section>
       <p>
@@ -31,14 +32,12 @@ export function WorkflowPage({ id }: { id: string }) {
         <input
           id="workflow-enabled"
           type="checkbox"
-          checked={w.enabled}
+          checked={enabled}
           disabled={update.isPending}
           onChange={(e) => update.mutate({ enabled: e.currentTarget.checked })}
         />
         <label for="workflow-enabled">Workflow enabled</label>
-        <span class="muted">
-          {w.enabled ? 'Deliveries and API calls start runs.' : 'Starts no run while disabled.'}
-        </span>
+        <span class="muted">{enabled ? 'Deliveries and API calls start runs.' : 'Starts no run while disabled.'}</span>
       </div>
       <ErrorMessage error={update.error} />
       <p>

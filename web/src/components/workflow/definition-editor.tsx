@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 
 import type { Workflow } from '../../api/types';
 import { useUpdateWorkflow } from '../../api/workflow-queries';
@@ -16,7 +16,7 @@ export function DefinitionEditor({ workflow }: { workflow: Workflow }) {
   const shown = useRef(original);
 
   // A restore makes a new version: show it, unless the person is mid-edit.
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (text === shown.current) setText(original);
     shown.current = original;
   }, [original]);

@@ -17,17 +17,19 @@ export function DeliveriesPanel({ workflowId, hasTrigger }: { workflowId: string
       ) : (
         <>
           <div class="filters">
-            <label>
-              Outcome{' '}
-              <select value={outcome} onChange={(e) => setOutcome(e.currentTarget.value as DeliveryOutcome | '')}>
-                <option value="">any</option>
-                {DELIVERY_OUTCOMES.map((name) => (
-                  <option key={name} value={name}>
-                    {name}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <label for="delivery-outcome">Outcome</label>
+            <select
+              id="delivery-outcome"
+              value={outcome}
+              onChange={(e) => setOutcome(e.currentTarget.value as DeliveryOutcome | '')}
+            >
+              <option value="">any</option>
+              {DELIVERY_OUTCOMES.map((name) => (
+                <option key={name} value={name}>
+                  {name}
+                </option>
+              ))}
+            </select>
             <button type="button" class="secondary" onClick={() => void deliveries.refetch()}>
               Refresh
             </button>

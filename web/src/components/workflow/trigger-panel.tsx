@@ -37,30 +37,31 @@ function CreateTrigger({ workflowId, onCreated }: { workflowId: string; onCreate
       class="trigger-form"
       onSubmit={(event) => {
         event.preventDefault();
-        create.mutate(
-          {
+        // mutateAsync: a per-call onSuccess would be dropped, since this form unmounts once the trigger exists.
+        void create
+          .mutateAsync({
             scheme,
             toleranceSeconds: Number(tolerance),
             ...(PROVIDER_SECRET.has(scheme) || secret ? { secret } : {}),
-          },
-          { onSuccess: (t) => onCreated({ secret: t.secret }) },
-        );
+          })
+          .then((t) => onCreated({ secret: t.secret }));
       }}
     >
       <p>No webhook trigger yet: create one to get a URL that starts this workflow.</p>
-      <label>
-        Scheme{' '}
-        <select value={scheme} onChange={(e) => setScheme(e.currentTarget.value)}>
+      <div>
+        <label for="trigger-scheme">Scheme</label>
+        <select id="trigger-scheme" value={scheme} onChange={(e) => setScheme(e.currentTarget.value)}>
           {WEBHOOK_SCHEMES.map((name) => (
             <option key={name} value={name}>
               {name}
             </option>
           ))}
         </select>
-      </label>
-      <label>
-        Tolerance (seconds){' '}
+      </div>
+      <div>
+        <label for="trigger-tolerance">Tolerance (seconds)</label>
         <input
+          id="trigger-tolerance"
           type="number"
           min={1}
           max={86400}
@@ -68,18 +69,19 @@ function CreateTrigger({ workflowId, onCreated }: { workflowId: string; onCreate
           required
           onInput={(e) => setTolerance(e.currentTarget.value)}
         />
-      </label>
+      </div>
       {PROVIDER_SECRET.has(scheme) && (
-        <label>
-          Provider's signing secret{' '}
+        <div>
+          <label for="trigger-secret">Provider's signing secret</label>
           <input
+            id="trigger-secret"
             type="password"
             value={secret}
             required
             autocomplete="off"
             onInput={(e) => setSecret(e.currentTarget.value)}
           />
-        </label>
+        </div>
       )}
       <button type="submit" disabled={create.isPending}>
         Create webhook trigger

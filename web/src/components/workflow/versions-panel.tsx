@@ -85,26 +85,22 @@ export function VersionsPanel({ workflowId, current }: { workflowId: string; cur
           {list.length > 1 && from && to && (
             <>
               <div class="filters">
-                <label>
-                  From version{' '}
-                  <select value={from.version} onChange={(e) => setFrom(Number(e.currentTarget.value))}>
-                    {list.map((v) => (
-                      <option key={v.version} value={v.version}>
-                        {v.version}
-                      </option>
-                    ))}
-                  </select>
-                </label>
-                <label>
-                  To version{' '}
-                  <select value={to.version} onChange={(e) => setTo(Number(e.currentTarget.value))}>
-                    {list.map((v) => (
-                      <option key={v.version} value={v.version}>
-                        {v.version}
-                      </option>
-                    ))}
-                  </select>
-                </label>
+                <label for="diff-from">From version</label>
+                <select id="diff-from" value={from.version} onChange={(e) => setFrom(Number(e.currentTarget.value))}>
+                  {list.map((v) => (
+                    <option key={v.version} value={v.version}>
+                      {v.version}
+                    </option>
+                  ))}
+                </select>
+                <label for="diff-to">To version</label>
+                <select id="diff-to" value={to.version} onChange={(e) => setTo(Number(e.currentTarget.value))}>
+                  {list.map((v) => (
+                    <option key={v.version} value={v.version}>
+                      {v.version}
+                    </option>
+                  ))}
+                </select>
               </div>
               <VersionDiff from={from} to={to} />
             </>
