@@ -130,6 +130,7 @@ describe('workflow page in a browser', () => {
     await panel.getByLabel('Test delivery body (JSON)').fill('{"name":"Grace"}');
     await panel.getByRole('button', { name: 'Send', exact: true }).click();
     await panel.getByText('Outcome: accepted: started a run (HTTP 202)').waitFor();
+    await panel.getByText('Signing snippets').click();
     await panel.screenshot({ path: join(SCREENSHOTS, 'console-trigger.png') });
 
     await panel.getByRole('link', { name: 'Open the run it started' }).click();

@@ -215,15 +215,7 @@ function Snippets({ trigger, secret }: { trigger: WebhookTrigger; secret?: strin
   );
 }
 
-function TriggerDetails({
-  workflowId,
-  trigger,
-  secret,
-}: {
-  workflowId: string;
-  trigger: WebhookTrigger;
-  secret?: string;
-}) {
+function TriggerDetails({ workflowId, trigger }: { workflowId: string; trigger: WebhookTrigger }) {
   const update = useUpdateTrigger(workflowId);
   const options = Object.entries(trigger.options ?? {});
   return (
@@ -260,7 +252,6 @@ function TriggerDetails({
         </button>
       </div>
       <ErrorMessage error={update.error} />
-      <Snippets trigger={trigger} secret={secret} />
     </>
   );
 }
@@ -281,9 +272,10 @@ export function TriggerPanel({ workflow }: { workflow: Workflow }) {
         <ErrorMessage error={trigger.error} />
       ) : (
         <>
-          <TriggerDetails workflowId={workflow.id} trigger={trigger.data} secret={shown?.secret} />
+          <TriggerDetails workflowId={workflow.id} trigger={trigger.data} />
           <RotateSecret workflowId={workflow.id} onRotated={setShown} />
           <TestDelivery workflowId={workflow.id} />
+          <Snippets trigger={trigger.data} secret={shown?.secret} />
         </>
       )}
     </section>
