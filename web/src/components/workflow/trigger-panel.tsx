@@ -182,11 +182,13 @@ function TestDelivery({ workflowId }: { workflowId: string }) {
 }
 
 function Snippets({ trigger, secret }: { trigger: WebhookTrigger; secret?: string }) {
+  const [open, setOpen] = useState(false);
   const snippets = signingSnippets({ url: trigger.url, scheme: trigger.scheme, secret });
+  // Rendered only when open, so the page holds the URL once until someone asks for the snippets.
   return (
-    <details class="snippets">
+    <details class="snippets" onToggle={(e) => setOpen(e.currentTarget.open)}>
       <summary>Signing snippets</summary>
-      {snippets ? (
+      {!open ? null : snippets ? (
         <>
           <p class="muted">
             {secret
