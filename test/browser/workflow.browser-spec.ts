@@ -197,6 +197,23 @@ describe('workflow page in a browser', () => {
     await t.http().post(new URL(url).pathname).set('content-type', 'application/json').send({}).expect(404);
   });
 
+  it('fits a 390-px-wide phone screen without scrolling sideways, snippets and diff included', async () => {
+    const phone = await page.context().newPage();
+    await phone.setViewportSize({ width: 390, height: 844 });
+    await phone.goto(`${base}/console/workflows/${workflowId}`);
+    await phone.getByLabel('API key').fill(t.auth.Authorization.slice('Bearer '.length));
+    await phone.getByRole('button', { name: 'Sign in' }).click();
+    await phone.getByRole('heading', { level: 1, name: 'Greet' }).waitFor();
+    await phone.getByText('Signing snippets').click();
+    await phone.getByLabel('Node snippet', { exact: true }).waitFor();
+    await phone.getByRole('table', { name: 'Deliveries' }).waitFor();
+    const { scrollWidth, clientWidth } = await phone.evaluate<{ scrollWidth: number; clientWidth: number }>(
+      '({ scrollWidth: document.scrollingElement.scrollWidth, clientWidth: document.scrollingElement.clientWidth })',
+    );
+    expect(scrollWidth).toBeLessThanOrEqual(clientWidth);
+    await phone.close();
+  });
+
   it('ran within its Content-Security-Policy', () => {
     expect(cspViolations).toEqual([]);
   });
