@@ -1,15 +1,20 @@
 import { useWorkflow } from '../api/queries';
+import { useUpdateWorkflow } from '../api/workflow-queries';
 import { ErrorMessage } from '../components/error-message';
-import { JsonBlock } from '../components/json-block';
+import { DefinitionEditor } from '../components/workflow/definition-editor';
+import { DeliveriesPanel } from '../components/workflow/deliveries-panel';
+import { TriggerPanel } from '../components/workflow/trigger-panel';
+import { VersionsPanel } from '../components/workflow/versions-panel';
+import '../components/workflow/workflow.css';
 import { formatTime } from '../lib/format';
 
-// TODO(issue 14): definition editor with validation errors, versions with diff and restore, enable/disable,
-// the trigger panel (copy URL, rotate, signing snippets) and "Send test delivery" (wt14-api's endpoint).
 export function WorkflowPage({ id }: { id: string }) {
   const workflow = useWorkflow(id);
+  const update = useUpdateWorkflow(id);
   if (workflow.isPending) return <p>Loading workflow…</p>;
   if (workflow.error) return <ErrorMessage error={workflow.error} />;
   const w = workflow.data;
+  const enabled = update.isPending && update.variables.enabled !== undefined ? update.variables.enabled : w.enabled;
   return (
     <section>
       <p>
@@ -18,21 +23,30 @@ export function WorkflowPage({ id }: { id: string }) {
       <h1>{w.name}</h1>
       {w.description && <p>{w.description}</p>}
       <dl class="facts">
-        <dt>Enabled</dt>
-        <dd>{w.enabled ? 'yes' : 'no'}</dd>
         <dt>Version</dt>
         <dd>{w.version}</dd>
         <dt>Updated</dt>
         <dd>{formatTime(w.updatedAt)}</dd>
-        <dt>Webhook URL</dt>
-        <dd>{w.webhookTrigger ? <code class="wrap">{w.webhookTrigger.url}</code> : 'No webhook trigger'}</dd>
-        <dt>Scheme</dt>
-        <dd>{w.webhookTrigger?.scheme ?? '—'}</dd>
       </dl>
+      <div class="inline-form">
+        <input
+          id="workflow-enabled"
+          type="checkbox"
+          checked={enabled}
+          disabled={update.isPending}
+          onChange={(e) => update.mutate({ enabled: e.currentTarget.checked })}
+        />
+        <label for="workflow-enabled">Workflow enabled</label>
+        <span class="muted">{enabled ? 'Deliveries and API calls start runs.' : 'Starts no run while disabled.'}</span>
+      </div>
+      <ErrorMessage error={update.error} />
       <p>
         <a href={`/console/runs?workflowId=${encodeURIComponent(w.id)}`}>See its runs</a>
       </p>
-      <JsonBlock label="Definition" value={w.definition} />
+      <DefinitionEditor workflow={w} />
+      <VersionsPanel workflowId={w.id} current={w.version} />
+      <TriggerPanel workflow={w} />
+      <DeliveriesPanel workflowId={w.id} hasTrigger={w.webhookTrigger !== null} />
     </section>
   );
 }
