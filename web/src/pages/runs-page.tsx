@@ -17,7 +17,7 @@ import {
   type RunFilters,
   type TriggerType,
 } from '../lib/run-filters';
-import { standardWebhooksCurl } from '../lib/signing-snippet';
+import { signingSnippets } from '../lib/signing-snippets';
 import { useNow } from '../lib/use-now';
 
 export function RunsPage() {
@@ -211,7 +211,7 @@ function NoRunsYet({ workflows }: { workflows: Workflow[] | undefined }) {
         <>
           <p>With curl and openssl (Standard Webhooks), using the trigger&apos;s secret:</p>
           <pre tabIndex={0} aria-label="Signing snippet">
-            {standardWebhooksCurl(url)}
+            {signingSnippets({ url, scheme })?.curl}
           </pre>
         </>
       ) : (
