@@ -90,7 +90,7 @@ describe('workflow page in a browser', () => {
     await dialog.getByText('as version 3').waitFor();
     await dialog.getByRole('button', { name: 'Restore' }).click();
     await page.getByRole('row', { name: /^3 \(current\)/ }).waitFor();
-    expect(await definitionField().inputValue()).toContain('"\\"Hello, \\" & input.name"');
+    expect(await definitionField().textContent()).toContain('"\\"Hello, \\" & input.name"');
   });
 
   it('disables and enables the workflow with its labelled toggle', async () => {
