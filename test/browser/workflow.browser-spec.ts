@@ -61,6 +61,18 @@ describe('workflow page in a browser', () => {
     await t?.close();
   });
 
+  it("lists the API's validation_failed details, field and message, under the definition", async () => {
+    await definitionField().fill('[1, 2]');
+    await page.getByRole('button', { name: 'Save definition' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.getByRole('paragraph').textContent()).toContain('(validation_failed)');
+    expect(await alert.getByRole('listitem').allTextContents()).toEqual(['definition: definition must be an object']);
+    expect(await definitionField().getAttribute('aria-describedby')).toBe('definition-error');
+    await page.getByRole('button', { name: 'Discard changes' }).click();
+    expect(await definitionField().textContent()).toContain('"\\"Hello, \\" & input.name"');
+  });
+
   it("shows the API's validation message next to the definition, and saves the fixed one as version 2", async () => {
     await definitionField().fill(JSON.stringify(greet('"Hello, " & ('), null, 2));
     await page.getByRole('button', { name: 'Save definition' }).click();
@@ -90,7 +102,7 @@ describe('workflow page in a browser', () => {
     await dialog.getByText('as version 3').waitFor();
     await dialog.getByRole('button', { name: 'Restore' }).click();
     await page.getByRole('row', { name: /^3 \(current\)/ }).waitFor();
-    expect(await definitionField().inputValue()).toContain('"\\"Hello, \\" & input.name"');
+    expect(await definitionField().textContent()).toContain('"\\"Hello, \\" & input.name"');
   });
 
   it('disables and enables the workflow with its labelled toggle', async () => {

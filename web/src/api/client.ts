@@ -2,14 +2,29 @@ import { currentKey, signOut } from './session';
 
 export const KEY_NO_LONGER_VALID = 'Your API key is no longer valid. Sign in again.';
 
+/** One field the API did not accept, from a `validation_failed` error's `details`. */
+export interface ValidationDetail {
+  field: string;
+  message: string;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly details: ValidationDetail[] = [],
   ) {
     super(message);
   }
+}
+
+function detailsOf(value: unknown): ValidationDetail[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter(
+    (d): d is ValidationDetail =>
+      typeof d === 'object' && d !== null && typeof d.field === 'string' && typeof d.message === 'string',
+  );
 }
 
 /** Calls the /v1 API with the session's key; a 401 ends the session, since every later call would fail too. */
@@ -24,9 +39,16 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
   });
   if (res.status === 204) return undefined as T;
-  const body = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
+  const body = (await res.json().catch(() => null)) as {
+    error?: { code: string; message: string; details?: unknown };
+  } | null;
   if (!res.ok) {
-    const error = new ApiError(res.status, body?.error?.code ?? 'http_error', body?.error?.message ?? res.statusText);
+    const error = new ApiError(
+      res.status,
+      body?.error?.code ?? 'http_error',
+      body?.error?.message ?? res.statusText,
+      detailsOf(body?.error?.details),
+    );
     if (res.status === 401 && init.key === undefined) signOut(KEY_NO_LONGER_VALID);
     throw error;
   }

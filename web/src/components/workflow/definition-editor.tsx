@@ -4,7 +4,7 @@ import type { Workflow } from '../../api/types';
 import { useUpdateWorkflow } from '../../api/workflow-queries';
 import { ErrorMessage } from '../error-message';
 import { prettyJson } from '../../lib/line-diff';
-import { CodeEditor } from './code-editor';
+import { DefinitionCodeEditor } from './definition-code-editor';
 
 export function DefinitionEditor({ workflow }: { workflow: Workflow }) {
   const original = prettyJson(workflow.definition);
@@ -47,7 +47,7 @@ export function DefinitionEditor({ workflow }: { workflow: Workflow }) {
   return (
     <section aria-labelledby="definition-heading">
       <h2 id="definition-heading">Definition</h2>
-      <CodeEditor
+      <DefinitionCodeEditor
         id="definition"
         label="Definition (JSON)"
         value={text}
