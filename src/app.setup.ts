@@ -2,8 +2,8 @@ import { NotFoundException } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { extname, join } from 'node:path';
 
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { UnsupportedMediaTypeError } from './common/domain.error.js';
@@ -80,6 +80,7 @@ function serveConsole(app: NestExpressApplication): void {
   );
   if (!dir) return;
   const index = join(dir, 'index.html');
+  const gzipped = precompressedAssets(dir);
   const files = express.static(dir, {
     index: false,
     redirect: false,
@@ -96,6 +97,15 @@ function serveConsole(app: NestExpressApplication): void {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('X-Frame-Options', 'DENY');
+    if (gzipped.has(req.path)) {
+      res.setHeader('Vary', 'Accept-Encoding');
+      if (req.acceptsEncodings('gzip') === 'gzip') {
+        // send keeps a Content-Type already set, so the .gz goes out typed as the file it holds.
+        res.type(extname(req.path));
+        res.setHeader('Content-Encoding', 'gzip');
+        req.url = `${req.path}.gz`;
+      }
+    }
     files(req, res, () => {
       // Deep links (/console/runs/{id}) get the app, which routes them; a missing asset stays a 404.
       if ((req.method !== 'GET' && req.method !== 'HEAD') || req.path.startsWith('/assets/')) return next();
@@ -103,6 +113,17 @@ function serveConsole(app: NestExpressApplication): void {
       res.sendFile(index);
     });
   });
+}
+
+/** `/assets/<name>` of every asset the build compressed (vite.config.ts writes `<name>.gz` beside it). */
+function precompressedAssets(dir: string): Set<string> {
+  const assets = join(dir, 'assets');
+  if (!existsSync(assets)) return new Set();
+  return new Set(
+    readdirSync(assets)
+      .filter((name) => name.endsWith('.gz') && existsSync(join(assets, name.slice(0, -'.gz'.length))))
+      .map((name) => `/assets/${name.slice(0, -'.gz'.length)}`),
+  );
 }
 
 function setupSwagger(app: NestExpressApplication, config: AppConfig): void {

@@ -1,5 +1,8 @@
 import preact from '@preact/preset-vite';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { defineConfig, type Plugin } from 'vite';
 
 /**
@@ -21,10 +24,27 @@ function styleModAdoptedSheets(): Plugin {
   };
 }
 
+/** A `.gz` beside each script and stylesheet, compressed once at build time: the server sends it as is. */
+function precompressAssets(): Plugin {
+  return {
+    name: 'hookrun:precompress-assets',
+    apply: 'build',
+    writeBundle(options, bundle) {
+      for (const file of Object.keys(bundle)) {
+        if (!/\.(?:js|css)$/.test(file)) continue;
+        const path = join(options.dir!, file);
+        const item = bundle[file];
+        const source = item.type === 'chunk' ? item.code : item.source;
+        writeFileSync(`${path}.gz`, gzipSync(source, { level: 9 }));
+      }
+    },
+  };
+}
+
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/console/',
-  plugins: [styleModAdoptedSheets(), preact()],
+  plugins: [styleModAdoptedSheets(), preact(), precompressAssets()],
   // `npm run dev:console` against an API started with `npm start`.
   server: { proxy: { '/v1': 'http://127.0.0.1:3000' } },
   // The dev server pre-bundles dependencies with esbuild, which skips the plugin above.

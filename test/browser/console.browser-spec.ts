@@ -20,6 +20,35 @@ const DELAY_DEFINITION = {
   ],
 };
 
+/**
+ * The lowest contrast ratio (WCAG 2) of any visible text on the page against the background it is drawn on,
+ * and that text. Runs in the page.
+ */
+const LOWEST_TEXT_CONTRAST = `(() => {
+  const rgb = (css) => (css.match(/[\\d.]+/g) || []).map(Number);
+  const luminance = ([r, g, b]) => {
+    const lin = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+  };
+  const backgroundOf = (element) => {
+    for (let e = element; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c.slice(0, 3);
+    }
+    return rgb(getComputedStyle(document.documentElement).backgroundColor).slice(0, 3);
+  };
+  let worst = { ratio: 21, text: '' };
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const element = node.parentElement;
+    if (!node.textContent.trim() || !element || !element.checkVisibility()) continue;
+    const [l1, l2] = [luminance(rgb(getComputedStyle(element).color)), luminance(backgroundOf(element))];
+    const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+    if (ratio < worst.ratio) worst = { ratio, text: node.textContent.trim().slice(0, 60) };
+  }
+  return worst;
+})()`;
+
 /** What a person sees in the console, in Debian's Chromium against the real app on a real port. */
 describe('console in a browser', () => {
   let t: TestApp;
@@ -238,6 +267,28 @@ describe('console in a browser', () => {
       expect({ path, scrollWidth: Math.min(scrollWidth, clientWidth) }).toEqual({ path, scrollWidth });
     }
     await phone.close();
+  });
+
+  it('follows the system setting, dark or light, with every text readable (WCAG AA contrast)', async () => {
+    const backgrounds: string[] = [];
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const themed = await context.newPage();
+      await themed.emulateMedia({ colorScheme });
+      await signIn(themed, t.auth.Authorization.slice('Bearer '.length));
+      for (const path of ['/console/runs', '/console/workflows', new URL(page.url()).pathname]) {
+        await themed.goto(`${base}${path}`);
+        await themed.getByRole('heading', { level: 1 }).first().waitFor();
+        const worst = await themed.evaluate<{ ratio: number; text: string }>(LOWEST_TEXT_CONTRAST);
+        expect({ colorScheme, path, readable: worst.ratio >= 4.5 ? true : worst }).toEqual({
+          colorScheme,
+          path,
+          readable: true,
+        });
+      }
+      backgrounds.push(await themed.evaluate<string>('getComputedStyle(document.body).backgroundColor'));
+      await themed.close();
+    }
+    expect(backgrounds[0]).not.toBe(backgrounds[1]);
   });
 
   it('signs out when the key is revoked, with a clear message', async () => {

@@ -171,7 +171,7 @@ describe('workflow page in a browser', () => {
     expect(await page.content()).not.toContain(secret);
   });
 
-  it('lists deliveries with their outcome in words, links accepted ones to their run, and filters by outcome', async () => {
+  it('lists deliveries with their outcome in words, new ones by themselves, and filters by outcome', async () => {
     const url = (await triggerPanel().getByLabel('Webhook URL', { exact: true }).textContent())!;
     await t
       .http()
@@ -186,7 +186,7 @@ describe('workflow page in a browser', () => {
         .set(t.auth);
       return res.body.data.length > 0;
     });
-    await page.getByRole('button', { name: 'Refresh' }).click();
+    // No click: the open panel refreshes itself.
     await deliveries().getByRole('row').filter({ hasText: 'rejected: signature missing' }).waitFor();
     const accepted = deliveries().getByRole('row').filter({ hasText: 'accepted: started a run' });
     await accepted.getByRole('link', { name: /^Run / }).waitFor();
@@ -224,6 +224,28 @@ describe('workflow page in a browser', () => {
     );
     expect(scrollWidth).toBeLessThanOrEqual(clientWidth);
     await phone.close();
+  });
+
+  it('creates a new workflow from a name and a definition, with the API errors shown under the editor', async () => {
+    await page.goto(`${base}/console/workflows`);
+    await page.getByRole('button', { name: 'New workflow' }).click();
+    const form = page.getByRole('form', { name: 'New workflow' });
+    await form.getByLabel('Name').fill('Echo');
+    const definition = form.getByLabel('Definition (JSON)');
+    expect(await definition.textContent()).toContain('"transform"');
+    await definition.fill(JSON.stringify({ steps: [{ id: 'echo', type: 'transform' }] }));
+    await form.getByRole('button', { name: 'Create workflow' }).click();
+    const alert = form.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('invalid_definition');
+    expect(await definition.getAttribute('aria-describedby')).toBe('new-workflow-error');
+
+    await definition.fill(JSON.stringify({ steps: [{ id: 'echo', type: 'transform', expression: 'input' }] }));
+    await form.getByRole('button', { name: 'Create workflow' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Echo' }).waitFor();
+    const list = await t.http().get('/v1/workflows?limit=100').set(t.auth);
+    const echo = (list.body.data as { name: string; version: number }[]).find((w) => w.name === 'Echo');
+    expect(echo?.version).toBe(1);
   });
 
   it('ran within its Content-Security-Policy', () => {

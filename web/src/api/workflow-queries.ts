@@ -51,6 +51,8 @@ export interface TestDeliveryResult {
   errorCode?: string;
 }
 
+const DELIVERIES_POLL_MS = 5000;
+
 const base = (id: string) => `/v1/workflows/${encodeURIComponent(id)}`;
 
 export function useVersions(id: string) {
@@ -80,6 +82,8 @@ export function useDeliveries(id: string, outcome: DeliveryOutcome | '', enabled
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.nextCursor,
     enabled,
+    // New deliveries show up while the panel is open; the log is small per page, so a refetch is cheap.
+    refetchInterval: DELIVERIES_POLL_MS,
   });
 }
 

@@ -1,4 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/preact-query';
+import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 
 import { api } from '../api/client';
@@ -6,6 +7,8 @@ import { useWorkflows } from '../api/queries';
 import { useRunStats } from '../api/run-queries';
 import { RUN_STATUSES, type RunStatus, type Workflow } from '../api/types';
 import { ErrorMessage } from '../components/error-message';
+import { NewWorkflowForm } from '../components/workflow/new-workflow-form';
+import '../components/workflow/workflow.css';
 import { EXAMPLE_WORKFLOW } from '../lib/example-workflow';
 import { formatTime } from '../lib/format';
 
@@ -13,6 +16,7 @@ export function WorkflowsPage() {
   const workflows = useWorkflows();
   const queryClient = useQueryClient();
   const { route } = useLocation();
+  const [creating, setCreating] = useState(false);
 
   const createExample = useMutation({
     mutationFn: async () => {
@@ -30,7 +34,15 @@ export function WorkflowsPage() {
   const stats = useRunStats(list.map((w) => w.id));
   return (
     <section>
-      <h1>Workflows</h1>
+      <div class="page-head">
+        <h1>Workflows</h1>
+        {!creating && (
+          <button type="button" onClick={() => setCreating(true)}>
+            New workflow
+          </button>
+        )}
+      </div>
+      {creating && <NewWorkflowForm onCancel={() => setCreating(false)} />}
       <ErrorMessage error={workflows.error ?? createExample.error} />
       {workflows.isPending ? (
         <p>Loading workflows…</p>
@@ -38,7 +50,7 @@ export function WorkflowsPage() {
         <div class="empty">
           <p>
             No workflows yet. Start with the README&apos;s example: a workflow that greets <code>input.name</code>, with
-            a webhook trigger.
+            a webhook trigger. Or write your own with <strong>New workflow</strong>.
           </p>
           <button type="button" onClick={() => createExample.mutate()} disabled={createExample.isPending}>
             Create from example
