@@ -117,7 +117,7 @@ export function loadConfig(environment: Env = process.env, overrides: ConfigOver
     webhookRateLimitPerSecond: int(env, 'WEBHOOK_RATE_LIMIT_PER_SECOND', 1000, 0, 1_000_000, problems),
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', 25, 1, 1000, problems),
     reconcileIntervalMs: int(env, 'RECONCILE_INTERVAL_MS', 5000, 0, 3_600_000, problems),
-    workerLockMs: int(env, 'WORKER_LOCK_MS', 30_000, 1000, 600_000, problems),
+    workerLockMs: int(env, 'WORKER_LOCK_MS', 5000, 1000, 600_000, problems),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 5000, 0, 600_000, problems),
     expressionTimeoutMs: int(env, 'EXPRESSION_TIMEOUT_MS', 1000, 1, 60_000, problems),
     expressionThreads: int(env, 'EXPRESSION_THREADS', 2, 1, 64, problems),

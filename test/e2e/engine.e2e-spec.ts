@@ -41,8 +41,7 @@ describe('durable engine: crashes and restarts', () => {
     BOOTSTRAP_API_KEY: TEST_API_KEY,
     QUEUE_PREFIX: queuePrefix,
     HTTP_STEP_ALLOWED_HOSTS: '127.0.0.1',
-    // A crashed worker's jobs come back after 2 s instead of 30 s.
-    WORKER_LOCK_MS: '2000',
+    // No WORKER_LOCK_MS: a crashed worker's runs come back with the default lock.
     LOG_LEVEL: 'warn',
   };
   const startWorker = async () => {

@@ -184,6 +184,14 @@ export class RunClaimsRepository {
     return rows[0]?.status ?? null;
   }
 
+  async unfinishedAmong(ids: string[]): Promise<Set<string>> {
+    const rows = await this.sql<{ id: string }>(
+      'SELECT id FROM workflow_runs WHERE id = ANY($1::uuid[]) AND completed_at IS NULL',
+      [ids],
+    );
+    return new Set(rows.map((row) => row.id));
+  }
+
   /** Runs younger than `createdBefore` may still be being enqueued. */
   async takeUnfinishedForCheck(
     createdBefore: Date,

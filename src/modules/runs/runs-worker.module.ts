@@ -21,8 +21,10 @@ export class RunsWorkerModule {
     @Processor(RUNS_QUEUE, {
       connection: queueConnection(config),
       concurrency: config.workerConcurrency,
+      // BullMQ renews the lock every half lock; checking for expired ones as often bounds a crashed
+      // worker's runs to about 1.5 locks before another worker resumes them.
       lockDuration: config.workerLockMs,
-      stalledInterval: config.workerLockMs,
+      stalledInterval: Math.max(1000, Math.round(config.workerLockMs / 2)),
       maxStalledCount: 2,
     })
     class ConfiguredRunsProcessor extends RunsProcessor {}

@@ -40,12 +40,20 @@ export class RunsReconciler implements OnApplicationBootstrap, OnModuleDestroy {
       new Date(now - 6 * interval),
       BATCH,
     );
-    let requeued = 0;
+    const jobless: { id: string; wakeAt: Date | null; stale: boolean }[] = [];
     for (const run of due) {
       const state = await this.producer.stateOf(run.id);
       if (state === null) break;
       if (state !== 'unknown' && state !== 'completed' && state !== 'failed') continue;
-      if (state !== 'unknown') await this.producer.discard(run.id);
+      jobless.push({ ...run, stale: state !== 'unknown' });
+    }
+    if (jobless.length === 0) return 0;
+    // Read again after the queue: a run that ended since the snapshot lost its job by finishing, not by a fault.
+    const unfinished = await this.runs.unfinishedAmong(jobless.map((run) => run.id));
+    let requeued = 0;
+    for (const run of jobless) {
+      if (!unfinished.has(run.id)) continue;
+      if (run.stale) await this.producer.discard(run.id);
       const delayMs = run.wakeAt ? Math.max(0, run.wakeAt.getTime() - Date.now()) : 0;
       if (await this.producer.enqueue(run.id, delayMs)) requeued++;
     }
