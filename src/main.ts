@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import { Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Logger as PinoLogger } from 'pino';
 
 import { createApp, stopApp } from './app.lifecycle.js';
 import { CONSOLE_PATH, consoleDirectory } from './app.setup.js';
 import { createRootLogger, flushLogs, PinoNestLogger } from './common/pino-nest.logger.js';
+import { bridgeProcessOutput } from './common/process-output.bridge.js';
 import { ConfigError, loadConfig, loadStartMode, withFileVariables, type AppConfig } from './config/app.config.js';
 import { EmbeddedPostgresError } from './local/embedded-postgres.server.js';
 import { startLocalMode, type LocalMode } from './local/local-mode.launcher.js';
@@ -14,8 +16,11 @@ import { assertRedisKeepsEveryKey, RedisEvictionPolicyError } from './modules/he
 // With neither DATABASE_URL nor REDIS_URL, hookrun brings its own PostgreSQL and queues on it.
 async function main(): Promise<void> {
   const role = process.argv[2];
-  const startMode = loadStartMode(process.env, role);
-  const rootLogger = new PinoNestLogger(createRootLogger(startMode.logLevel));
+  const startMode = loadStartMode(process.env, role, process.stdout.isTTY === true);
+  pinoLogger = createRootLogger(startMode.logLevel, undefined, startMode.logFormat);
+  lastWords = createRootLogger(startMode.logLevel, undefined, startMode.logFormat, true);
+  const bridge = bridgeProcessOutput(pinoLogger, startMode.logRepeat, lastWords);
+  const rootLogger = new PinoNestLogger(pinoLogger, bridge.guard);
   Logger.overrideLogger(rootLogger);
   const logger = new Logger('hookrun');
   let local: LocalMode | null = null;
@@ -53,7 +58,7 @@ async function main(): Promise<void> {
   );
   if (config.role !== 'worker' && !consoleDirectory())
     logger.warn('The console is not built: `npm run build` builds it');
-  if (local) announceLocalMode(local, config);
+  if (local) announceLocalMode(local, config, startMode.logFormat === 'pretty');
 
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
@@ -61,19 +66,13 @@ async function main(): Promise<void> {
     stopping = true;
     logger.log(`${signal} received: shutting down`);
     // Whatever hangs, the process ends: a supervisor restarts it and the runs resume from PostgreSQL.
-    setTimeout(() => exit(1), config.shutdownTimeoutMs * 2 + 5000).unref();
+    setTimeout(() => exit(1, 'Shutdown took too long: exiting'), config.shutdownTimeoutMs * 2 + 5000).unref();
     stopApp(app, config)
       // The embedded database goes last, once nothing uses it.
       .then(() => local?.stop())
       .then(
-        () => {
-          logger.log('hookrun stopped');
-          exit(0);
-        },
-        (error: unknown) => {
-          logger.error(`Shutdown failed: ${String(error)}`);
-          exit(1);
-        },
+        () => exit(0, 'hookrun stopped'),
+        (error: unknown) => exit(1, `Shutdown failed: ${String(error)}`),
       );
   };
   process.on('SIGTERM', shutdown);
@@ -96,33 +95,51 @@ async function listen(app: NestExpressApplication, config: AppConfig): Promise<v
   }
 }
 
-function announceLocalMode(local: LocalMode, config: AppConfig): void {
+function announceLocalMode(local: LocalMode, config: AppConfig, toTerminal: boolean): void {
+  const keyKept = local.apiKeySource === 'data directory';
+  if (!toTerminal) {
+    // A log line, without the key: logs are collected and kept, the key only in the data directory.
+    new Logger('hookrun').log(
+      `Embedded PostgreSQL, data in ${local.dataDir}; console ${config.publicBaseUrl}${CONSOLE_PATH}` +
+        (keyKept ? `; API key in ${local.dataDir}/local/secrets.json (LOG_FORMAT=pretty prints it)` : ''),
+    );
+    return;
+  }
   const lines = [
     '',
     `  hookrun is running with an embedded PostgreSQL (data in ${local.dataDir})`,
     `  Console:   ${config.publicBaseUrl}${CONSOLE_PATH}`,
     `  API docs:  ${config.publicBaseUrl}/docs`,
   ];
-  if (local.apiKeySource === 'data directory') {
+  if (keyKept) {
     lines.push(
       `  API key:   ${config.bootstrapApiKey}`,
       `             (${local.generatedKeys ? 'generated now and kept' : 'kept'} in ${local.dataDir}/local/secrets.json)`,
     );
   }
-  // Straight to the terminal, not to the JSON logs: this is for the person who typed the command.
+  // For the person who typed the command: with LOG_FORMAT=pretty the output is for reading, not collecting.
   process.stdout.write(`${lines.join('\n')}\n\n`);
 }
 
-function exit(code: number): never {
+/** The last line is written synchronously, after everything logged before it. */
+function exit(code: number, lastLine: string): never {
   flushLogs();
+  if (code === 0) lastWords?.info({ context: 'hookrun' }, lastLine);
+  else lastWords?.error({ context: 'hookrun' }, lastLine);
   process.exit(code);
 }
+
+let pinoLogger: PinoLogger | undefined;
+let lastWords: PinoLogger | undefined;
 
 main().catch((error: unknown) => {
   const known = [ConfigError, EmbeddedPostgresError, LocalSecretsError, RedisEvictionPolicyError].some(
     (kind) => error instanceof kind,
   );
   flushLogs();
-  console.error(known ? `hookrun cannot start: ${(error as Error).message}` : error);
+  // A LOG_LEVEL or LOG_FORMAT that is refused leaves no logger: the refusal is a JSON line all the same.
+  const logger = lastWords ?? createRootLogger('info', undefined, 'json', true);
+  if (known) logger.fatal(`hookrun cannot start: ${(error as Error).message}`);
+  else logger.fatal({ err: error }, `hookrun cannot start: ${String(error)}`);
   process.exit(1);
 });

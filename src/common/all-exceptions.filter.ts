@@ -13,6 +13,7 @@ import {
   type ValidationDetail,
 } from './domain.error.js';
 import { INVALID_UTF8_BODY } from './request-body.util.js';
+import { withLogFields } from './log.context.js';
 import { RequestContext } from './request.context.js';
 
 const WEBHOOK_PATH = '/webhooks/workflows/';
@@ -51,6 +52,17 @@ interface Mapped {
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Exceptions');
 
+  private log(mapped: Mapped, exception: unknown, req: Request): void {
+    if (mapped.status === 503) {
+      this.logger.warn(`${req.method} ${req.path} answered 503: ${describe(exception)}`);
+    } else {
+      this.logger.error(
+        `${req.method} ${req.path} failed: ${describe(exception)}`,
+        exception instanceof Error ? exception.stack : undefined,
+      );
+    }
+  }
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const req = http.getRequest<Request>();
@@ -58,14 +70,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const mapped = this.map(exception, req);
     const context = RequestContext.of(req);
     if (context) context.errorCode = mapped.code;
-    if (mapped.status === 503) {
-      this.logger.warn(`${req.method} ${req.path} answered 503: ${describe(exception)}`);
-    } else if (mapped.status >= 500) {
-      this.logger.error(
-        `${req.method} ${req.path} failed: ${describe(exception)}`,
-        exception instanceof Error ? exception.stack : undefined,
-      );
-    }
+    if (mapped.status >= 500) withLogFields({ requestId: context?.requestId }, () => this.log(mapped, exception, req));
     if (res.headersSent) {
       res.end();
       return;

@@ -2,6 +2,8 @@ import { createHmac, randomBytes } from 'node:crypto';
 
 import { describe, expect, it } from '@jest/globals';
 
+import { LogFloodGuard } from './log-flood.guard.js';
+import { addLogFields, withLogFields } from './log.context.js';
 import { createRootLogger, PinoNestLogger, REDACTED, scrubSecrets } from './pino-nest.logger.js';
 
 const WHSEC = `whsec_${randomBytes(32).toString('base64')}`;
@@ -103,5 +105,62 @@ describe('createRootLogger', () => {
     const { logger, lines } = capture('warn');
     logger.info(`ignored ${WHSEC}`);
     expect(lines).toHaveLength(0);
+  });
+});
+
+describe('log fields', () => {
+  it('puts the run, workflow and request a line is about on it, also from the promises started in between', async () => {
+    const { logger, lines } = capture();
+    logger.info('before');
+    await withLogFields({ runId: 'run-1' }, async () => {
+      addLogFields({ workflowId: 'wf-1' });
+      await Promise.resolve();
+      logger.info('inside');
+      await withLogFields({ requestId: 'req-1' }, async () => logger.info('nested'));
+    });
+    logger.info('after');
+    const fields = lines.map((line) => {
+      const { runId, workflowId, requestId } = JSON.parse(line) as Record<string, string>;
+      return { runId, workflowId, requestId };
+    });
+    expect(fields).toEqual([
+      { runId: undefined, workflowId: undefined, requestId: undefined },
+      { runId: 'run-1', workflowId: 'wf-1', requestId: undefined },
+      { runId: 'run-1', workflowId: 'wf-1', requestId: 'req-1' },
+      { runId: undefined, workflowId: undefined, requestId: undefined },
+    ]);
+  });
+});
+
+describe('PinoNestLogger with a flood guard', () => {
+  it('writes the first lines of one cause, counts the rest and sums them up when the interval ends', () => {
+    let now = 0;
+    const { logger, lines } = capture();
+    const summaries: string[] = [];
+    const guard = new LogFloodGuard(
+      { burst: 2, intervalMs: 1000 },
+      (s) => summaries.push(`${s.suppressed}: ${s.shape}`),
+      () => now,
+    );
+    const nest = new PinoNestLogger(logger, guard);
+    for (let i = 0; i < 10; i++) nest.warn(`Run 0193a8f2-5b7e-7c3d-9a61-2f4e8d0c1b2${i} waits (try ${i})`, 'Runs');
+    nest.warn('Another cause', 'Runs');
+    nest.log('Info lines are never held back');
+    nest.log('Info lines are never held back');
+    nest.log('Info lines are never held back');
+    expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual([
+      'Run 0193a8f2-5b7e-7c3d-9a61-2f4e8d0c1b20 waits (try 0)',
+      'Run 0193a8f2-5b7e-7c3d-9a61-2f4e8d0c1b21 waits (try 1)',
+      'Another cause',
+      'Info lines are never held back',
+      'Info lines are never held back',
+      'Info lines are never held back',
+    ]);
+    now = 1000;
+    guard.flush();
+    expect(summaries).toEqual(['8: Runs: Run # waits (try #)']);
+    nest.warn('Run 0193a8f2-5b7e-7c3d-9a61-2f4e8d0c1b2a waits (try 11)', 'Runs');
+    expect(lines).toHaveLength(7);
+    guard.stop();
   });
 });

@@ -1,5 +1,10 @@
 import type { LoggerService } from '@nestjs/common';
 import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
+
+import type { LogFormat } from '../config/app.config.js';
+import { currentLogFields } from './log.context.js';
+import { shapeOf, type LogFloodGuard } from './log-flood.guard.js';
 
 // hookrun logs no request headers; these are censored in case one is logged by mistake or by a library.
 const REDACTED_PATHS = [
@@ -49,13 +54,42 @@ export interface LogDestination {
 
 const destinations: { flushSync(): void }[] = [];
 
-export function createRootLogger(level: string, destination?: LogDestination): Logger {
+/**
+ * `sync`: each line is written before the call returns, for the last lines before an exit (an asynchronous
+ * write still in flight when the process exits is lost).
+ */
+export function createRootLogger(
+  level: string,
+  destination?: LogDestination,
+  format: LogFormat = 'json',
+  sync = false,
+): Logger {
   // Asynchronous writes keep logging off the request path; flushLogs() empties the buffer before exit.
-  const target = destination ?? pino.destination({ sync: false });
+  const target = destination ?? (format === 'pretty' ? prettyDestination() : pino.destination({ sync }));
   if (target.flushSync) destinations.push(target as { flushSync(): void });
   // The finished line, not fields: error stacks and child bindings are serialised after the formatters run.
   const scrubbing = { write: (line: string) => target.write(scrubSecrets(line)) };
-  return pino({ level, base: { service: 'hookrun' }, redact: { paths: REDACTED_PATHS, censor: REDACTED } }, scrubbing);
+  return pino(
+    {
+      level,
+      base: { service: 'hookrun' },
+      redact: { paths: REDACTED_PATHS, censor: REDACTED },
+      // The run, workflow and request a line is about, wherever it is written from.
+      mixin: currentLogFields,
+    },
+    scrubbing,
+  );
+}
+
+/** For a person at a terminal: one coloured line per entry, the ids and other fields indented below. */
+function prettyDestination(): LogDestination {
+  return pretty({
+    colorize: process.stdout.isTTY === true,
+    ignore: 'pid,hostname,service',
+    messageFormat: '{if context}[{context}] {end}{msg}',
+    translateTime: 'SYS:HH:MM:ss.l',
+    sync: true,
+  });
 }
 
 export function flushLogs(): void {
@@ -68,19 +102,29 @@ export function flushLogs(): void {
   }
 }
 
+/** Nest's logger on pino; warnings and errors of one shape are bounded by the flood guard, when given one. */
 export class PinoNestLogger implements LoggerService {
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly guard?: LogFloodGuard,
+  ) {}
+
+  private allowed(message: unknown, context: string | undefined): boolean {
+    return !this.guard || this.guard.allow(shapeOf(context ?? 'app', stringify(message)));
+  }
 
   log(message: unknown, context?: string): void {
     this.logger.info({ context }, stringify(message));
   }
   error(message: unknown, trace?: string, context?: string): void {
+    if (!this.allowed(message, context)) return;
     this.logger.error(
       { context, trace: trace ?? (message instanceof Error ? message.stack : undefined) },
       stringify(message),
     );
   }
   warn(message: unknown, context?: string): void {
+    if (!this.allowed(message, context)) return;
     this.logger.warn({ context }, stringify(message));
   }
   debug(message: unknown, context?: string): void {

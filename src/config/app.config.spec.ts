@@ -84,11 +84,27 @@ describe('loadStartMode', () => {
   });
 
   it('takes the log level, info by default, and the embedded mode when neither URL is set', () => {
-    expect(loadStartMode(BASE)).toEqual({ logLevel: 'info', embedded: false });
+    const repeat = { burst: 5, intervalMs: 10_000 };
+    expect(loadStartMode(BASE)).toEqual({ logLevel: 'info', logFormat: 'json', logRepeat: repeat, embedded: false });
     expect(loadStartMode({ LOG_LEVEL: ' debug ', DATABASE_URL: ' ', REDIS_URL: '' })).toEqual({
       logLevel: 'debug',
+      logFormat: 'json',
+      logRepeat: repeat,
       embedded: true,
     });
+  });
+
+  it('logs readable lines at a terminal in development, JSON elsewhere, and takes the flood bounds', () => {
+    expect(loadStartMode(BASE, undefined, true).logFormat).toBe('pretty');
+    expect(loadStartMode({ ...BASE, NODE_ENV: 'production' }, undefined, true).logFormat).toBe('json');
+    expect(loadStartMode({ ...BASE, LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
+    expect(loadStartMode({ ...BASE, LOG_REPEAT_BURST: '20', LOG_REPEAT_INTERVAL_MS: '60000' }).logRepeat).toEqual({
+      burst: 20,
+      intervalMs: 60_000,
+    });
+    expect(refusal(() => loadStartMode({ ...BASE, LOG_FORMAT: 'xml', LOG_REPEAT_BURST: '0' }))).toBe(
+      'Invalid configuration:\n  - LOG_FORMAT must be one of json, pretty\n  - LOG_REPEAT_BURST must be an integer from 1 to 10000',
+    );
   });
 
   it('refuses one URL without the other, and a separate role without shared services', () => {

@@ -134,14 +134,28 @@ export function loadConfig(environment: Env = process.env, overrides: ConfigOver
   return Object.freeze(config);
 }
 
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
 export interface StartMode {
   logLevel: LogLevel;
+  logFormat: LogFormat;
+  /** Lines of one cause written per interval; the rest are summed up in one line with their count. */
+  logRepeat: { burst: number; intervalMs: number };
   embedded: boolean;
 }
 
-export function loadStartMode(env: Env, roleArgument?: string): StartMode {
+/** How a process starts and logs, read before anything else. `interactive`: stdout is a terminal. */
+export function loadStartMode(env: Env, roleArgument?: string, interactive = false): StartMode {
   const problems: string[] = [];
   const logLevel = oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info', problems);
+  // A person at a terminal in development reads lines; everything else (containers, pipes) gets JSON.
+  const readable = interactive && env.NODE_ENV?.trim() !== 'production';
+  const logFormat = oneOf(env, 'LOG_FORMAT', LOG_FORMATS, readable ? 'pretty' : 'json', problems);
+  const logRepeat = {
+    burst: int(env, 'LOG_REPEAT_BURST', 5, 1, 10_000, problems),
+    intervalMs: int(env, 'LOG_REPEAT_INTERVAL_MS', 10_000, 100, 3_600_000, problems),
+  };
   refuseIfAny(problems);
   const hasDatabase = Boolean(env.DATABASE_URL?.trim());
   const hasRedis = Boolean(env.REDIS_URL?.trim());
@@ -152,7 +166,7 @@ export function loadStartMode(env: Env, roleArgument?: string): StartMode {
   if (!embedded && (!hasDatabase || !hasRedis)) {
     throw new ConfigError('Set both DATABASE_URL and REDIS_URL, or neither to run with an embedded PostgreSQL');
   }
-  return { logLevel, embedded };
+  return { logLevel, logFormat, logRepeat, embedded };
 }
 
 export function loadDatabaseUrl(env: Env): string {

@@ -155,7 +155,8 @@ describe('faults: stalled and lost dependencies', () => {
     const proxy = await proxyTo(TEST_DATABASE_URL);
     const env = envFor({ REDIS_URL: redis.url });
     const api = await start(['api'], env);
-    const worker = await start(['worker'], { ...env, DATABASE_URL: proxy.url });
+    // Every try is logged (no flood guard here): the log is how the test sees the tries.
+    const worker = await start(['worker'], { ...env, DATABASE_URL: proxy.url, LOG_REPEAT_BURST: '10000' });
     const client = new ProcessClient(api.baseUrl);
     const webhook = await client.createWebhookWorkflow();
 

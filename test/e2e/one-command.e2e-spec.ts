@@ -5,7 +5,14 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { freePort, PROJECT_ROOT, runHookrunToExit, startHookrun, type HookrunProcess } from '../support/processes.js';
+import {
+  freePort,
+  logMessages,
+  PROJECT_ROOT,
+  runHookrunToExit,
+  startHookrun,
+  type HookrunProcess,
+} from '../support/processes.js';
 import { signedHeaders } from '../support/signing.js';
 import { waitUntil } from '../support/wait-for.js';
 
@@ -78,7 +85,13 @@ describe('npm start with no services (embedded PostgreSQL)', () => {
   }
 
   it('starts, completes a signed webhook run, stops on SIGTERM, and finds the run after a restart', async () => {
-    const env = { EMBEDDED_POSTGRES_PORT: String(await freePort()), PORT: String(await freePort()), LOG_LEVEL: 'info' };
+    // As at a terminal: the banner with the API key is for the person who typed the command.
+    const env = {
+      EMBEDDED_POSTGRES_PORT: String(await freePort()),
+      PORT: String(await freePort()),
+      LOG_LEVEL: 'info',
+      LOG_FORMAT: 'pretty',
+    };
     const first = await start(env);
 
     // The API key is printed for the person who ran the command, and kept (mode 0600) for the next start.
@@ -160,7 +173,7 @@ describe('npm start with no services (embedded PostgreSQL)', () => {
 
       expect(postgresRan).toBe(true);
       expect(code).toBe(1);
-      expect(output.split('\n').filter((line) => line.includes(`PORT ${port}`))).toEqual([
+      expect(logMessages(output).filter((line) => line.includes(`PORT ${port}`))).toEqual([
         `hookrun cannot start: PORT ${port} is in use on 127.0.0.1`,
       ]);
       expect(output).not.toMatch(/^\s+at /m);

@@ -6,17 +6,19 @@ import { TEST_API_KEY, TEST_DATABASE_URL, TEST_ENCRYPTION_KEY } from '../support
 import { expectError } from '../support/expect-error.js';
 import { FaultProxy } from '../support/fault-proxy.js';
 import { ProcessClient } from '../support/process-client.js';
-import { freePort, runHookrunToExit, startHookrun } from '../support/processes.js';
+import { freePort, logMessages, runHookrunToExit, startHookrun } from '../support/processes.js';
 import { startOwnRedis, type OwnRedis } from '../support/redis-server.js';
 import { startTestApp, testQueuePrefix, type TestApp } from '../support/test-app.js';
 import { ensureTestDatabase } from '../support/test-database.js';
 import { waitUntil } from '../support/wait-for.js';
 
-/** What a start that must fail has to look like: exit code 1, one line saying why, no stack trace. */
+/** What a start that must fail has to look like: exit code 1, one log line saying why, no stack trace. */
 function expectOneLineRefusal(result: { code: number | null; output: string }, line: string): void {
   expect(result.code).toBe(1);
-  expect(result.output.split('\n').filter((l) => l.startsWith('hookrun cannot start:'))).toEqual([line]);
+  const refusals = logMessages(result.output).filter((m) => m.startsWith('hookrun cannot start:'));
+  expect(refusals.map((m) => m.split('\n')[0])).toEqual([line]);
   expect(result.output).not.toMatch(/^\s+at /m);
+  expect(result.output).not.toMatch(/\\n\s+at /);
 }
 
 const processEnv = (redisUrl: string) => ({
@@ -152,6 +154,8 @@ describe('an invalid LOG_LEVEL', () => {
     );
 
     expectOneLineRefusal(result, 'hookrun cannot start: Invalid configuration:');
-    expect(result.output).toContain('\n  - LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent\n');
+    expect(logMessages(result.output)).toContain(
+      'hookrun cannot start: Invalid configuration:\n  - LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+    );
   });
 });

@@ -20,8 +20,8 @@ describe('the worker role', () => {
     apps.push(await startTestApp({ env: { WORKER_CONCURRENCY: '7', WORKER_LOCK_MS: '40000' } }));
     const options = apps.map(({ app }) => app.get(RunsProcessor).worker.opts);
     expect(options).toEqual([
-      expect.objectContaining({ concurrency: 3, lockDuration: 20_000, stalledInterval: 20_000, maxStalledCount: 2 }),
-      expect.objectContaining({ concurrency: 7, lockDuration: 40_000, stalledInterval: 40_000, maxStalledCount: 2 }),
+      expect.objectContaining({ concurrency: 3, lockDuration: 20_000, stalledInterval: 10_000, maxStalledCount: 2 }),
+      expect.objectContaining({ concurrency: 7, lockDuration: 40_000, stalledInterval: 20_000, maxStalledCount: 2 }),
     ]);
     // The producer's connection fails fast while Redis is away; the worker's waits for it.
     expect(options[0].connection).not.toHaveProperty('enableOfflineQueue');

@@ -129,3 +129,16 @@ export async function runHookrunToExit(
     clearTimeout(timer);
   }
 }
+
+/** The messages of a process's JSON log lines (other lines, e.g. pretty output, are skipped). */
+export function logMessages(output: string): string[] {
+  return output.split('\n').flatMap((line) => {
+    if (!line.startsWith('{')) return [];
+    try {
+      const entry = JSON.parse(line) as { msg?: unknown };
+      return typeof entry.msg === 'string' ? [entry.msg] : [];
+    } catch {
+      return [];
+    }
+  });
+}

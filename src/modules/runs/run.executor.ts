@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 
 import { ChangeFeed } from '../../common/change.feed.js';
 import { isDatabaseUnavailable } from '../../common/database-errors.util.js';
+import { addLogFields } from '../../common/log.context.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
 import {
   ExpressionEvaluator,
@@ -72,6 +73,7 @@ export class RunExecutor implements OnModuleDestroy {
   async execute(runId: string): Promise<ExecutionResult> {
     const run = await this.runs.claim(runId, new Date());
     if (!run) return { kind: 'done' };
+    addLogFields({ workflowId: run.workflowId });
     // Claimed during hand-back: it goes back too, before any step runs.
     if (this.handingBack) return { kind: 'handed-back' };
     const execution: Execution = { abort: new AbortController(), handingBack: false };

@@ -3,6 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DelayedError, type Job } from 'bullmq';
 
 import { isDatabaseUnavailable } from '../../common/database-errors.util.js';
+import { withLogFields } from '../../common/log.context.js';
 import { RunExecutor } from './run.executor.js';
 import type { RunJobData } from './runs.queue.js';
 
@@ -19,7 +20,11 @@ export class RunsProcessor extends WorkerHost {
     super();
   }
 
-  async process(job: Job<RunJobData>, token?: string): Promise<void> {
+  process(job: Job<RunJobData>, token?: string): Promise<void> {
+    return withLogFields({ runId: job.data.runId }, () => this.processRun(job, token));
+  }
+
+  private async processRun(job: Job<RunJobData>, token?: string): Promise<void> {
     const { runId } = job.data;
     let result;
     try {

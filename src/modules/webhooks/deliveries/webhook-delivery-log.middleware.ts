@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 
+import { withLogFields } from '../../../common/log.context.js';
 import { RequestContext } from '../../../common/request.context.js';
 import { APP_CONFIG, type AppConfig } from '../../../config/app.config.js';
 import { isSlugShaped } from '../webhook-slug.generator.js';
@@ -46,7 +47,9 @@ export class WebhookDeliveryLogMiddleware {
     const slug = slugOf(res.req.path);
     if (slug === null) return;
     this.finished(context, res, slug).catch((error: unknown) =>
-      this.logger.warn(`Could not log a webhook delivery to ${slug}: ${(error as Error).message}`),
+      withLogFields({ requestId: context.requestId }, () =>
+        this.logger.warn(`Could not log a webhook delivery to ${slug}: ${(error as Error).message}`),
+      ),
     );
   }
 
