@@ -5,6 +5,7 @@ import { isDatabaseUnavailable } from './database-errors.util.js';
 import { type AnsweredCode, codeOfHttpStatus, type ErrorCode, statusOf } from './error-code.registry.js';
 import {
   DomainError,
+  FilterFailedError,
   MethodNotAllowedError,
   NotFoundError,
   RateLimitedError,
@@ -57,9 +58,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const res = http.getResponse<Response>();
     const mapped = this.map(exception, req);
     const context = RequestContext.of(req);
-    if (context) context.errorCode = mapped.code;
-    if (mapped.status === 503) {
-      this.logger.warn(`${req.method} ${req.path} answered 503: ${describe(exception)}`);
+    if (context) {
+      context.errorCode = mapped.code;
+      if (exception instanceof FilterFailedError) context.errorReason = exception.reason;
+    }
+    // A trigger's failing filter is its owner's to fix, not a crash: no stack trace per delivery.
+    if (mapped.status === 503 || exception instanceof FilterFailedError) {
+      this.logger.warn(`${req.method} ${req.path} answered ${mapped.status}: ${describe(exception)}`);
     } else if (mapped.status >= 500) {
       this.logger.error(
         `${req.method} ${req.path} failed: ${describe(exception)}`,
