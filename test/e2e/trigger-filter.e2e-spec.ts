@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
+import type { Response } from 'supertest';
+
 import { expectError } from '../support/expect-error.js';
 import { createTrigger, createWorkflow, type CreatedTrigger } from '../support/factories.js';
 import { signedHeaders } from '../support/signing.js';
@@ -61,7 +63,10 @@ describe('trigger filters', () => {
     let seen: Delivery[] = [];
     await waitUntil(
       async () => {
-        const res = await t.http().get(`${triggerPath(workflowId)}/deliveries?limit=100${query}`).set(t.auth);
+        const res = await t
+          .http()
+          .get(`${triggerPath(workflowId)}/deliveries?limit=100${query}`)
+          .set(t.auth);
         seen = res.body.data as Delivery[];
         return seen.length >= count;
       },
@@ -88,14 +93,20 @@ describe('trigger filters', () => {
 
   it('answers 400 validation_failed naming filter for JSONata that does not compile, too long, or not a string', async () => {
     const { id } = await createWorkflow(t);
-    const refused = async (send: () => Promise<{ status: number; body: never; headers: Record<string, string> }>) => {
+    const refused = async (send: () => PromiseLike<Response>) => {
       const res = await send();
       expectError(res, 400, 'validation_failed');
       const fields = (res.body as { error: { details: { field: string }[] } }).error.details.map((d) => d.field);
       expect(new Set(fields)).toEqual(new Set(['filter']));
     };
     await refused(() => t.http().post(triggerPath(id)).set(t.auth).send({ filter: 'body.amount >' }));
-    await refused(() => t.http().post(triggerPath(id)).set(t.auth).send({ filter: 'x'.repeat(4097) }));
+    await refused(() =>
+      t
+        .http()
+        .post(triggerPath(id))
+        .set(t.auth)
+        .send({ filter: 'x'.repeat(4097) }),
+    );
     await refused(() => t.http().post(triggerPath(id)).set(t.auth).send({ filter: 42 }));
     await refused(() => t.http().post(triggerPath(id)).set(t.auth).send({ filter: '   ' }));
     // Nothing was saved: the workflow still has no trigger.

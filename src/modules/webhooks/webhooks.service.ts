@@ -12,9 +12,7 @@ import type { HandshakeAnswer } from './verification/webhook-scheme.interface.js
 import type { VerifiedWebhook } from './webhook-verification.service.js';
 
 type WebhookOutcome =
-  | { kind: 'run'; run: InsertedRun }
-  | { kind: 'filtered' }
-  | { kind: 'handshake'; answer: HandshakeAnswer };
+  { kind: 'run'; run: InsertedRun } | { kind: 'filtered' } | { kind: 'handshake'; answer: HandshakeAnswer };
 
 export interface WebhookRequest {
   contentType: string | undefined;
