@@ -60,6 +60,20 @@ describe('TriggerFilterEvaluator', () => {
     expect(failed.message).not.toContain('body.name');
   });
 
+  it('fails a filter past its time limit, saying so', async () => {
+    const quick = new TriggerFilterEvaluator({ expressionTimeoutMs: 100, expressionThreads: 1 } as AppConfig);
+    try {
+      const error = await quick
+        .passes(quick.compile('$count([1..5000000][$ > 0]) > 0'), '{}', {})
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(FilterFailedError);
+      expect((error as FilterFailedError).message).toMatch(/did not finish in time/);
+      expect((error as FilterFailedError).reason).toMatch(/within 100 ms/);
+    } finally {
+      await quick.onModuleDestroy();
+    }
+  });
+
   it('fails every delivery of a stored filter that does not compile, and refuses a body that is not JSON', async () => {
     const broken = filters.compile('body.amount >');
     expect(broken).toEqual({ broken: expect.stringMatching(/does not compile/) });
