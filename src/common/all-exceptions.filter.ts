@@ -5,6 +5,7 @@ import { isDatabaseUnavailable } from './database-errors.util.js';
 import { type AnsweredCode, codeOfHttpStatus, type ErrorCode, statusOf } from './error-code.registry.js';
 import {
   DomainError,
+  FilterFailedError,
   MethodNotAllowedError,
   NotFoundError,
   RateLimitedError,
@@ -53,8 +54,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Exceptions');
 
   private log(mapped: Mapped, exception: unknown, req: Request): void {
-    if (mapped.status === 503) {
-      this.logger.warn(`${req.method} ${req.path} answered 503: ${describe(exception)}`);
+    // A trigger's failing filter is its owner's to fix, not a crash: no stack trace per delivery.
+    if (mapped.status === 503 || exception instanceof FilterFailedError) {
+      this.logger.warn(`${req.method} ${req.path} answered ${mapped.status}: ${describe(exception)}`);
     } else {
       this.logger.error(
         `${req.method} ${req.path} failed: ${describe(exception)}`,
@@ -69,7 +71,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const res = http.getResponse<Response>();
     const mapped = this.map(exception, req);
     const context = RequestContext.of(req);
-    if (context) context.errorCode = mapped.code;
+    if (context) {
+      context.errorCode = mapped.code;
+      if (exception instanceof FilterFailedError) context.errorReason = exception.reason;
+    }
     if (mapped.status >= 500) withLogFields({ requestId: context?.requestId }, () => this.log(mapped, exception, req));
     if (res.headersSent) {
       res.end();

@@ -80,6 +80,17 @@ export class RateLimitedError extends DomainError {
   }
 }
 
+/** A trigger's filter could not decide on a delivery: the trigger's fault, so the sender is asked to retry. */
+export class FilterFailedError extends DomainError {
+  constructor(
+    message: string,
+    /** For the delivery log, which only the workflow's owner reads; never in the answer. */
+    readonly reason: string,
+  ) {
+    super('filter_failed', message);
+  }
+}
+
 export class UnavailableError extends DomainError {
   constructor(
     message = 'Service temporarily unavailable; retry later',

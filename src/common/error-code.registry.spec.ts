@@ -35,6 +35,7 @@ describe('ERROR_CODES', () => {
       unsupported_media_type: 415,
       rate_limited: 429,
       internal_error: 500,
+      filter_failed: 500,
       unavailable: 503,
     });
   });

@@ -43,6 +43,10 @@ export const ERROR_CODES = {
   },
   rate_limited: { status: 429, http: true, example: 'Too many requests; retry later' },
   internal_error: { status: 500, example: 'Internal server error' },
+  filter_failed: {
+    status: 500,
+    example: "The trigger's filter failed to evaluate; the delivery log says why. Retry once it is corrected",
+  },
   unavailable: { status: 503, http: true, example: 'Service temporarily unavailable; retry later' },
 } as const satisfies Record<string, { status: number; http?: true; example: string }>;
 

@@ -200,6 +200,41 @@ describe('workflow page in a browser', () => {
     await accepted.waitFor();
   });
 
+  it('edits the filter: the API error next to it, then saved and shown, and a delivery it does not match is filtered', async () => {
+    const panel = triggerPanel();
+    await panel.getByText('none: every verified delivery starts a run').waitFor();
+    const field = panel.getByLabel('Filter (JSONata)');
+    const save = panel.getByRole('button', { name: 'Save', exact: true });
+    await field.fill('body.name =');
+    await save.click();
+    const refused = panel.getByRole('alert').filter({ hasText: 'validation_failed' });
+    await refused.getByText(/^filter:/).waitFor();
+
+    await field.fill('body.name = "Grace"');
+    await save.click();
+    await refused.waitFor({ state: 'detached' });
+    await panel.locator('dd code').filter({ hasText: 'body.name = "Grace"' }).waitFor();
+    await panel.getByLabel('Test delivery body (JSON)').fill('{"name":"Eve"}');
+    await panel.getByRole('button', { name: 'Send', exact: true }).click();
+    await panel.getByText(/^Outcome: filtered: .*\(HTTP 200\)$/).waitFor();
+
+    // The log is written in batches after the answer: the row is there before the list asks for it.
+    await waitUntil(async () => {
+      const res = await t
+        .http()
+        .get(`/v1/workflows/${workflowId}/trigger/webhook/deliveries?outcome=filtered`)
+        .set(t.auth);
+      return res.body.data.length > 0;
+    });
+    await page.getByLabel('Outcome').selectOption('filtered');
+    await deliveries().getByRole('row').filter({ hasText: 'filtered:' }).waitFor();
+    await page.getByLabel('Outcome').selectOption('');
+
+    await field.fill('');
+    await save.click();
+    await panel.getByText('none: every verified delivery starts a run').waitFor();
+  });
+
   it('disables the trigger, whose URL then answers 404', async () => {
     const panel = triggerPanel();
     await panel.getByRole('button', { name: 'Disable trigger' }).click();

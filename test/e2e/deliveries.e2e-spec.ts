@@ -121,6 +121,7 @@ describe('webhook delivery log', () => {
       deliveryId: 'msg_log_1',
       runId: accepted.body.data.runId,
       requestId: accepted.headers['x-request-id'],
+      reason: null,
     });
     expect(byOutcome('replayed')[0]).toEqual(
       expect.objectContaining({ deliveryId: 'msg_log_1', runId: replayed.body.data.runId }),
@@ -367,6 +368,7 @@ describe('webhook delivery log', () => {
       deliveryId: null,
       runId: null,
       requestId: null,
+      reason: null,
     });
     // Ids as the delivery log makes them (UUIDv7 of the time received): pruning goes by id.
     const [a, b] = [uuidv7(), uuidv7()];

@@ -49,6 +49,11 @@ describe('API and worker as separate processes', () => {
       expect(Object.keys(schemas[name]?.properties ?? {}).length).toBeGreaterThan(0);
     }
     expect(schemas.WorkflowResponse.properties?.name.example).toBe('Score new deals');
+    expect(schemas.CreateWebhookTriggerDto.properties?.filter).toEqual(
+      expect.objectContaining({ type: 'string', nullable: true, maxLength: 4096 }),
+    );
+    expect(schemas.WebhookTriggerResponse.properties?.filter).toEqual(expect.objectContaining({ nullable: true }));
+    expect(Object.keys(schemas.FilteredWebhookResponse?.properties ?? {})).toEqual(['filtered']);
     expect(schemas.CreateWorkflowDto.properties?.definition.example).toEqual(
       expect.objectContaining({ steps: expect.any(Array) }),
     );

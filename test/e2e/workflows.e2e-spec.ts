@@ -180,6 +180,7 @@ describe('workflows', () => {
         options: {},
         enabled: true,
         toleranceSeconds: 120,
+        filter: null,
         createdAt: expect.any(String),
       });
       expectError(

@@ -51,6 +51,11 @@ export class RunsService {
     return run;
   }
 
+  /** The run an earlier delivery with this id started: a delivery that starts none still answers as its replay. */
+  findWebhookRun(triggerId: string, webhookId: string, deadline: number): Promise<InsertedRun | null> {
+    return this.webhookRuns.findByDelivery(triggerId, webhookId, deadline);
+  }
+
   async startFromApi(
     workflowId: string,
     input: unknown,

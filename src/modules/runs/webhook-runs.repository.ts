@@ -59,7 +59,7 @@ export class WebhookRunsRepository {
   async insert(run: NewWebhookRun, deadline: number): Promise<InsertedRun> {
     const created = await this.inserts.submit(run, deadline).catch(refusedJsonIsInvalidInput);
     if (created) return { id: run.id, workflowId: run.workflowId, status: 'queued', created: true };
-    return withTimeout(this.firstRunOf(run), deadline - Date.now(), 'Finding the first run');
+    return this.firstRunOf(run, deadline);
   }
 
   private async insertBatch(runs: NewWebhookRun[]): Promise<boolean[]> {
@@ -83,13 +83,24 @@ export class WebhookRunsRepository {
     return runs.map((run) => ids.has(run.id));
   }
 
-  private async firstRunOf(run: NewWebhookRun): Promise<InsertedRun> {
-    const rows = await preparedQuery<{ id: string; workflow_id: string; status: RunStatus }>(
-      this.pool,
-      'SELECT id, workflow_id, status FROM workflow_runs WHERE trigger_id = $1 AND webhook_id = $2',
-      [run.triggerId, run.webhookId],
+  /** The run a delivery of this id started, if one did. */
+  async findByDelivery(triggerId: string, webhookId: string, deadline: number): Promise<InsertedRun | null> {
+    const rows = await withTimeout(
+      preparedQuery<{ id: string; workflow_id: string; status: RunStatus }>(
+        this.pool,
+        'SELECT id, workflow_id, status FROM workflow_runs WHERE trigger_id = $1 AND webhook_id = $2',
+        [triggerId, webhookId],
+      ),
+      deadline - Date.now(),
+      'Finding the first run',
     );
-    if (rows.length === 0) throw new Error(`Run insert conflicted on an unexpected key (run ${run.id})`);
+    if (rows.length === 0) return null;
     return { id: rows[0].id, workflowId: rows[0].workflow_id, status: rows[0].status, created: false };
+  }
+
+  private async firstRunOf(run: NewWebhookRun, deadline: number): Promise<InsertedRun> {
+    const first = await this.findByDelivery(run.triggerId, run.webhookId, deadline);
+    if (!first) throw new Error(`Run insert conflicted on an unexpected key (run ${run.id})`);
+    return first;
   }
 }

@@ -4,6 +4,7 @@ import { ChangeFeed } from '../../common/change.feed.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
 import type { TriggerSecret } from '../secrets/trigger-secret.entity.js';
 import { TriggerSecretsService } from '../secrets/trigger-secrets.service.js';
+import { TriggerFilterEvaluator, type TriggerFilter } from './trigger-filter.evaluator.js';
 import { WEBHOOK_SCHEME_REGISTRY } from './verification/webhook-scheme.registry.js';
 import type { PreparedKey, SchemeOptions, WebhookScheme } from './verification/webhook-scheme.interface.js';
 import { WebhookTriggersRepository } from './webhook-triggers.repository.js';
@@ -21,6 +22,8 @@ export interface ResolvedTrigger {
   /** null when the stored options do not validate: then nothing verifies. */
   options: SchemeOptions | null;
   toleranceSeconds: number;
+  /** Compiled when the entry loads: a trigger without one pays nothing per delivery. */
+  filter: TriggerFilter | null;
   active: boolean;
   keys: VerificationKey[];
   allKeys: PreparedKey[];
@@ -41,6 +44,7 @@ export class TriggerCache implements OnModuleDestroy {
   constructor(
     private readonly triggers: WebhookTriggersRepository,
     private readonly secrets: TriggerSecretsService,
+    private readonly filters: TriggerFilterEvaluator,
     changes: ChangeFeed,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
@@ -83,6 +87,7 @@ export class TriggerCache implements OnModuleDestroy {
             scheme,
             options: this.optionsOf(found.id, found.options, scheme),
             toleranceSeconds: found.toleranceSeconds,
+            filter: found.filter === null ? null : this.filters.compile(found.filter),
             active: found.active,
             ...this.keysOf(found.id, found.secrets, scheme),
           }

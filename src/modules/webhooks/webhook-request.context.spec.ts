@@ -70,4 +70,33 @@ describe('WebhookRequestContext', () => {
       deliveryId: 'msg_1',
     });
   });
+
+  it("logs a delivery the filter stopped as filtered, and a failing filter's as filter_failed with its reason", () => {
+    const filtered = new WebhookRequestContext('req-5', RECEIVED);
+    filtered.filtered = true;
+    expect(filtered.toDelivery(answered(200, Buffer.from('{}')), TRIGGER)).toMatchObject({
+      outcome: 'filtered',
+      statusCode: 200,
+      runId: null,
+      reason: null,
+    });
+
+    const failed = new WebhookRequestContext('req-6', RECEIVED);
+    failed.errorCode = 'filter_failed';
+    failed.errorReason = 'Expected a number at position 5';
+    expect(failed.toDelivery(answered(500, Buffer.from('{}')), TRIGGER)).toMatchObject({
+      outcome: 'filter_failed',
+      statusCode: 500,
+      errorCode: 'filter_failed',
+      reason: 'Expected a number at position 5',
+    });
+
+    const rejected = new WebhookRequestContext('req-7', RECEIVED);
+    rejected.errorCode = 'invalid_signature';
+    rejected.errorReason = 'not for this outcome';
+    expect(rejected.toDelivery(answered(401, Buffer.from('{}')), TRIGGER)).toMatchObject({
+      outcome: 'rejected',
+      reason: null,
+    });
+  });
 });

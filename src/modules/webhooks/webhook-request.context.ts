@@ -11,6 +11,8 @@ import type { VerifiedWebhook } from './webhook-verification.service.js';
 export class WebhookRequestContext extends RequestContext {
   verified: VerifiedWebhook | undefined = undefined;
   run: { id: string; replayed: boolean } | undefined = undefined;
+  /** The trigger's filter was not truthy for the delivery. */
+  filtered = false;
 
   constructor(
     requestId: string,
@@ -39,8 +41,7 @@ export class WebhookRequestContext extends RequestContext {
   toDelivery(res: Response, trigger: { id: string; workflowId: string }): WebhookDelivery {
     const status = res.statusCode;
     const run = status < 300 ? this.run : undefined;
-    // A 2xx without a run is Slack's URL verification handshake: accepted, though it starts nothing.
-    const outcome: DeliveryOutcome = status >= 300 ? 'rejected' : run?.replayed ? 'replayed' : 'accepted';
+    const outcome = outcomeOf(status, run, this.filtered, this.errorCode);
     const req = res.req;
     const body = Buffer.isBuffer(req.body) ? req.body : null;
     return {
@@ -56,8 +57,21 @@ export class WebhookRequestContext extends RequestContext {
       deliveryId: this.verified?.deliveryId ?? null,
       runId: run?.id ?? null,
       requestId: this.requestId,
+      reason: outcome === 'filter_failed' ? (this.errorReason ?? null) : null,
     };
   }
+}
+
+function outcomeOf(
+  status: number,
+  run: { replayed: boolean } | undefined,
+  filtered: boolean,
+  errorCode: string | undefined,
+): DeliveryOutcome {
+  if (status >= 300) return errorCode === 'filter_failed' ? 'filter_failed' : 'rejected';
+  if (filtered) return 'filtered';
+  // A 2xx without a run is Slack's URL verification handshake: accepted, though it starts nothing.
+  return run?.replayed ? 'replayed' : 'accepted';
 }
 
 function declaredLength(req: Request): number | null {

@@ -6,6 +6,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { ConflictError, UnavailableError } from '../../common/domain.error.js';
 import { newId } from '../../common/ids.util.js';
 import { TriggerSecretsService } from '../secrets/trigger-secrets.service.js';
+import type { DeliveryOutcome } from './deliveries/webhook-delivery.entity.js';
 import type { TestDeliveryResponse } from './dto/test-delivery.dto.js';
 import { webhookScheme } from './verification/webhook-scheme.registry.js';
 import { WebhookTriggersService } from './webhook-triggers.service.js';
@@ -52,14 +53,10 @@ export class WebhookTestDeliveryService {
       signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
     });
     const answer = (await res.json().catch(() => null)) as {
-      data?: { runId?: string };
+      data?: { runId?: string; filtered?: boolean };
       error?: { code?: string };
     } | null;
-    const result: TestDeliveryResponse = {
-      status: res.status,
-      deliveryOutcome:
-        res.status >= 300 ? 'rejected' : res.headers.get('idempotent-replayed') === 'true' ? 'replayed' : 'accepted',
-    };
+    const result: TestDeliveryResponse = { status: res.status, deliveryOutcome: outcomeOf(res, answer) };
     if (res.status < 300 && answer?.data?.runId) result.runId = answer.data.runId;
     if (res.status >= 400 && answer?.error?.code) result.errorCode = answer.error.code;
     return result;
@@ -74,4 +71,13 @@ export class WebhookTestDeliveryService {
     const host = any ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
     return `http://${host}:${address.port}`;
   }
+}
+
+function outcomeOf(
+  res: Response,
+  answer: { data?: { filtered?: boolean }; error?: { code?: string } } | null,
+): DeliveryOutcome {
+  if (res.status >= 300) return answer?.error?.code === 'filter_failed' ? 'filter_failed' : 'rejected';
+  if (answer?.data?.filtered === true) return 'filtered';
+  return res.headers.get('idempotent-replayed') === 'true' ? 'replayed' : 'accepted';
 }

@@ -26,6 +26,10 @@ export class WebhookTrigger {
   @Column('jsonb', { default: {} })
   options: SchemeOptions;
 
+  /** A JSONata expression over `{ body, headers }`: a delivery for which it is not truthy starts no run. */
+  @Column('text', { nullable: true })
+  filter: string | null;
+
   @Column('timestamptz', { name: 'created_at' })
   createdAt: Date;
 

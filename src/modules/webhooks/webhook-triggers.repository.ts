@@ -13,6 +13,7 @@ export interface TriggerForIngest {
   /** As stored: the cache validates them again, so that a row changed by hand cannot widen what verifies. */
   options: unknown;
   toleranceSeconds: number;
+  filter: string | null;
   active: boolean;
   secrets: TriggerSecret[];
 }
@@ -36,8 +37,8 @@ export class WebhookTriggersRepository implements WorkflowTriggerSummaries {
     return this.dataSource.transaction(async (tx) => {
       const inserted: unknown[] = await tx.query(
         `INSERT INTO webhook_triggers
-           (id, workflow_id, slug, scheme, options, enabled, tolerance_seconds, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $8)
+           (id, workflow_id, slug, scheme, options, enabled, tolerance_seconds, filter, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $9)
          ON CONFLICT (workflow_id) DO NOTHING RETURNING id`,
         [
           trigger.id,
@@ -47,6 +48,7 @@ export class WebhookTriggersRepository implements WorkflowTriggerSummaries {
           JSON.stringify(trigger.options),
           trigger.enabled,
           trigger.toleranceSeconds,
+          trigger.filter,
           trigger.createdAt,
         ],
       );
@@ -63,7 +65,7 @@ export class WebhookTriggersRepository implements WorkflowTriggerSummaries {
   /** One transaction: a scheme change and the secret it needs take effect together or not at all. */
   async update(
     id: string,
-    changes: Partial<Pick<WebhookTrigger, 'enabled' | 'toleranceSeconds' | 'scheme' | 'options'>>,
+    changes: Partial<Pick<WebhookTrigger, 'enabled' | 'toleranceSeconds' | 'scheme' | 'options' | 'filter'>>,
     now: Date,
     replacementSecret?: TriggerSecret,
   ): Promise<void> {
@@ -87,10 +89,11 @@ export class WebhookTriggersRepository implements WorkflowTriggerSummaries {
       scheme: string;
       options: unknown;
       tolerance_seconds: number;
+      filter: string | null;
       active: boolean;
       secrets: { id: string; ciphertext: string; created_at: string; expires_at: string | null }[];
     }[] = await this.dataSource.query(
-      `SELECT t.id, t.workflow_id, t.scheme, t.options, t.tolerance_seconds,
+      `SELECT t.id, t.workflow_id, t.scheme, t.options, t.tolerance_seconds, t.filter,
               (t.enabled AND w.enabled AND w.deleted_at IS NULL) AS active,
               COALESCE((SELECT json_agg(json_build_object('id', s.id, 'ciphertext', s.ciphertext,
                                  'created_at', s.created_at, 'expires_at', s.expires_at) ORDER BY s.created_at DESC)
@@ -108,6 +111,7 @@ export class WebhookTriggersRepository implements WorkflowTriggerSummaries {
       scheme: row.scheme,
       options: row.options,
       toleranceSeconds: row.tolerance_seconds,
+      filter: row.filter,
       active: row.active,
       secrets: row.secrets.map((s) => ({
         id: s.id,

@@ -28,6 +28,7 @@ import {
   schemeNamed,
   secretFits,
 } from './trigger-scheme.rules.js';
+import { checkFilter } from './trigger-filter.evaluator.js';
 import type { WebhookScheme } from './verification/webhook-scheme.interface.js';
 import { DEFAULT_WEBHOOK_SCHEME } from './verification/webhook-scheme.registry.js';
 import type { WebhookTrigger } from './webhook-trigger.entity.js';
@@ -49,6 +50,8 @@ export class WebhookTriggersService {
     const scheme = schemeNamed(dto.scheme ?? DEFAULT_WEBHOOK_SCHEME);
     const options = checkedOptions(scheme, dto.options);
     const given = givenOrGeneratedSecret(scheme, dto.secret);
+    const filter = dto.filter ?? null;
+    if (filter !== null) checkFilter(filter);
     await this.workflows.assertExists(workflowId);
     const now = new Date();
     const trigger: WebhookTrigger = {
@@ -59,6 +62,7 @@ export class WebhookTriggersService {
       options,
       enabled: true,
       toleranceSeconds: dto.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS,
+      filter,
       createdAt: now,
       updatedAt: now,
     };
@@ -74,6 +78,7 @@ export class WebhookTriggersService {
   }
 
   async update(workflowId: string, dto: UpdateWebhookTriggerDto): Promise<WebhookTriggerResponse> {
+    if (typeof dto.filter === 'string') checkFilter(dto.filter);
     const trigger = await this.find(workflowId);
     const now = new Date();
     const scheme = schemeNamed(dto.scheme ?? trigger.scheme);
@@ -92,6 +97,7 @@ export class WebhookTriggersService {
       toleranceSeconds: dto.toleranceSeconds,
       scheme: schemeChanged ? scheme.name : undefined,
       options,
+      filter: dto.filter,
     };
     await this.triggers.update(trigger.id, changes, now, replacement);
     this.changes.publish({ workflowId, slug: trigger.slug });

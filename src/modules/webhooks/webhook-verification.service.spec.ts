@@ -30,6 +30,7 @@ function resolvedTrigger(current: string, old: string, oldExpiresAt: number): Re
     scheme,
     options: scheme.validateOptions({}),
     toleranceSeconds: 300,
+    filter: null,
     active: true,
     keys,
     allKeys: keys.map((k) => k.key),

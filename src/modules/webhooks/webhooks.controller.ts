@@ -1,11 +1,22 @@
 import { Controller, Get, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBody,
+  ApiConsumes,
+  ApiExtraModels,
+  ApiHeader,
+  ApiOperation,
+  ApiParam,
+  ApiResponse,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 
 import { MethodNotAllowedError } from '../../common/domain.error.js';
 import { ApiData, ApiErrors } from '../../common/openapi.decorator.js';
 import { Public } from '../api-keys/public.decorator.js';
 import { AcceptedWebhookResponse } from '../runs/dto/run.dto.js';
+import { FilteredWebhookResponse } from './dto/filtered-webhook.dto.js';
 import { SlackChallengeResponse } from './dto/slack-challenge.dto.js';
 import { WebhookRequestContext } from './webhook-request.context.js';
 import type { HandshakeAnswer } from './verification/webhook-scheme.interface.js';
@@ -30,7 +41,9 @@ export class WebhooksController {
       'when the trigger holds a `whpk_` public key. `svix-*` header names are accepted too. Other schemes: `github` ' +
       '(`X-Hub-Signature-256`), `stripe` (`Stripe-Signature`), `slack` (`X-Slack-Signature`), `shopify` ' +
       "(`X-Shopify-Hmac-Sha256`), `hmac-sha256` and `token` (headers set in the trigger's options). The same delivery " +
-      'id again answers 202 with the first run and `idempotent-replayed: true`.',
+      "id again answers 202 with the first run and `idempotent-replayed: true`. The trigger's `filter`, if any, " +
+      'is evaluated after verification: not truthy, the answer is 200 `{ data: { filtered: true } }` and no run ' +
+      'starts; failing, `500 filter_failed` (retry once the filter is corrected).',
   })
   @ApiParam({ name: 'slug', description: "The trigger's slug, from its `url`" })
   @ApiHeader({
@@ -50,10 +63,18 @@ export class WebhooksController {
     schema: { type: 'object', additionalProperties: true, example: { companyId: 'acme', deals: [{ id: 1 }] } },
   })
   @ApiData(202, AcceptedWebhookResponse, { description: 'Accepted; `Location` points at the run' })
+  @ApiExtraModels(FilteredWebhookResponse, SlackChallengeResponse)
   @ApiResponse({
     status: 200,
-    type: SlackChallengeResponse,
-    description: "`slack` scheme only: the answer to Slack's signed `url_verification` request; no run starts",
+    description:
+      "No run starts: the trigger's `filter` is not truthy for this delivery (`{ data: { filtered: true } }`), or, " +
+      "`slack` scheme only, the answer to Slack's signed `url_verification` request",
+    schema: {
+      oneOf: [
+        { type: 'object', required: ['data'], properties: { data: { $ref: getSchemaPath(FilteredWebhookResponse) } } },
+        { $ref: getSchemaPath(SlackChallengeResponse) },
+      ],
+    },
   })
   @ApiErrors(
     'trigger_not_found',
@@ -65,23 +86,29 @@ export class WebhooksController {
     'unsupported_media_type',
     'payload_too_large',
     'rate_limited',
+    'filter_failed',
     'unavailable',
   )
   // The guard reads the slug from the route; no @Param here, so that no pipe runs on the busiest route.
   async receive(
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
-  ): Promise<{ data: AcceptedWebhookResponse } | HandshakeAnswer> {
+  ): Promise<{ data: AcceptedWebhookResponse | FilteredWebhookResponse } | HandshakeAnswer> {
     const context = WebhookRequestContext.for(req);
-    const outcome = await this.webhooks.accept(
-      context.verified!,
-      req.headers['content-type'],
-      rawBodyOf(req),
-      context.requestId,
-    );
+    const outcome = await this.webhooks.accept(context.verified!, {
+      contentType: req.headers['content-type'],
+      headers: req.headers,
+      rawBody: rawBodyOf(req),
+      requestId: context.requestId,
+    });
     if (outcome.kind === 'handshake') {
       res.status(200);
       return outcome.answer;
+    }
+    if (outcome.kind === 'filtered') {
+      context.filtered = true;
+      res.status(200);
+      return { data: { filtered: true } };
     }
     const { run } = outcome;
     context.run = { id: run.id, replayed: !run.created };

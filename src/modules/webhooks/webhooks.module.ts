@@ -12,6 +12,7 @@ import { WebhookDeliveriesRepository } from './deliveries/webhook-deliveries.rep
 import { WebhookDeliveriesService } from './deliveries/webhook-deliveries.service.js';
 import { WebhookDeliveryLogMiddleware } from './deliveries/webhook-delivery-log.middleware.js';
 import { TriggerCache } from './trigger.cache.js';
+import { TriggerFilterEvaluator } from './trigger-filter.evaluator.js';
 import { TriggerRateLimiter } from './trigger-rate.limiter.js';
 import { WebhookSignatureGuard } from './webhook-signature.guard.js';
 import { WebhookTrigger } from './webhook-trigger.entity.js';
@@ -28,6 +29,7 @@ import { WebhooksService } from './webhooks.service.js';
   providers: [
     WebhookTriggersService,
     TriggerCache,
+    TriggerFilterEvaluator,
     TriggerRateLimiter,
     WebhookVerificationService,
     WebhookSignatureGuard,

@@ -28,6 +28,8 @@ export interface WebhookTrigger {
   options: Record<string, unknown>;
   enabled: boolean;
   toleranceSeconds: number;
+  /** JSONata over `{ body, headers }`; null: every verified delivery starts a run. */
+  filter: string | null;
   createdAt: string;
   updatedAt?: string;
 }
@@ -42,6 +44,8 @@ export interface WebhookDelivery {
   deliveryId: string | null;
   runId: string | null;
   requestId: string | null;
+  /** Why the filter failed (`filter_failed`). */
+  reason: string | null;
 }
 
 export interface TestDeliveryResult {
@@ -120,7 +124,7 @@ export function useCreateTrigger(id: string) {
 }
 
 export function useUpdateTrigger(id: string) {
-  return useWorkflowMutation(id, (patch: { enabled?: boolean; toleranceSeconds?: number }) =>
+  return useWorkflowMutation(id, (patch: { enabled?: boolean; toleranceSeconds?: number; filter?: string | null }) =>
     api<{ data: WebhookTrigger }>(`${base(id)}/trigger/webhook`, { method: 'PATCH', body: patch }).then((r) => r.data),
   );
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { deliveryReason, formatBytes } from './delivery-reason';
+import { DELIVERY_OUTCOMES, deliveryReason, formatBytes } from './delivery-reason';
 
 describe('deliveryReason', () => {
   it('says what became of each outcome', () => {
@@ -9,6 +9,12 @@ describe('deliveryReason', () => {
     expect(deliveryReason('rejected', 'invalid_signature')).toBe('rejected: invalid signature');
     expect(deliveryReason('rejected', 'timestamp_out_of_tolerance')).toMatch(/too old/);
     expect(deliveryReason('rejected', 'rate_limited')).toBe('rejected: rate limited');
+    expect(deliveryReason('filtered', null)).toMatch(/^filtered: .*no run/);
+    expect(deliveryReason('filter_failed', 'filter_failed')).toMatch(/^filter failed: no run/);
+  });
+
+  it('offers every outcome the API filters by', () => {
+    expect(DELIVERY_OUTCOMES).toEqual(['accepted', 'replayed', 'rejected', 'filtered', 'filter_failed']);
   });
 
   it('falls back to the code in words for a code it does not know', () => {

@@ -1,4 +1,4 @@
-export const DELIVERY_OUTCOMES = ['accepted', 'replayed', 'rejected'] as const;
+export const DELIVERY_OUTCOMES = ['accepted', 'replayed', 'rejected', 'filtered', 'filter_failed'] as const;
 export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
 
 const REASONS: Record<string, string> = {
@@ -18,6 +18,8 @@ const REASONS: Record<string, string> = {
 export function deliveryReason(outcome: string, errorCode: string | null): string {
   if (outcome === 'accepted') return 'accepted: started a run';
   if (outcome === 'replayed') return 'duplicate: a retry of an accepted delivery';
+  if (outcome === 'filtered') return "filtered: the trigger's filter did not match (no run)";
+  if (outcome === 'filter_failed') return 'filter failed: no run; the sender retries once the filter is fixed';
   if (!errorCode) return 'rejected';
   return `rejected: ${REASONS[errorCode] ?? errorCode.replaceAll('_', ' ')}`;
 }

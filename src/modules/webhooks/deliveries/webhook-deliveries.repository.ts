@@ -17,14 +17,14 @@ interface DeliveryRowFilter {
 }
 
 const COLUMNS = `id, trigger_id, workflow_id, received_at, outcome, status_code, error_code, body_bytes, body_sha256,
-  delivery_id, run_id, request_id`;
+  delivery_id, run_id, request_id, reason`;
 
 // Rows of a trigger deleted meanwhile are skipped; ids make a retried batch insert nothing twice.
 const INSERT_DELIVERIES = `INSERT INTO webhook_deliveries (${COLUMNS})
   SELECT ${COLUMNS}
     FROM json_to_recordset($1::json) AS r(id uuid, trigger_id uuid, workflow_id uuid, received_at timestamptz,
          outcome text, status_code int, error_code text, body_bytes bigint, body_sha256 text, delivery_id text,
-         run_id uuid, request_id text)
+         run_id uuid, request_id text, reason text)
    WHERE EXISTS (SELECT 1 FROM webhook_triggers t WHERE t.id = r.trigger_id)
   ON CONFLICT (id) DO NOTHING`;
 
@@ -50,6 +50,7 @@ export class WebhookDeliveriesRepository {
       delivery_id: d.deliveryId,
       run_id: d.runId,
       request_id: d.requestId,
+      reason: d.reason,
     }));
     await preparedQuery(this.pool, INSERT_DELIVERIES, [JSON.stringify(records)]);
   }

@@ -68,5 +68,6 @@ function asDelivery(run: WebhookRunDelivery): WebhookDelivery {
     deliveryId: run.webhookId,
     runId: run.id,
     requestId: run.requestId,
+    reason: null,
   };
 }

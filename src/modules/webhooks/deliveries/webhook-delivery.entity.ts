@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryColumn, type ValueTransformer } from 'typeorm';
 
-export const DELIVERY_OUTCOMES = ['accepted', 'replayed', 'rejected'] as const;
+export const DELIVERY_OUTCOMES = ['accepted', 'replayed', 'rejected', 'filtered', 'filter_failed'] as const;
 export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
 
 /** pg reads bigint as a string; body sizes fit a number. */
@@ -48,4 +48,8 @@ export class WebhookDelivery {
 
   @Column('text', { name: 'request_id', nullable: true })
   requestId: string | null;
+
+  /** Why the trigger's filter failed (`filter_failed`); null otherwise. */
+  @Column('text', { nullable: true })
+  reason: string | null;
 }

@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsOptional } from 'class-validator';
 
 import { ListQueryDto } from '../../../common/pagination.util.js';
@@ -10,7 +11,8 @@ import {
 export class ListDeliveriesQueryDto extends ListQueryDto {
   /**
    * Only deliveries with this outcome: `accepted` (started a run), `replayed` (a retry of a delivery
-   * already accepted: no new run) or `rejected` (any error answer).
+   * already accepted: no new run), `rejected` (any error answer but `filter_failed`), `filtered` (the
+   * trigger's filter was not truthy: no run) or `filter_failed` (the filter failed to evaluate: no run).
    * @example "rejected"
    */
   @IsOptional()
@@ -35,9 +37,10 @@ export class WebhookDeliveryResponse {
   /** @example "2026-11-27T10:00:00.000Z" */
   receivedAt: string;
   /**
-   * `accepted`, `replayed` or `rejected`.
+   * `accepted`, `replayed`, `rejected`, `filtered` or `filter_failed`.
    * @example "rejected"
    */
+  @ApiProperty({ enum: DELIVERY_OUTCOMES })
   outcome: DeliveryOutcome;
   /**
    * The HTTP status hookrun answered.
@@ -75,6 +78,11 @@ export class WebhookDeliveryResponse {
    * @example "0193a8f2-5b7e-7c3d-9a61-2f4e8d0c1b2a"
    */
   requestId: string | null;
+  /**
+   * Why the trigger's filter failed (`filter_failed`), for the workflow's owner; else null.
+   * @example "The left side of the \"+\" operator must evaluate to a number at position 12"
+   */
+  reason: string | null;
 }
 
 export function toWebhookDeliveryResponse(delivery: WebhookDelivery): WebhookDeliveryResponse {
@@ -89,5 +97,6 @@ export function toWebhookDeliveryResponse(delivery: WebhookDelivery): WebhookDel
     deliveryId: delivery.deliveryId,
     runId: delivery.runId,
     requestId: delivery.requestId,
+    reason: delivery.reason,
   };
 }

@@ -5,9 +5,15 @@ import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Max, MaxLength,
 import { webhookUrl } from '../../workflows/dto/workflow.dto.js';
 import type { SchemeOptions } from '../verification/webhook-scheme.interface.js';
 import { WEBHOOK_SCHEME_NAMES, type WebhookSchemeName } from '../verification/webhook-scheme.registry.js';
+import { MAX_FILTER_LENGTH } from '../trigger-filter.evaluator.js';
 import type { WebhookTrigger } from '../webhook-trigger.entity.js';
 
 export const DEFAULT_TOLERANCE_SECONDS = 300;
+
+const FILTER_DESCRIPTION =
+  'A JSONata expression over `{ body, headers }` (header names lower-case; `body` is the parsed JSON or the form ' +
+  "fields): a verified delivery for which it is not truthy (JSONata's `$boolean`) starts no run and answers " +
+  '`200 { data: { filtered: true } }`. At most 4096 characters; null: none.';
 
 const OPTIONS_DESCRIPTION =
   'Settings of the `hmac-sha256` scheme (`signatureHeader`, `encoding` hex|base64, `prefix`, `idHeader`) and of ' +
@@ -54,6 +60,19 @@ export class CreateWebhookTriggerDto {
   @IsOptional()
   @IsObject()
   options?: Record<string, unknown>;
+
+  /** Validated when saved: JSONata that does not compile answers `400 validation_failed` naming `filter`. */
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    maxLength: MAX_FILTER_LENGTH,
+    description: FILTER_DESCRIPTION,
+    example: 'headers."x-github-event" = "push" and body.ref = "refs/heads/main"',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_FILTER_LENGTH)
+  filter?: string | null;
 }
 
 /**
@@ -104,6 +123,8 @@ export class WebhookTriggerResponse {
   enabled: boolean;
   /** @example 300 */
   toleranceSeconds: number;
+  @ApiProperty({ type: String, nullable: true, description: FILTER_DESCRIPTION, example: null })
+  filter: string | null;
   /** @example "2026-11-27T10:00:00.000Z" */
   createdAt: string;
   /** @example "2026-11-27T10:00:00.000Z" */
@@ -128,6 +149,8 @@ export class CreatedWebhookTriggerResponse {
   enabled: boolean;
   /** @example 300 */
   toleranceSeconds: number;
+  @ApiProperty({ type: String, nullable: true, description: FILTER_DESCRIPTION, example: null })
+  filter: string | null;
   /** @example "2026-11-27T10:00:00.000Z" */
   createdAt: string;
 }
@@ -153,6 +176,7 @@ export function toWebhookTriggerResponse(trigger: WebhookTrigger, publicBaseUrl:
     options: trigger.options,
     enabled: trigger.enabled,
     toleranceSeconds: trigger.toleranceSeconds,
+    filter: trigger.filter,
     createdAt: trigger.createdAt.toISOString(),
     updatedAt: trigger.updatedAt.toISOString(),
   };
@@ -171,6 +195,7 @@ export function toCreatedWebhookTriggerResponse(
     options: trigger.options,
     enabled: trigger.enabled,
     toleranceSeconds: trigger.toleranceSeconds,
+    filter: trigger.filter,
     createdAt: trigger.createdAt.toISOString(),
   };
 }

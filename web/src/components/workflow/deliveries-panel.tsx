@@ -60,7 +60,10 @@ export function DeliveriesPanel({ workflowId, hasTrigger }: { workflowId: string
                   {list.map((d) => (
                     <tr key={d.id}>
                       <td data-label="Received">{formatTime(d.receivedAt)}</td>
-                      <td data-label="Outcome">{deliveryReason(d.outcome, d.errorCode)}</td>
+                      <td data-label="Outcome">
+                        {deliveryReason(d.outcome, d.errorCode)}
+                        {d.reason && <div class="muted">{d.reason}</div>}
+                      </td>
                       <td data-label="HTTP">{d.statusCode}</td>
                       <td data-label="Request id">
                         <code class="wrap">{d.requestId ?? '—'}</code>

@@ -217,6 +217,42 @@ function Snippets({ trigger, secret }: { trigger: WebhookTrigger; secret?: strin
   );
 }
 
+/** An empty filter is saved as none: every verified delivery starts a run. */
+function FilterEditor({ workflowId, trigger }: { workflowId: string; trigger: WebhookTrigger }) {
+  const update = useUpdateTrigger(workflowId);
+  const [text, setText] = useState(trigger.filter ?? '');
+  const filter = text.trim() === '' ? null : text;
+  return (
+    <form
+      class="inline-form filter-form"
+      onSubmit={(event) => {
+        event.preventDefault();
+        update.mutate({ filter });
+      }}
+    >
+      <label for="trigger-filter">Filter (JSONata)</label>
+      <input
+        id="trigger-filter"
+        type="text"
+        value={text}
+        maxLength={4096}
+        spellcheck={false}
+        autocomplete="off"
+        placeholder='e.g. headers."x-github-event" = "push"'
+        aria-describedby="trigger-filter-help"
+        onInput={(e) => setText(e.currentTarget.value)}
+      />
+      <button type="submit" class="secondary" disabled={update.isPending || filter === trigger.filter}>
+        Save
+      </button>
+      <p id="trigger-filter-help" class="muted">
+        Over <code>{'{ body, headers }'}</code>: a delivery for which it is not truthy starts no run. Empty: no filter.
+      </p>
+      <ErrorMessage error={update.error} />
+    </form>
+  );
+}
+
 function TriggerDetails({ workflowId, trigger }: { workflowId: string; trigger: WebhookTrigger }) {
   const update = useUpdateTrigger(workflowId);
   const options = Object.entries(trigger.options ?? {});
@@ -240,6 +276,10 @@ function TriggerDetails({ workflowId, trigger }: { workflowId: string; trigger: 
         ])}
         <dt>Tolerance</dt>
         <dd>{trigger.toleranceSeconds} s</dd>
+        <dt>Filter</dt>
+        <dd>
+          {trigger.filter ? <code class="wrap">{trigger.filter}</code> : 'none: every verified delivery starts a run'}
+        </dd>
         <dt>Trigger</dt>
         <dd>{trigger.enabled ? 'enabled' : 'disabled: its URL answers 404'}</dd>
       </dl>
@@ -254,6 +294,7 @@ function TriggerDetails({ workflowId, trigger }: { workflowId: string; trigger: 
         </button>
       </div>
       <ErrorMessage error={update.error} />
+      <FilterEditor workflowId={workflowId} trigger={trigger} />
     </>
   );
 }
