@@ -8,7 +8,9 @@ import {
   MethodNotAllowedError,
   NotFoundError,
   RateLimitedError,
+  RunFailedError,
   UnavailableError,
+  type RunEndDetails,
   ValidationError,
   type ValidationDetail,
 } from './domain.error.js';
@@ -23,7 +25,7 @@ interface ErrorEnvelope {
     code: AnsweredCode;
     message: string;
     requestId: string;
-    details?: ValidationDetail[];
+    details?: ValidationDetail[] | RunEndDetails;
   };
 }
 
@@ -41,7 +43,7 @@ interface Mapped {
   status: number;
   code: AnsweredCode;
   message: string;
-  details?: ValidationDetail[];
+  details?: ValidationDetail[] | RunEndDetails;
   retryAfterSeconds?: number;
   allow?: string;
 }
@@ -60,7 +62,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (context) context.errorCode = mapped.code;
     if (mapped.status === 503) {
       this.logger.warn(`${req.method} ${req.path} answered 503: ${describe(exception)}`);
-    } else if (mapped.status >= 500) {
+      // A run that failed (502) is the workflow's outcome, shown on the run, not a fault of this server.
+    } else if (mapped.status >= 500 && mapped.code !== 'run_failed') {
       this.logger.error(
         `${req.method} ${req.path} failed: ${describe(exception)}`,
         exception instanceof Error ? exception.stack : undefined,
@@ -113,7 +116,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
 function mapDomainError(error: DomainError): Mapped {
   const mapped: Mapped = { status: statusOf(error.code), code: error.code, message: error.message };
-  if (error instanceof ValidationError) mapped.details = error.details;
+  if (error instanceof ValidationError || error instanceof RunFailedError) mapped.details = error.details;
   else if (error instanceof MethodNotAllowedError) mapped.allow = error.allowed.join(', ');
   else if (error instanceof RateLimitedError || error instanceof UnavailableError) {
     mapped.retryAfterSeconds = error.retryAfterSeconds;

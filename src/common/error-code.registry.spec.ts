@@ -35,6 +35,7 @@ describe('ERROR_CODES', () => {
       unsupported_media_type: 415,
       rate_limited: 429,
       internal_error: 500,
+      run_failed: 502,
       unavailable: 503,
     });
   });

@@ -43,6 +43,10 @@ export const ERROR_CODES = {
   },
   rate_limited: { status: 429, http: true, example: 'Too many requests; retry later' },
   internal_error: { status: 500, example: 'Internal server error' },
+  run_failed: {
+    status: 502,
+    example: 'Run 0193a8f2-6c1d-7e55-8b2a-3c4d5e6f7a8b failed: POST https://hooks.example.com/deals answered 500',
+  },
   unavailable: { status: 503, http: true, example: 'Service temporarily unavailable; retry later' },
 } as const satisfies Record<string, { status: number; http?: true; example: string }>;
 

@@ -33,14 +33,20 @@ export class WebhookRequestContext extends RequestContext {
 
   /** One row per accepted webhook, not two: the run's. */
   loggedInRun(status: number): boolean {
-    return status < 300 && this.run !== undefined && !this.run.replayed;
+    return this.acceptedWith(status) && this.run !== undefined && !this.run.replayed;
+  }
+
+  // `run_failed` (502) answers a delivery that was accepted and whose run then failed while the sender waited.
+  private acceptedWith(status: number): boolean {
+    return status < 300 || this.errorCode === 'run_failed';
   }
 
   toDelivery(res: Response, trigger: { id: string; workflowId: string }): WebhookDelivery {
     const status = res.statusCode;
-    const run = status < 300 ? this.run : undefined;
+    const accepted = this.acceptedWith(status);
+    const run = accepted ? this.run : undefined;
     // A 2xx without a run is Slack's URL verification handshake: accepted, though it starts nothing.
-    const outcome: DeliveryOutcome = status >= 300 ? 'rejected' : run?.replayed ? 'replayed' : 'accepted';
+    const outcome: DeliveryOutcome = !accepted ? 'rejected' : run?.replayed ? 'replayed' : 'accepted';
     const req = res.req;
     const body = Buffer.isBuffer(req.body) ? req.body : null;
     return {

@@ -1,11 +1,25 @@
 import { Controller, Get, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBody,
+  ApiConsumes,
+  ApiExtraModels,
+  ApiHeader,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiResponse,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 
 import { MethodNotAllowedError } from '../../common/domain.error.js';
 import { ApiData, ApiErrors } from '../../common/openapi.decorator.js';
+import { abortedOnClose } from '../../common/response-close.util.js';
 import { Public } from '../api-keys/public.decorator.js';
-import { AcceptedWebhookResponse } from '../runs/dto/run.dto.js';
+import { AcceptedWebhookResponse, RunResponse } from '../runs/dto/run.dto.js';
+import { MAX_WAIT_SECONDS, parseWaitQuery, WAIT_DESCRIPTION, type WaitQuery } from '../runs/run-wait.parser.js';
+import { runOutputBody, type JsonValueBody } from './dto/run-output.body.js';
 import { SlackChallengeResponse } from './dto/slack-challenge.dto.js';
 import { WebhookRequestContext } from './webhook-request.context.js';
 import type { HandshakeAnswer } from './verification/webhook-scheme.interface.js';
@@ -30,7 +44,9 @@ export class WebhooksController {
       'when the trigger holds a `whpk_` public key. `svix-*` header names are accepted too. Other schemes: `github` ' +
       '(`X-Hub-Signature-256`), `stripe` (`Stripe-Signature`), `slack` (`X-Slack-Signature`), `shopify` ' +
       "(`X-Shopify-Hmac-Sha256`), `hmac-sha256` and `token` (headers set in the trigger's options). The same delivery " +
-      'id again answers 202 with the first run and `idempotent-replayed: true`.',
+      'id again answers 202 with the first run and `idempotent-replayed: true`. With `?wait=S`, a run that ends ' +
+      'within S seconds answers 200 (a replay waits on the first run the same way); with `&reply=output` too, ' +
+      "the answer's body is the run's output alone, or 502 `run_failed` when the run failed or was cancelled.",
   })
   @ApiParam({ name: 'slug', description: "The trigger's slug, from its `url`" })
   @ApiHeader({
@@ -44,16 +60,40 @@ export class WebhooksController {
     required: false,
     description: 'standard-webhooks: space-separated `v1,<base64>` (or `v1a,<base64>`) signatures',
   })
+  @ApiQuery({
+    name: 'wait',
+    required: false,
+    schema: { type: 'integer', minimum: 1, maximum: MAX_WAIT_SECONDS, example: 3 },
+    description: WAIT_DESCRIPTION,
+  })
+  @ApiQuery({
+    name: 'reply',
+    required: false,
+    schema: { type: 'string', enum: ['output'] },
+    description:
+      'With `wait` only. `output`: a run that completes in time answers 200 with its `output` as the whole JSON body ' +
+      "(`null` when it has none); one that fails or is cancelled in time answers 502 `run_failed` with the run's " +
+      'error in `details`. For senders that show the answer, such as Slack slash commands and form handlers.',
+  })
   @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
   @ApiBody({
     description: "Any JSON value (or form fields): the run's input",
     schema: { type: 'object', additionalProperties: true, example: { companyId: 'acme', deals: [{ id: 1 }] } },
   })
   @ApiData(202, AcceptedWebhookResponse, { description: 'Accepted; `Location` points at the run' })
+  @ApiExtraModels(RunResponse, SlackChallengeResponse)
   @ApiResponse({
     status: 200,
-    type: SlackChallengeResponse,
-    description: "`slack` scheme only: the answer to Slack's signed `url_verification` request; no run starts",
+    description:
+      "With `wait`: the run ended in time, `{ data: run }`; with `reply=output` too, the completed run's output " +
+      "(any JSON value). `slack` scheme: also the answer to Slack's signed `url_verification` request (no run starts).",
+    schema: {
+      oneOf: [
+        { type: 'object', required: ['data'], properties: { data: { $ref: getSchemaPath(RunResponse) } } },
+        { description: "The run's output (`reply=output`): any JSON value" },
+        { $ref: getSchemaPath(SlackChallengeResponse) },
+      ],
+    },
   })
   @ApiErrors(
     'trigger_not_found',
@@ -66,18 +106,22 @@ export class WebhooksController {
     'payload_too_large',
     'rate_limited',
     'unavailable',
+    'validation_failed',
+    'run_failed',
   )
   // The guard reads the slug from the route; no @Param here, so that no pipe runs on the busiest route.
   async receive(
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
-  ): Promise<{ data: AcceptedWebhookResponse } | HandshakeAnswer> {
+  ): Promise<{ data: AcceptedWebhookResponse } | { data: RunResponse } | JsonValueBody | HandshakeAnswer> {
     const context = WebhookRequestContext.for(req);
+    const wait = waitQueryOf(req);
     const outcome = await this.webhooks.accept(
       context.verified!,
       req.headers['content-type'],
       rawBodyOf(req),
       context.requestId,
+      wait && { seconds: wait.seconds, signal: abortedOnClose(res) },
     );
     if (outcome.kind === 'handshake') {
       res.status(200);
@@ -87,6 +131,10 @@ export class WebhooksController {
     context.run = { id: run.id, replayed: !run.created };
     res.setHeader('Location', `/v1/workflow-runs/${run.id}`);
     if (!run.created) res.setHeader('idempotent-replayed', 'true');
+    if (outcome.ended) {
+      res.status(200);
+      return wait?.reply === 'output' ? runOutputBody(outcome.ended) : { data: outcome.ended };
+    }
     return { data: { runId: run.id, workflowId: run.workflowId, status: run.status } };
   }
 
@@ -102,4 +150,11 @@ export class WebhooksController {
       'Webhooks are delivered with POST: this URL takes signed POST requests only',
     );
   }
+}
+
+// Most deliveries carry no query string: for them not even express's query parser runs.
+function waitQueryOf(req: Request): WaitQuery | null {
+  if (!req.url.includes('?')) return null;
+  const query = req.query as Record<string, unknown>;
+  return parseWaitQuery(query.wait, query.reply, true);
 }
