@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Test } from 'supertest';
 
+import { RunClaimsRepository } from '../../src/modules/runs/run-claims.repository.js';
 import { RunWaitersRegistry } from '../../src/modules/runs/run-waiters.registry.js';
 import { TEST_API_KEY, TEST_DATABASE_URL, TEST_ENCRYPTION_KEY, TEST_REDIS_URL } from '../support/env.js';
 import { expectError } from '../support/expect-error.js';
@@ -181,6 +182,35 @@ describe('waiting for the result (?wait=)', () => {
       expectError(res, 502, 'run_failed');
       expect(res.body.error.details).toEqual({ runId: run.id, status: 'cancelled', error: null });
       expect(res.body.error.message).toBe(`Run ${run.id} was cancelled`);
+    });
+
+    it('wakes a waiting request when a worker gives the run up (failUnfinished)', async () => {
+      const { id, trigger } = await createWebhookWorkflow(t, LONG_DELAY);
+      const waiting = deliver(t, trigger, {}, '?wait=10&reply=output').then((res) => res);
+      const run = await onlyRunOf(t, id, ['running']);
+      const error = { code: 'internal_error', message: 'The run could not be executed (3 attempts)', stepId: null };
+      expect(await t.app.get(RunClaimsRepository).failUnfinished(run.id, error, new Date())).toBe(true);
+      const res = await waiting;
+      expectError(res, 502, 'run_failed');
+      expect(res.body.error.details).toEqual({ runId: run.id, status: 'failed', error });
+    });
+
+    it('reads the waited runs again when the change feed reconnects, so that an end sent meanwhile is not missed', async () => {
+      const { id, trigger } = await createWebhookWorkflow(t, LONG_DELAY);
+      const waiting = deliver(t, trigger, {}, '?wait=10').then((res) => res);
+      const run = await onlyRunOf(t, id, ['running']);
+      const listeners = `FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'hookrun-listen'`;
+      await t.db.query(`SELECT pg_terminate_backend(pid) ${listeners}`);
+      await waitUntil(
+        async () => (await t.db.query(`SELECT count(*)::int AS n ${listeners}`))[0].n === 0,
+        5_000,
+        'the listening connection to be gone',
+      );
+      // Sent while nobody listens: only the reconnection's read finds it.
+      expect((await t.http().post(`/v1/workflow-runs/${run.id}/cancel`).set(t.auth)).status).toBe(200);
+      const res = await waiting;
+      expect(res.status).toBe(200);
+      expect(res.body.data).toEqual(expect.objectContaining({ id: run.id, status: 'cancelled' }));
     });
 
     it('refuses a wait or reply it cannot take with 400 validation_failed, starting no run', async () => {
