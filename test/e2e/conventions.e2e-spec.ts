@@ -154,6 +154,7 @@ describe('conventions: envelopes, request ids, authentication, API keys', () => 
       '413',
       '415',
       '429',
+      '502',
       '503',
     ]);
     expect(Object.keys(doc.paths['/webhooks/workflows/{slug}'].get.responses)).toEqual(['405']);
