@@ -8,6 +8,7 @@ import { createRootLogger, PinoNestLogger } from './common/pino-nest.logger.js';
 import type { AppConfig } from './config/app.config.js';
 import { runMigrations } from './database/data-source.config.js';
 import { runsWorkersEnabled } from './modules/runs/runs-worker.module.js';
+import { RunWaitersRegistry } from './modules/runs/run-waiters.registry.js';
 import { RunsProcessor } from './modules/runs/runs.processor.js';
 
 export async function createApp(
@@ -32,6 +33,8 @@ export async function stopApp(app: NestExpressApplication, config: AppConfig): P
   const server = app.getHttpServer();
   const http = async () => {
     if (!server.listening) return;
+    // Requests waiting for a run (`?wait=`) answer 202 now rather than hold the shutdown for up to 30 s.
+    app.get(RunWaitersRegistry).close();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);

@@ -9,7 +9,9 @@ import {
   MethodNotAllowedError,
   NotFoundError,
   RateLimitedError,
+  RunFailedError,
   UnavailableError,
+  type RunEndDetails,
   ValidationError,
   type ValidationDetail,
 } from './domain.error.js';
@@ -25,7 +27,7 @@ interface ErrorEnvelope {
     code: AnsweredCode;
     message: string;
     requestId: string;
-    details?: ValidationDetail[];
+    details?: ValidationDetail[] | RunEndDetails;
   };
 }
 
@@ -43,7 +45,7 @@ interface Mapped {
   status: number;
   code: AnsweredCode;
   message: string;
-  details?: ValidationDetail[];
+  details?: ValidationDetail[] | RunEndDetails;
   retryAfterSeconds?: number;
   allow?: string;
 }
@@ -75,7 +77,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
       context.errorCode = mapped.code;
       if (exception instanceof FilterFailedError) context.errorReason = exception.reason;
     }
-    if (mapped.status >= 500) withLogFields({ requestId: context?.requestId }, () => this.log(mapped, exception, req));
+    // A run that failed (502) is the workflow's outcome, shown on the run, not a fault of this server.
+    if (mapped.status >= 500 && mapped.code !== 'run_failed')
+      withLogFields({ requestId: context?.requestId }, () => this.log(mapped, exception, req));
     if (res.headersSent) {
       res.end();
       return;
@@ -123,7 +127,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
 function mapDomainError(error: DomainError): Mapped {
   const mapped: Mapped = { status: statusOf(error.code), code: error.code, message: error.message };
-  if (error instanceof ValidationError) mapped.details = error.details;
+  if (error instanceof ValidationError || error instanceof RunFailedError) mapped.details = error.details;
   else if (error instanceof MethodNotAllowedError) mapped.allow = error.allowed.join(', ');
   else if (error instanceof RateLimitedError || error instanceof UnavailableError) {
     mapped.retryAfterSeconds = error.retryAfterSeconds;

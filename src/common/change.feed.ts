@@ -15,8 +15,17 @@ export interface CancellationListener {
   reconnected(): void;
 }
 
+export interface RunsEndedListener {
+  /** `ids`: comma-joined ids of runs that reached a final status (completed, failed or cancelled). */
+  ended(ids: string): void;
+  /** The feed is (again) connected: ends sent while it was not were missed. */
+  reconnected(): void;
+}
+
 const CHANNEL = 'hookrun_changes';
 export const RUN_CANCELLED_CHANNEL = 'hookrun_run_cancelled';
+/** Sent from the SQL that ends runs (see run-ends.notice.ts), read by processes where requests wait on runs. */
+export const RUNS_ENDED_CHANNEL = 'hookrun_runs_ended';
 const RECONNECT_MS = 1000;
 
 // LISTEN/NOTIFY to every process; while the listening connection is down, caches fall back on their TTL.
@@ -25,6 +34,7 @@ export class ChangeFeed implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(ChangeFeed.name);
   private readonly listeners = new Set<(change: Change) => void>();
   private readonly cancellationListeners = new Set<CancellationListener>();
+  private readonly runsEndedListeners = new Set<RunsEndedListener>();
   private connectedBefore = false;
   private listener: pg.Client | undefined;
   private notifier: pg.Pool | undefined;
@@ -67,6 +77,19 @@ export class ChangeFeed implements OnApplicationBootstrap, OnModuleDestroy {
     return () => this.cancellationListeners.delete(listener);
   }
 
+  /** Only processes with such a listener LISTEN for ends: the others are not woken by every finished batch. */
+  onRunsEnded(listener: RunsEndedListener): () => void {
+    this.runsEndedListeners.add(listener);
+    if (this.runsEndedListeners.size === 1 && this.listener) {
+      const client = this.listener;
+      client.query(`LISTEN ${RUNS_ENDED_CHANNEL}`).then(
+        () => listener.reconnected(),
+        (error: Error) => this.logger.warn(`Could not listen for run ends: ${error.message}`),
+      );
+    }
+    return () => this.runsEndedListeners.delete(listener);
+  }
+
   private emit(change: Change): void {
     for (const listener of this.listeners) listener(change);
   }
@@ -78,6 +101,10 @@ export class ChangeFeed implements OnApplicationBootstrap, OnModuleDestroy {
       ...DATABASE_TIMEOUTS,
     });
     client.on('notification', (message) => {
+      if (message.channel === RUNS_ENDED_CHANNEL) {
+        for (const listener of this.runsEndedListeners) if (message.payload) listener.ended(message.payload);
+        return;
+      }
       if (message.channel === RUN_CANCELLED_CHANNEL) {
         for (const listener of this.cancellationListeners) if (message.payload) listener.cancelled(message.payload);
         return;
@@ -92,9 +119,12 @@ export class ChangeFeed implements OnApplicationBootstrap, OnModuleDestroy {
     client.on('end', () => this.reconnect(client));
     try {
       await client.connect();
-      await client.query(`LISTEN ${CHANNEL}; LISTEN ${RUN_CANCELLED_CHANNEL}`);
+      const endsToo = this.runsEndedListeners.size > 0 ? `; LISTEN ${RUNS_ENDED_CHANNEL}` : '';
+      await client.query(`LISTEN ${CHANNEL}; LISTEN ${RUN_CANCELLED_CHANNEL}${endsToo}`);
       this.listener = client;
       if (this.connectedBefore) for (const listener of this.cancellationListeners) listener.reconnected();
+      // Every time, the first included: a request may have begun to wait while the first connection failed.
+      for (const listener of this.runsEndedListeners) listener.reconnected();
       this.connectedBefore = true;
     } catch (error) {
       this.logger.warn(`Change listener could not connect: ${(error as Error).message}`);

@@ -100,6 +100,25 @@ export class UnavailableError extends DomainError {
   }
 }
 
+/** What a `run_failed` answer carries besides its message: which run, how it ended, and its error. */
+export interface RunEndDetails {
+  runId: string;
+  status: 'failed' | 'cancelled';
+  error: { code: string; message: string; stepId: string | null } | null;
+}
+
+/** A request that waited for its run's output (`reply=output`) saw the run end without one. */
+export class RunFailedError extends DomainError {
+  constructor(readonly details: RunEndDetails) {
+    super(
+      'run_failed',
+      details.status === 'cancelled'
+        ? `Run ${details.runId} was cancelled${details.error ? `: ${details.error.message}` : ''}`
+        : `Run ${details.runId} failed${details.error ? `: ${details.error.message}` : ''}`,
+    );
+  }
+}
+
 function capitalise(word: string): string {
   return word.charAt(0).toUpperCase() + word.slice(1).replace(/_/g, ' ');
 }

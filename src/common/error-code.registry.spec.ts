@@ -36,6 +36,7 @@ describe('ERROR_CODES', () => {
       rate_limited: 429,
       internal_error: 500,
       filter_failed: 500,
+      run_failed: 502,
       unavailable: 503,
     });
   });

@@ -47,6 +47,10 @@ export const ERROR_CODES = {
     status: 500,
     example: "The trigger's filter failed to evaluate; the delivery log says why. Retry once it is corrected",
   },
+  run_failed: {
+    status: 502,
+    example: 'Run 0193a8f2-6c1d-7e55-8b2a-3c4d5e6f7a8b failed: POST https://hooks.example.com/deals answered 500',
+  },
   unavailable: { status: 503, http: true, example: 'Service temporarily unavailable; retry later' },
 } as const satisfies Record<string, { status: number; http?: true; example: string }>;
 

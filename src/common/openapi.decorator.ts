@@ -11,6 +11,29 @@ class ValidationDetailDto {
   message: string;
 }
 
+class RunEndErrorDto {
+  @ApiProperty({ example: 'http_status' })
+  code: string;
+
+  @ApiProperty({ example: 'POST https://hooks.example.com/deals answered 500' })
+  message: string;
+
+  @ApiProperty({ type: String, nullable: true, example: 'notify' })
+  stepId: string | null;
+}
+
+class RunEndDetailsDto {
+  @ApiProperty({ example: '0193a8f2-6c1d-7e55-8b2a-3c4d5e6f7a8b' })
+  runId: string;
+
+  @ApiProperty({ enum: ['failed', 'cancelled'], example: 'failed' })
+  status: string;
+
+  @ApiProperty({ type: RunEndErrorDto, nullable: true, description: "The run's `error`" })
+  error: RunEndErrorDto | null;
+}
+
+@ApiExtraModels(ValidationDetailDto, RunEndDetailsDto)
 class ErrorBodyDto {
   @ApiProperty({ example: 401 })
   status: number;
@@ -24,8 +47,15 @@ class ErrorBodyDto {
   @ApiProperty({ example: '0193a8f2-5b7e-7c3d-9a61-2f4e8d0c1b2a' })
   requestId: string;
 
-  @ApiPropertyOptional({ type: [ValidationDetailDto], description: 'Present on validation errors' })
-  details?: ValidationDetailDto[];
+  @ApiPropertyOptional({
+    description:
+      'Validation errors: each field and what is wrong with it. `run_failed`: the run, how it ended and its error',
+    oneOf: [
+      { type: 'array', items: { $ref: getSchemaPath(ValidationDetailDto) } },
+      { $ref: getSchemaPath(RunEndDetailsDto) },
+    ],
+  })
+  details?: ValidationDetailDto[] | RunEndDetailsDto;
 }
 
 export class ErrorResponseDto {

@@ -32,6 +32,8 @@ export interface AppConfig {
   httpStepAllowedHosts: string[];
   httpStepProtectedPorts: number[];
   triggerCacheTtlMs: number;
+  /** Requests one process lets wait on a run's end at once (`?wait=`); past it they answer 202 at once. */
+  waitMaxWaiters: number;
   deliveryRetentionHours: number;
   logLevel: LogLevel;
   queuePrefix: string;
@@ -126,6 +128,7 @@ export function loadConfig(environment: Env = process.env, overrides: ConfigOver
       ...new Set([servicePort(databaseUrl, 5432), servicePort(redisUrl, 6379)].filter((port) => port !== null)),
     ],
     triggerCacheTtlMs: int(env, 'TRIGGER_CACHE_TTL_MS', 5000, 0, 3_600_000, problems),
+    waitMaxWaiters: int(env, 'WAIT_MAX_WAITERS', 10_000, 0, 1_000_000, problems),
     deliveryRetentionHours: int(env, 'DELIVERY_RETENTION_HOURS', 168, 1, 87_600, problems),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info', problems),
     queuePrefix: env.QUEUE_PREFIX?.trim() || 'hookrun',

@@ -155,6 +155,7 @@ describe('conventions: envelopes, request ids, authentication, API keys', () => 
       '415',
       '429',
       '500',
+      '502',
       '503',
     ]);
     // The one 500 a webhook documents is the trigger's own filter failing: crashes are not part of the contract.

@@ -4,6 +4,7 @@ import type { Pool } from 'pg';
 import { Batcher } from '../../common/batcher.util.js';
 import { PG_POOL } from '../../database/database.module.js';
 import { preparedQuery } from '../../database/prepared-query.helper.js';
+import { runsEndedNotice } from './run-ends.sql.js';
 import type { RunError, RunStatus, StepStatus, TriggerType } from './run-status.types.js';
 import type { WorkflowRunStep } from './workflow-run-step.entity.js';
 import type { WorkflowRun } from './workflow-run.entity.js';
@@ -73,8 +74,9 @@ const FINISH_RUNS = `
                 s.output, s.error
            FROM fence JOIN outcome o ON o.id = fence.id, jsonb_to_recordset(o.steps) AS s(${STEP_RECORD})
          ${ON_STEP_CONFLICT}
-         RETURNING 1)
-  SELECT id FROM fence`;
+         RETURNING 1),
+       notified AS (${runsEndedNotice('fence')})
+  SELECT id FROM fence, notified`;
 
 // A CTE, not `IN (subquery)`: the planner may run a subquery twice, and under SKIP LOCKED see other rows.
 const TAKE_UNFINISHED = `
@@ -87,6 +89,14 @@ const TAKE_UNFINISHED = `
        FOR UPDATE SKIP LOCKED)
   UPDATE workflow_runs r SET checked_at = now() FROM due WHERE r.id = due.id
   RETURNING r.id, r.wake_at`;
+
+const FAIL_UNFINISHED = `
+  WITH ended AS (
+         UPDATE workflow_runs SET status = 'failed', error = $2::jsonb, completed_at = $3, updated_at = now()
+          WHERE id = $1 AND status IN ('queued', 'running')
+         RETURNING id),
+       notified AS (${runsEndedNotice('ended')})
+  SELECT id FROM ended, notified`;
 
 const RUN_WRITE_BATCHING = { maxInFlight: 2, maxBatch: 50, keyOf: (item: { id: string }) => item.id };
 
@@ -171,12 +181,16 @@ export class RunClaimsRepository {
   }
 
   async failUnfinished(runId: string, error: RunError, now: Date): Promise<boolean> {
-    const rows = await this.sql<unknown>(
-      `UPDATE workflow_runs SET status = 'failed', error = $2::jsonb, completed_at = $3, updated_at = now()
-          WHERE id = $1 AND status IN ('queued', 'running') RETURNING id`,
-      [runId, JSON.stringify(error), now],
-    );
+    const rows = await this.sql<unknown>(FAIL_UNFINISHED, [runId, JSON.stringify(error), now]);
     return rows.length > 0;
+  }
+
+  async statusesOf(runIds: string[]): Promise<Map<string, RunStatus>> {
+    const rows = await this.sql<{ id: string; status: RunStatus }>(
+      'SELECT id, status FROM workflow_runs WHERE id = ANY($1::uuid[])',
+      [runIds],
+    );
+    return new Map(rows.map((row) => [row.id, row.status]));
   }
 
   async statusOf(runId: string): Promise<RunStatus | null> {

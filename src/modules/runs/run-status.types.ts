@@ -12,3 +12,8 @@ export interface RunError {
   message: string;
   stepId: string | null;
 }
+
+/** The final statuses: a run in one of them changes no more (unless it is retried). */
+export function isRunEnded(status: RunStatus | undefined): boolean {
+  return status === 'completed' || status === 'failed' || status === 'cancelled';
+}

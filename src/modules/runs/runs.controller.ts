@@ -1,11 +1,12 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 
 import { ValidationError } from '../../common/domain.error.js';
 import { idOf } from '../../common/id-param.pipe.js';
 import { ApiData, ApiErrors } from '../../common/openapi.decorator.js';
 import type { Page } from '../../common/pagination.util.js';
+import { abortedOnClose } from '../../common/response-close.util.js';
 import {
   AllRunsQueryDto,
   BatchRunStatsQueryDto,
@@ -19,6 +20,7 @@ import {
   WorkflowRunStatsResponse,
 } from './dto/run.dto.js';
 import { RunListsService } from './run-lists.service.js';
+import { MAX_WAIT_SECONDS, parseWaitQuery, WAIT_DESCRIPTION } from './run-wait.parser.js';
 import { RunsService } from './runs.service.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -35,23 +37,44 @@ export class RunsController {
 
   @Post('workflows/:id/runs')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Start a run of a workflow with an input' })
+  @ApiOperation({
+    summary: 'Start a run of a workflow with an input',
+    description:
+      'With `?wait=S`, answers 200 with the run once it has ended, if it ends within S seconds; otherwise 202. ' +
+      'A replay (same `Idempotency-Key`) waits on the first run the same way.',
+  })
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,
     description: 'The same key for the same workflow returns the first run (header `idempotent-replayed: true`)',
   })
-  @ApiData(202, RunResponse)
+  @ApiQuery({
+    name: 'wait',
+    required: false,
+    schema: { type: 'integer', minimum: 1, maximum: MAX_WAIT_SECONDS, example: 10 },
+    description: WAIT_DESCRIPTION,
+  })
+  @ApiData(202, RunResponse, { description: 'Started (with `wait`: not ended in time); `Location` points at the run' })
+  @ApiData(200, RunResponse, { description: 'With `wait`: the run ended in time (completed, failed or cancelled)' })
   @ApiErrors('workflow_not_found', 'workflow_disabled', 'validation_failed', 'invalid_json', 'unsupported_media_type')
   async start(
     @Param('id', idOf('workflow')) id: string,
     @Body() body: StartRunDto,
+    @Query('wait') wait: unknown,
+    @Query('reply') reply: unknown,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<{ data: RunResponse }> {
-    const { run, replayed } = await this.runs.startFromApi(id, body.input, checkIdempotencyKey(idempotencyKey));
+    const waitQuery = parseWaitQuery(wait, reply, false);
+    const { run, replayed, ended } = await this.runs.startFromApi(
+      id,
+      body.input,
+      checkIdempotencyKey(idempotencyKey),
+      waitQuery && { seconds: waitQuery.seconds, signal: abortedOnClose(res) },
+    );
     res.setHeader('Location', `/v1/workflow-runs/${run.id}`);
     if (replayed) res.setHeader('idempotent-replayed', 'true');
+    if (ended) res.status(200);
     return { data: run };
   }
 

@@ -8,6 +8,7 @@ import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { WorkflowsModule } from '../workflows/workflows.module.js';
 import { RunClaimsRepository } from './run-claims.repository.js';
 import { RunListsService } from './run-lists.service.js';
+import { RunWaitersRegistry } from './run-waiters.registry.js';
 import { RunsController } from './runs.controller.js';
 import { RunsProducer } from './runs.producer.js';
 import { RUNS_QUEUE } from './runs.queue.js';
@@ -40,7 +41,8 @@ import { WorkflowRun } from './workflow-run.entity.js';
     RunListsService,
     RunsProducer,
     RunsReconciler,
+    RunWaitersRegistry,
   ],
-  exports: [RunsService, RunsReconciler, RunClaimsRepository],
+  exports: [RunsService, RunsReconciler, RunClaimsRepository, RunWaitersRegistry],
 })
 export class RunsModule {}

@@ -5,6 +5,7 @@ import type { DataSource } from 'typeorm';
 import { RUN_CANCELLED_CHANNEL } from '../../common/change.feed.js';
 import { refusedJsonIsInvalidInput } from '../../common/database-errors.util.js';
 import { firstIdAt } from '../../common/ids.util.js';
+import { runEndedNotice } from './run-ends.sql.js';
 import type { RunStatus, TriggerType } from './run-status.types.js';
 import { WorkflowRunStep } from './workflow-run-step.entity.js';
 import { WorkflowRun } from './workflow-run.entity.js';
@@ -275,8 +276,8 @@ export class RunsRepository {
         .set({ status: 'skipped' })
         .where("run_id = :id AND status IN ('pending', 'running', 'waiting')", { id })
         .execute();
-      // Delivered at commit, to whichever worker executes the run.
-      await tx.query('SELECT pg_notify($1, $2)', [RUN_CANCELLED_CHANNEL, id]);
+      // Delivered at commit, to whichever worker executes the run and to requests waiting on it.
+      await tx.query(`SELECT pg_notify('${RUN_CANCELLED_CHANNEL}', $1::text), ${runEndedNotice('$1')}`, [id]);
       return true;
     });
   }

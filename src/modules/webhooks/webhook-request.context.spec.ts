@@ -99,4 +99,19 @@ describe('WebhookRequestContext', () => {
       reason: null,
     });
   });
+
+  it('counts a delivery whose run failed while the sender waited (502 run_failed) as accepted, with its run', () => {
+    const context = new WebhookRequestContext('req-5', RECEIVED);
+    context.verified = { deliveryId: 'msg_2' } as VerifiedWebhook;
+    context.run = { id: 'run-2', replayed: false };
+    context.errorCode = 'run_failed';
+    expect(context.loggedInRun(502)).toBe(true);
+    context.run = { id: 'run-2', replayed: true };
+    expect(context.toDelivery(answered(502, Buffer.alloc(0)), TRIGGER)).toMatchObject({
+      outcome: 'replayed',
+      runId: 'run-2',
+      statusCode: 502,
+      errorCode: 'run_failed',
+    });
+  });
 });

@@ -35,13 +35,19 @@ export class WebhookRequestContext extends RequestContext {
 
   /** One row per accepted webhook, not two: the run's. */
   loggedInRun(status: number): boolean {
-    return status < 300 && this.run !== undefined && !this.run.replayed;
+    return this.acceptedWith(status) && this.run !== undefined && !this.run.replayed;
+  }
+
+  // `run_failed` (502) answers a delivery that was accepted and whose run then failed while the sender waited.
+  private acceptedWith(status: number): boolean {
+    return status < 300 || this.errorCode === 'run_failed';
   }
 
   toDelivery(res: Response, trigger: { id: string; workflowId: string }): WebhookDelivery {
     const status = res.statusCode;
-    const run = status < 300 ? this.run : undefined;
-    const outcome = outcomeOf(status, run, this.filtered, this.errorCode);
+    const accepted = this.acceptedWith(status);
+    const run = accepted ? this.run : undefined;
+    const outcome = outcomeOf(accepted, run, this.filtered, this.errorCode);
     const req = res.req;
     const body = Buffer.isBuffer(req.body) ? req.body : null;
     return {
@@ -63,12 +69,12 @@ export class WebhookRequestContext extends RequestContext {
 }
 
 function outcomeOf(
-  status: number,
+  accepted: boolean,
   run: { replayed: boolean } | undefined,
   filtered: boolean,
   errorCode: string | undefined,
 ): DeliveryOutcome {
-  if (status >= 300) return errorCode === 'filter_failed' ? 'filter_failed' : 'rejected';
+  if (!accepted) return errorCode === 'filter_failed' ? 'filter_failed' : 'rejected';
   if (filtered) return 'filtered';
   // A 2xx without a run is Slack's URL verification handshake: accepted, though it starts nothing.
   return run?.replayed ? 'replayed' : 'accepted';

@@ -3,22 +3,28 @@ import { hash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 
 import { FilterFailedError } from '../../common/domain.error.js';
+import type { RunResponse } from '../runs/dto/run.dto.js';
 import type { InsertedRun } from '../runs/runs.repository.js';
-import { RunsService } from '../runs/runs.service.js';
+import { RunsService, type RunWait } from '../runs/runs.service.js';
 import { TriggerFilterEvaluator, type FilterHeaders, type TriggerFilter } from './trigger-filter.evaluator.js';
 import { TriggerRateLimiter } from './trigger-rate.limiter.js';
 import { webhookInputJson } from './webhook-body.parser.js';
 import type { HandshakeAnswer } from './verification/webhook-scheme.interface.js';
 import type { VerifiedWebhook } from './webhook-verification.service.js';
 
+/** `ended`: with a wait, the run as it ended in time. */
 type WebhookOutcome =
-  { kind: 'run'; run: InsertedRun } | { kind: 'filtered' } | { kind: 'handshake'; answer: HandshakeAnswer };
+  | { kind: 'run'; run: InsertedRun; ended: RunResponse | null }
+  | { kind: 'filtered' }
+  | { kind: 'handshake'; answer: HandshakeAnswer };
 
 export interface WebhookRequest {
   contentType: string | undefined;
   headers: FilterHeaders;
   rawBody: Buffer;
   requestId: string;
+  /** `?wait=`: answer with the run if it ends in time. */
+  wait: RunWait | null;
 }
 
 @Injectable()
@@ -45,7 +51,7 @@ export class WebhooksService {
       // The database gets its whole time, however long the filter took.
       deadline += Date.now() - started;
     }
-    const run = await this.runs.startFromWebhook({
+    const start = {
       workflowId: trigger.workflowId,
       triggerId: trigger.id,
       webhookId: deliveryId,
@@ -56,8 +62,9 @@ export class WebhooksService {
         bodySha256: hash('sha256', rawBody, 'hex'),
       },
       deadline,
-    });
-    return { kind: 'run', run };
+    };
+    if (request.wait) return { kind: 'run', ...(await this.runs.startFromWebhookAndWait(start, request.wait)) };
+    return { kind: 'run', run: await this.runs.startFromWebhook(start), ended: null };
   }
 
   /** Undefined when the delivery passes. Filtered deliveries are not remembered: a retry is evaluated again. */
@@ -78,7 +85,7 @@ export class WebhooksService {
     // A retry of an accepted delivery answers as its replay, whatever the filter says of it now.
     const deadline = webhook.deadline + Date.now() - started;
     const first = await this.runs.findWebhookRun(webhook.trigger.id, webhook.deliveryId, deadline);
-    if (first) return { kind: 'run', run: first };
+    if (first) return { kind: 'run', run: first, ended: null };
     if (failure) throw failure;
     return { kind: 'filtered' };
   }
