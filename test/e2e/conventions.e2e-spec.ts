@@ -160,7 +160,8 @@ describe('conventions: envelopes, request ids, authentication, API keys', () => 
     ]);
     // The one 500 a webhook documents is the trigger's own filter failing: crashes are not part of the contract.
     expect(Object.keys(webhook.responses['500'].content['application/json'].examples)).toEqual(['filter_failed']);
-    expect(webhook.responses['200'].content['application/json'].schema.oneOf).toHaveLength(2);
+    // The run (wait), its output (reply=output), filtered, Slack's handshake.
+    expect(webhook.responses['200'].content['application/json'].schema.oneOf).toHaveLength(4);
     expect(Object.keys(doc.paths['/webhooks/workflows/{slug}'].get.responses)).toEqual(['405']);
   });
 });
