@@ -2,8 +2,8 @@ import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } fro
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 
-import { ValidationError } from '../../common/domain.error.js';
 import { idOf } from '../../common/id-param.pipe.js';
+import { checkIdempotencyKey } from '../../common/idempotency-key.util.js';
 import { ApiData, ApiErrors } from '../../common/openapi.decorator.js';
 import type { Page } from '../../common/pagination.util.js';
 import {
@@ -20,8 +20,6 @@ import {
 } from './dto/run.dto.js';
 import { RunListsService } from './run-lists.service.js';
 import { RunsService } from './runs.service.js';
-
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 @ApiTags('Runs')
 @ApiBearerAuth()
@@ -142,13 +140,4 @@ export class RunsController {
   async rerun(@Param('id', idOf('run')) id: string): Promise<{ data: RunResponse }> {
     return { data: await this.runs.rerun(id) };
   }
-}
-
-function checkIdempotencyKey(value: string | undefined): string | null {
-  if (value === undefined) return null;
-  if (!IDEMPOTENCY_KEY.test(value)) {
-    const message = 'must be 1 to 255 printable ASCII characters without spaces';
-    throw new ValidationError(`Idempotency-Key: ${message}`, [{ field: 'Idempotency-Key', message }]);
-  }
-  return value;
 }

@@ -7,6 +7,7 @@ import { queueConnection } from '../../queue/queue.module.js';
 import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { WorkflowsModule } from '../workflows/workflows.module.js';
 import { RunClaimsRepository } from './run-claims.repository.js';
+import { RunCommandsService } from './run-commands.service.js';
 import { RunListsService } from './run-lists.service.js';
 import { RunsController } from './runs.controller.js';
 import { RunsProducer } from './runs.producer.js';
@@ -37,10 +38,11 @@ import { WorkflowRun } from './workflow-run.entity.js';
     WebhookRunsRepository,
     RunClaimsRepository,
     RunsService,
+    RunCommandsService,
     RunListsService,
     RunsProducer,
     RunsReconciler,
   ],
-  exports: [RunsService, RunsReconciler, RunClaimsRepository],
+  exports: [RunsService, RunsReconciler, RunClaimsRepository, RunsRepository, RunCommandsService],
 })
 export class RunsModule {}
