@@ -340,4 +340,20 @@ describe('bulk actions on runs', () => {
       await other.close();
     }
   });
+
+  // Last: the queue backend it chooses stays chosen for the rest of the file.
+  it('completes an action on its job with the queue on PostgreSQL, as in the embedded mode', async () => {
+    const onPostgres = await startTestApp({ queueOnPostgres: true, env: ENV });
+    try {
+      const { id: workflowId } = await createWorkflow(onPostgres, mixedDefinition(sink.url));
+      const runs = [await startRun(onPostgres, workflowId), await startRun(onPostgres, workflowId)];
+      for (const id of runs) await waitUntilWaiting(onPostgres, id);
+      const created = await createBulk(onPostgres, { action: 'cancel', filter: { workflowId } });
+      // RECONCILE_INTERVAL_MS is 0: no sweep, only the job can complete it.
+      expect(await waitForBulk(onPostgres, created.id)).toMatchObject({ matched: 2, done: 2, failed: 0 });
+      for (const id of runs) expect((await readRun(onPostgres, id)).status).toBe('cancelled');
+    } finally {
+      await onPostgres.close();
+    }
+  });
 });
