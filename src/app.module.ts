@@ -5,6 +5,8 @@ import type { AppConfig } from './config/app.config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module.js';
+import { BulkActionsWorkerModule } from './modules/bulk-actions/bulk-actions-worker.module.js';
+import { BulkActionsModule } from './modules/bulk-actions/bulk-actions.module.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { RunsWorkerModule, runsWorkersEnabled } from './modules/runs/runs-worker.module.js';
 import { RunsModule } from './modules/runs/runs.module.js';
@@ -30,8 +32,12 @@ export class AppModule {
         ApiKeysModule,
         WorkflowsModule,
         SecretsModule,
+        // Its routes before RunsModule's: `/v1/workflow-runs/bulk/...` is never read as a run id.
+        BulkActionsModule,
         RunsModule,
-        ...(runsWorkersEnabled(config) ? [RunsWorkerModule.forRoot(config)] : []),
+        ...(runsWorkersEnabled(config)
+          ? [RunsWorkerModule.forRoot(config), BulkActionsWorkerModule.forRoot(config)]
+          : []),
         HealthModule,
       ],
     };

@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   run_not_found: { status: 404, example: 'Run 0193a8f2-5b7e-7c3d-9a61-2f4e8d0c1b2a not found' },
   api_key_not_found: { status: 404, example: 'Api key 0193a8f2-5b7e-7c3d-9a61-2f4e8d0c1b2a not found' },
   version_not_found: { status: 404, example: 'Version 7 not found' },
+  bulk_action_not_found: { status: 404, example: 'Bulk action 0193a8f2-5b7e-7c3d-9a61-2f4e8d0c1b2a not found' },
   method_not_allowed: {
     status: 405,
     http: true,
@@ -31,6 +32,10 @@ export const ERROR_CODES = {
   workflow_disabled: { status: 409, example: 'Workflow is disabled' },
   run_finished: { status: 409, example: 'Run is already completed' },
   run_not_failed: { status: 409, example: 'Only failed runs can be retried' },
+  idempotency_key_reused: {
+    status: 409,
+    example: 'This Idempotency-Key was used with another request: send a new key for a new request',
+  },
   trigger_not_signable: {
     status: 409,
     example: "This trigger holds only the sender's public key (whpk_): the server cannot sign a test delivery for it",

@@ -2,6 +2,7 @@ import { DataSource, type DataSourceOptions } from 'typeorm';
 
 import { DATABASE_TIMEOUTS, type DatabaseTimeouts } from './database-timeouts.config.js';
 import { ApiKey } from '../modules/api-keys/api-key.entity.js';
+import { BulkAction } from '../modules/bulk-actions/bulk-action.entity.js';
 import { WorkflowRunStep } from '../modules/runs/workflow-run-step.entity.js';
 import { WorkflowRun } from '../modules/runs/workflow-run.entity.js';
 import { TriggerSecret } from '../modules/secrets/trigger-secret.entity.js';
@@ -17,6 +18,7 @@ import { AcceptedDeliveriesInRuns1764216600000 } from './migrations/176421660000
 import { HotRunClaims1764216700000 } from './migrations/1764216700000-hot-run-claims.js';
 import { RunConsoleQueries1764216800000 } from './migrations/1764216800000-run-console-queries.js';
 import { TriggerFilters1764216900000 } from './migrations/1764216900000-trigger-filters.js';
+import { BulkActions1764217100000 } from './migrations/1764217100000-bulk-actions.js';
 import { TriggerOptionsAndDeliveries1764216300000 } from './migrations/1764216300000-trigger-options-and-deliveries.js';
 
 const ENTITIES = [
@@ -28,6 +30,7 @@ const ENTITIES = [
   WorkflowRun,
   WorkflowRunStep,
   WebhookDelivery,
+  BulkAction,
 ];
 export const MIGRATIONS = [
   InitialSchema1764216000000,
@@ -39,6 +42,7 @@ export const MIGRATIONS = [
   HotRunClaims1764216700000,
   RunConsoleQueries1764216800000,
   TriggerFilters1764216900000,
+  BulkActions1764217100000,
 ];
 
 export function dataSourceOptions(

@@ -136,6 +136,8 @@ describe('conventions: envelopes, request ids, authentication, API keys', () => 
       'post /v1/workflow-runs/{id}/cancel',
       'post /v1/workflow-runs/{id}/retry',
       'post /v1/workflow-runs/{id}/rerun',
+      'post /v1/workflow-runs/bulk',
+      'get /v1/workflow-runs/bulk/{id}',
       'get /health/live',
       'get /health/ready',
     ];

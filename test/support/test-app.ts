@@ -32,7 +32,7 @@ export function testQueuePrefix(): string {
  * from the Redis it used (its REDIS_URL, which `env` may point at a redis-server of the test's own).
  */
 export async function startTestApp(
-  options: { worker?: boolean; env?: Record<string, string>; queuePrefix?: string } = {},
+  options: { worker?: boolean; env?: Record<string, string>; queuePrefix?: string; queueOnPostgres?: boolean } = {},
 ): Promise<TestApp> {
   const config = loadConfig(
     {
@@ -46,8 +46,12 @@ export async function startTestApp(
       WORKER_CONCURRENCY: '5',
       ...options.env,
     },
-    // Without workers, the process is what `node dist/main.js api` runs.
-    { role: options.worker === false ? 'api' : undefined },
+    // Without workers, the process is what `node dist/main.js api` runs. The queue on PostgreSQL is the embedded
+    // mode's: it is chosen process-wide (for every later app of the test file too).
+    {
+      role: options.worker === false ? 'api' : undefined,
+      queueBackend: options.queueOnPostgres ? 'postgres' : 'redis',
+    },
   );
   await ensureTestDatabase();
   const app = await createApp(config);
@@ -71,7 +75,7 @@ export async function resetDatabase(db: DataSource): Promise<void> {
   await db.query(
     // The delivery log has no foreign keys (so no CASCADE reaches it) and is named here: rows an earlier
     // run left behind would age past retention and be counted by a later run's pruning test.
-    `TRUNCATE workflow_run_steps, workflow_runs, webhook_deliveries, webhook_trigger_secrets, webhook_triggers,
+    `TRUNCATE bulk_action_runs, bulk_actions, workflow_run_steps, workflow_runs, webhook_deliveries, webhook_trigger_secrets, webhook_triggers,
               workflow_versions, workflows, api_keys CASCADE`,
   );
 }

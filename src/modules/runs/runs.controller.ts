@@ -2,8 +2,8 @@ import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } fro
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 
-import { ValidationError } from '../../common/domain.error.js';
 import { idOf } from '../../common/id-param.pipe.js';
+import { checkIdempotencyKey } from '../../common/idempotency-key.util.js';
 import { ApiData, ApiErrors } from '../../common/openapi.decorator.js';
 import type { Page } from '../../common/pagination.util.js';
 import { abortedOnClose } from '../../common/response-close.util.js';
@@ -22,8 +22,6 @@ import {
 import { RunListsService } from './run-lists.service.js';
 import { MAX_WAIT_SECONDS, parseWaitQuery, WAIT_DESCRIPTION } from './run-wait.parser.js';
 import { RunsService } from './runs.service.js';
-
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 @ApiTags('Runs')
 @ApiBearerAuth()
@@ -165,13 +163,4 @@ export class RunsController {
   async rerun(@Param('id', idOf('run')) id: string): Promise<{ data: RunResponse }> {
     return { data: await this.runs.rerun(id) };
   }
-}
-
-function checkIdempotencyKey(value: string | undefined): string | null {
-  if (value === undefined) return null;
-  if (!IDEMPOTENCY_KEY.test(value)) {
-    const message = 'must be 1 to 255 printable ASCII characters without spaces';
-    throw new ValidationError(`Idempotency-Key: ${message}`, [{ field: 'Idempotency-Key', message }]);
-  }
-  return value;
 }

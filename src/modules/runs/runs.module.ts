@@ -7,6 +7,7 @@ import { queueConnection } from '../../queue/queue.module.js';
 import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { WorkflowsModule } from '../workflows/workflows.module.js';
 import { RunClaimsRepository } from './run-claims.repository.js';
+import { RunCommandsService } from './run-commands.service.js';
 import { RunListsService } from './run-lists.service.js';
 import { RunWaitersRegistry } from './run-waiters.registry.js';
 import { RunsController } from './runs.controller.js';
@@ -38,11 +39,12 @@ import { WorkflowRun } from './workflow-run.entity.js';
     WebhookRunsRepository,
     RunClaimsRepository,
     RunsService,
+    RunCommandsService,
     RunListsService,
     RunsProducer,
     RunsReconciler,
     RunWaitersRegistry,
   ],
-  exports: [RunsService, RunsReconciler, RunClaimsRepository, RunWaitersRegistry],
+  exports: [RunsService, RunsReconciler, RunClaimsRepository, RunWaitersRegistry, RunsRepository, RunCommandsService],
 })
 export class RunsModule {}

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 
 import { RUN_CANCELLED_CHANNEL } from '../../common/change.feed.js';
 import { refusedJsonIsInvalidInput } from '../../common/database-errors.util.js';
 import { firstIdAt } from '../../common/ids.util.js';
-import { runEndedNotice } from './run-ends.sql.js';
+import { runsEndedNotice } from './run-ends.sql.js';
 import type { RunStatus, TriggerType } from './run-status.types.js';
 import { WorkflowRunStep } from './workflow-run-step.entity.js';
 import { WorkflowRun } from './workflow-run.entity.js';
@@ -261,49 +261,76 @@ export class RunsRepository {
     }));
   }
 
-  async cancel(id: string, now: Date): Promise<boolean> {
-    return this.dataSource.transaction(async (tx) => {
-      const updated = await tx
-        .createQueryBuilder()
-        .update(WorkflowRun)
-        .set({ status: 'cancelled', completedAt: now, updatedAt: () => 'now()' })
-        .where("id = :id AND status IN ('queued', 'running')", { id })
-        .execute();
-      if (!updated.affected) return false;
-      await tx
-        .createQueryBuilder()
-        .update(WorkflowRunStep)
-        .set({ status: 'skipped' })
-        .where("run_id = :id AND status IN ('pending', 'running', 'waiting')", { id })
-        .execute();
-      // Delivered at commit, to whichever worker executes the run and to requests waiting on it.
-      await tx.query(`SELECT pg_notify('${RUN_CANCELLED_CHANNEL}', $1::text), ${runEndedNotice('$1')}`, [id]);
-      return true;
-    });
+  /**
+   * Cancels those of `ids` that have not finished, in one statement, and tells their executors and the requests waiting on them at commit. With
+   * `tx`, inside that transaction. Returns the ids cancelled.
+   */
+  async cancelUnfinished(ids: string[], now: Date, tx: EntityManager = this.dataSource.manager): Promise<string[]> {
+    if (ids.length === 0) return [];
+    // Rows locked in id order, as claims and finishes lock them.
+    const rows: { id: string }[] = await tx.query(
+      `WITH locked AS (
+              SELECT id FROM workflow_runs
+               WHERE id = ANY($1::uuid[]) AND status IN ('queued', 'running')
+               ORDER BY id FOR UPDATE),
+            cancelled AS (
+              UPDATE workflow_runs r SET status = 'cancelled', completed_at = $2, updated_at = now()
+                FROM locked WHERE r.id = locked.id
+              RETURNING r.id),
+            skipped AS (
+              UPDATE workflow_run_steps s SET status = 'skipped'
+                FROM cancelled c WHERE s.run_id = c.id AND s.status IN ('pending', 'running', 'waiting')),
+            notified AS (${runsEndedNotice('cancelled')})
+       SELECT id, pg_notify($3, id::text) FROM cancelled, notified`,
+      [ids, now, RUN_CANCELLED_CHANNEL],
+    );
+    return rows.map((row) => row.id);
   }
 
-  async reopenFailed(id: string): Promise<boolean> {
-    return this.dataSource.transaction(async (tx) => {
-      const updated = await tx
-        .createQueryBuilder()
-        .update(WorkflowRun)
-        .set({
-          status: 'queued',
-          error: () => 'NULL',
-          output: () => 'NULL',
-          completedAt: null,
-          updatedAt: () => 'now()',
-        })
-        .where("id = :id AND status = 'failed'", { id })
-        .execute();
-      if (!updated.affected) return false;
-      await tx
-        .createQueryBuilder()
-        .update(WorkflowRunStep)
-        .set({ status: 'pending', error: () => 'NULL', output: () => 'NULL', startedAt: null, finishedAt: null })
-        .where("run_id = :id AND status IN ('failed', 'skipped', 'running', 'waiting')", { id })
-        .execute();
-      return true;
-    });
+  /** Puts those of `ids` that failed back in the queue, from their failed step. Returns the ids reopened. */
+  async reopenFailed(ids: string[], tx: EntityManager = this.dataSource.manager): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows: { id: string }[] = await tx.query(
+      `WITH locked AS (
+              SELECT id FROM workflow_runs WHERE id = ANY($1::uuid[]) AND status = 'failed' ORDER BY id FOR UPDATE),
+            reopened AS (
+              UPDATE workflow_runs r
+                 SET status = 'queued', error = NULL, output = NULL, completed_at = NULL, updated_at = now()
+                FROM locked WHERE r.id = locked.id
+              RETURNING r.id),
+            steps AS (
+              UPDATE workflow_run_steps s
+                 SET status = 'pending', error = NULL, output = NULL, started_at = NULL, finished_at = NULL
+                FROM reopened o WHERE s.run_id = o.id AND s.status IN ('failed', 'skipped', 'running', 'waiting'))
+       SELECT id FROM reopened`,
+      [ids],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /** New queued runs, each with the input and workflow version of the run it re-runs. */
+  async insertReruns(reruns: { id: string; rerunOf: string }[], tx: EntityManager = this.dataSource.manager) {
+    if (reruns.length === 0) return;
+    await tx.query(
+      `INSERT INTO workflow_runs (id, workflow_id, workflow_version, status, trigger_type, rerun_of, input)
+       SELECT n.id, o.workflow_id, o.workflow_version, 'queued', 'rerun', o.id, COALESCE(o.input, 'null'::jsonb)
+         FROM unnest($1::uuid[], $2::uuid[]) AS n(id, rerun_of)
+         JOIN workflow_runs o ON o.id = n.rerun_of`,
+      [reruns.map((r) => r.id), reruns.map((r) => r.rerunOf)],
+    );
+  }
+
+  async findWorkflowsOf(ids: string[], tx: EntityManager = this.dataSource.manager): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows: { id: string; workflow_id: string }[] = await tx.query(
+      'SELECT id, workflow_id FROM workflow_runs WHERE id = ANY($1::uuid[])',
+      [ids],
+    );
+    return new Map(rows.map((row) => [row.id, row.workflow_id]));
+  }
+
+  /** The ids of the runs that match, newest first: SQL and parameters, for an `INSERT ... SELECT` of their own. */
+  matchingIdsQuery(filter: RunFilter, limit: number): [string, unknown[]] {
+    return this.filtered(filter).select('r.id', 'id').orderBy('r.id', 'DESC').limit(limit).getQueryAndParameters();
   }
 }

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { newId } from '../../common/ids.util.js';
 
-import { ConflictError, NotFoundError } from '../../common/domain.error.js';
+import { NotFoundError } from '../../common/domain.error.js';
 import { REQUEST_DATABASE_TIMEOUT_MS, withTimeout } from '../../common/timeout.util.js';
 import { WorkflowsService } from '../workflows/workflows.service.js';
 import { toRunResponse, type RunResponse } from './dto/run.dto.js';
+import { RunCommandsService, type RunCommand, type RunCommandResult } from './run-commands.service.js';
 import { isRunEnded } from './run-status.types.js';
 import { RunWaitersRegistry } from './run-waiters.registry.js';
 import { RunsProducer } from './runs.producer.js';
@@ -42,6 +43,7 @@ export class RunsService {
     private readonly producer: RunsProducer,
     private readonly workflows: WorkflowsService,
     private readonly waiters: RunWaitersRegistry,
+    private readonly commands: RunCommandsService,
   ) {}
 
   /** Bounded by the request's deadline and the queue's timeout; a 202 always means a committed run. */
@@ -163,37 +165,25 @@ export class RunsService {
 
   /** Stops a run: at once when it waits in the queue, at the next step boundary when it is running. */
   async cancel(id: string): Promise<RunResponse> {
-    if (!(await this.runs.cancel(id, new Date()))) {
-      await this.get(id);
-      throw new ConflictError('run_finished', 'Run has already finished');
-    }
-    await this.producer.discard(id);
+    await this.command('cancel', id);
     return this.get(id);
   }
 
   async retry(id: string): Promise<RunResponse> {
-    if (!(await this.runs.reopenFailed(id))) {
-      await this.get(id);
-      throw new ConflictError('run_not_failed', 'Only failed runs can be retried');
-    }
-    await this.producer.enqueue(id);
+    await this.command('retry', id);
     return this.get(id);
   }
 
   async rerun(id: string): Promise<RunResponse> {
-    const original = await this.runs.findById(id);
-    if (!original) throw new NotFoundError('run', id);
-    await this.workflows.findRunnable(original.workflowId);
-    const inserted = await this.runs.insertUnlessDuplicate({
-      id: newId(),
-      workflowId: original.workflowId,
-      workflowVersion: original.workflowVersion,
-      triggerType: 'rerun',
-      idempotencyKey: null,
-      rerunOf: original.id,
-      inputJson: JSON.stringify(original.input ?? null),
-    });
-    await this.producer.enqueue(inserted.id);
-    return this.get(inserted.id);
+    const result = await this.command('rerun', id);
+    return this.get(result.newRuns.get(id) as string);
+  }
+
+  private async command(command: RunCommand, id: string): Promise<RunCommandResult> {
+    const result = await this.commands.apply(command, [id]);
+    const refusal = result.refused.get(id);
+    if (refusal) throw refusal;
+    await this.commands.afterCommit(command, result);
+    return result;
   }
 }
