@@ -16,6 +16,7 @@ import { LeanDeliveryLog1764216500000 } from './migrations/1764216500000-lean-de
 import { AcceptedDeliveriesInRuns1764216600000 } from './migrations/1764216600000-accepted-deliveries-in-runs.js';
 import { HotRunClaims1764216700000 } from './migrations/1764216700000-hot-run-claims.js';
 import { RunConsoleQueries1764216800000 } from './migrations/1764216800000-run-console-queries.js';
+import { FlowControl1764217200000 } from './migrations/1764217200000-flow-control.js';
 import { TriggerOptionsAndDeliveries1764216300000 } from './migrations/1764216300000-trigger-options-and-deliveries.js';
 
 const ENTITIES = [
@@ -37,6 +38,7 @@ export const MIGRATIONS = [
   AcceptedDeliveriesInRuns1764216600000,
   HotRunClaims1764216700000,
   RunConsoleQueries1764216800000,
+  FlowControl1764217200000,
 ];
 
 export function dataSourceOptions(

@@ -6,6 +6,8 @@ import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
 import { queueConnection } from '../../queue/queue.module.js';
 import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { WorkflowsModule } from '../workflows/workflows.module.js';
+import { FlowControlRepository } from './flow-control.repository.js';
+import { FlowControlService } from './flow-control.service.js';
 import { RunClaimsRepository } from './run-claims.repository.js';
 import { RunListsService } from './run-lists.service.js';
 import { RunsController } from './runs.controller.js';
@@ -40,7 +42,9 @@ import { WorkflowRun } from './workflow-run.entity.js';
     RunListsService,
     RunsProducer,
     RunsReconciler,
+    FlowControlRepository,
+    FlowControlService,
   ],
-  exports: [RunsService, RunsReconciler, RunClaimsRepository],
+  exports: [RunsService, RunsReconciler, RunClaimsRepository, FlowControlService],
 })
 export class RunsModule {}

@@ -5,6 +5,7 @@ import { ConflictError, NotFoundError } from '../../common/domain.error.js';
 import { REQUEST_DATABASE_TIMEOUT_MS, withTimeout } from '../../common/timeout.util.js';
 import { WorkflowsService } from '../workflows/workflows.service.js';
 import { toRunResponse, type RunResponse } from './dto/run.dto.js';
+import { FlowControlService } from './flow-control.service.js';
 import { RunsProducer } from './runs.producer.js';
 import {
   RunsRepository,
@@ -32,6 +33,7 @@ export class RunsService {
     private readonly webhookRuns: WebhookRunsRepository,
     private readonly producer: RunsProducer,
     private readonly workflows: WorkflowsService,
+    private readonly flow: FlowControlService,
   ) {}
 
   /** Bounded by the request's deadline and the queue's timeout; a 202 always means a committed run. */
@@ -94,6 +96,8 @@ export class RunsService {
       throw new ConflictError('run_finished', 'Run has already finished');
     }
     await this.producer.discard(id);
+    // The run may have held (or waited ahead in) a concurrency key: the next one waiting goes on.
+    await this.flow.wakeAfterEnd(id);
     return this.get(id);
   }
 
