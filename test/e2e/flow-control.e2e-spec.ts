@@ -262,7 +262,7 @@ describe('flow control: concurrency, throttle and debounce', () => {
       const ids = [];
       for (let n = 1; n <= 3; n++) ids.push(await start(workflow.id, { record: 'r1', n }));
       const other = await start(workflow.id, { record: 'r2', n: 9 });
-      const [first, second, third] = (await finished(ids));
+      const [first, second, third] = await finished(ids);
       expect([first.status, second.status, third.status]).toEqual(['cancelled', 'cancelled', 'completed']);
       expect(first.error?.code).toBe('debounced');
       expect(first.supersededBy).toBe(second.id);

@@ -187,9 +187,11 @@ export class FlowControlService {
     }
   }
 
+  // Ahead of the queue's backlog: a slot is free now. Enqueued again while its last job may still be finishing.
   private wake(runId: string, tries = 0): void {
     void (async () => {
-      await this.producer.enqueue(runId);
+      if (tries > 0 && (await this.claims.statusOf(runId)) !== 'queued') return;
+      await this.producer.enqueue(runId, 0, true);
       if (tries < WAKE_RETRIES && (await this.producer.stateOf(runId)) === 'active') {
         setTimeout(() => this.wake(runId, tries + 1), WAKE_RETRY_MS).unref();
       }
