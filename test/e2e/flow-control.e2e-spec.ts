@@ -188,6 +188,31 @@ describe('flow control: concurrency, throttle and debounce', () => {
       expect(ms(done.startedAt)).toBeGreaterThanOrEqual(ms(superseded.completedAt));
     });
 
+    it('cancel-running also ends a run waiting in a delay step (it holds its slot while it waits)', async () => {
+      const workflow = await createWorkflow(t, {
+        steps: [{ id: 'wait', type: 'delay', durationMs: 60_000 }],
+        concurrency: { limit: 1, onLimit: 'cancel-running' },
+      });
+      const old = await start(workflow.id, { n: 1 });
+      await waitUntil(
+        async () => (await get(old)).steps.some((s) => s.status === 'waiting'),
+        10_000,
+        'the old run to wait in its delay',
+      );
+      const newer = await start(workflow.id, { n: 2 });
+      const superseded = (await waitForRun(t, old)) as Run;
+      expect(superseded).toEqual(
+        expect.objectContaining({
+          status: 'cancelled',
+          supersededBy: newer,
+          error: expect.objectContaining({ code: 'superseded' }),
+        }),
+      );
+      expect(superseded.steps.map((s) => s.status)).toEqual(['skipped']);
+      await waitUntil(async () => (await get(newer)).status === 'running', 10_000, 'the newer run to start');
+      expect((await t.http().post(`/v1/workflow-runs/${newer}/cancel`).set(t.auth)).status).toBe(200);
+    });
+
     it('a queued run cancelled through the API lets the next one of its key go on', async () => {
       const workflow = await createWorkflow(t, {
         steps: [{ id: 'slow', type: 'http', request: { method: 'POST', url: `${held.url}/slow` } }],
