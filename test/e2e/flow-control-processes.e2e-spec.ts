@@ -139,6 +139,16 @@ describe('concurrency keys across two worker processes', () => {
     }
   }
 
+  it('documents the flow-control fields of a run in the OpenAPI document', async () => {
+    const doc = (await (await fetch(`${api.baseUrl}/docs-json`)).json()) as {
+      components: { schemas: Record<string, { properties: Record<string, { description?: string }> }> };
+    };
+    const run = doc.components.schemas.RunResponse.properties;
+    for (const field of ['concurrencyKey', 'throttleKey', 'debounceKey', 'supersededBy', 'queuedMs']) {
+      expect(run[field]?.description).toEqual(expect.any(String));
+    }
+  });
+
   it('a worker SIGKILLed while its run holds the slot does not leave the key stuck', async () => {
     // The first request is kept open (its worker dies holding it); the run's next attempt is answered.
     let seen = 0;
