@@ -203,6 +203,62 @@ describe('concurrency keys across two worker processes', () => {
     expect(sink.requests.filter((r) => r.path.startsWith('/key/')).length).toBeGreaterThanOrEqual(1000);
   }, 300_000);
 
+  it('throttle across both workers: at most `limit` starts of a key in any window', async () => {
+    const periodMs = 500;
+    const hook = await webhookWorkflow({
+      steps: [{ id: 's', type: 'transform', expression: 'input.n' }],
+      throttle: { limit: 5, periodMs, key: 'input.key' },
+    });
+    const ids = await deliver(
+      hook,
+      Array.from({ length: 60 }, (_, n) => ({ key: n % 2 === 0 ? 't0' : 't1', n })),
+    );
+    const runs = await allCompleted(ids, 60_000, 'throttled runs to complete');
+    for (const key of ['t0', 't1']) {
+      const starts = runs
+        .filter((r) => r.input.key === key)
+        .map((r) => ms(r.startedAt))
+        .sort((a, b) => a - b);
+      expect(starts).toHaveLength(30);
+      // Any 6 consecutive starts span at least a period.
+      for (let i = 5; i < starts.length; i++) expect(starts[i] - starts[i - 5]).toBeGreaterThanOrEqual(periodMs);
+    }
+  }, 90_000);
+
+  it('debounce across both workers: a burst of one key makes one run, the others point at a newer one', async () => {
+    const hook = await webhookWorkflow({
+      steps: [{ id: 's', type: 'transform', expression: 'input.n' }],
+      output: 'steps.s.output',
+      debounce: { periodMs: 3000, key: 'input.key' },
+    });
+    const ids = await deliver(
+      hook,
+      Array.from({ length: 40 }, (_, n) => ({ key: `d${n % 4}`, n })),
+    );
+    let runs: (Run & { output: unknown; supersededBy: string | null; error: { code: string } | null })[] = [];
+    await waitUntil(
+      async () => {
+        runs = (await runsOf(ids)) as typeof runs;
+        return runs.every((r) => r.status === 'completed' || r.status === 'cancelled');
+      },
+      60_000,
+      'the bursts to settle',
+    );
+    for (let k = 0; k < 4; k++) {
+      const ofKey = runs.filter((r) => r.input.key === `d${k}`);
+      const completed = ofKey.filter((r) => r.status === 'completed');
+      expect(completed).toHaveLength(1);
+      // The one that ran is the newest of its key, with its own input.
+      expect(completed[0].id).toBe([...ofKey].sort((a, b) => (a.id < b.id ? -1 : 1))[ofKey.length - 1].id);
+      expect(completed[0].output).toBe(completed[0].input.n);
+      for (const run of ofKey.filter((r) => r.status === 'cancelled')) {
+        expect(run.error?.code).toBe('debounced');
+        const newer = ofKey.find((r) => r.id === run.supersededBy);
+        expect(newer && newer.id > run.id).toBe(true);
+      }
+    }
+  }, 90_000);
+
   it('Redis emptied mid-way: no queued run is lost and no extra one is admitted', async () => {
     const keys = ['f0', 'f1', 'f2', 'f3'];
     sink.serve(keys);
