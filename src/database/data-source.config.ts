@@ -19,6 +19,7 @@ import { HotRunClaims1764216700000 } from './migrations/1764216700000-hot-run-cl
 import { RunConsoleQueries1764216800000 } from './migrations/1764216800000-run-console-queries.js';
 import { TriggerFilters1764216900000 } from './migrations/1764216900000-trigger-filters.js';
 import { BulkActions1764217100000 } from './migrations/1764217100000-bulk-actions.js';
+import { FlowControl1764217200000 } from './migrations/1764217200000-flow-control.js';
 import { TriggerOptionsAndDeliveries1764216300000 } from './migrations/1764216300000-trigger-options-and-deliveries.js';
 
 const ENTITIES = [
@@ -43,6 +44,7 @@ export const MIGRATIONS = [
   RunConsoleQueries1764216800000,
   TriggerFilters1764216900000,
   BulkActions1764217100000,
+  FlowControl1764217200000,
 ];
 
 export function dataSourceOptions(

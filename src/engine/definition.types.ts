@@ -1,3 +1,4 @@
+import type { FlowControl } from './flow-control.js';
 import type { StepDefinition } from './steps/step.registry.js';
 
 /** `validateDefinition` is the only way in from untrusted JSON: everything here assumes a definition it returned. */
@@ -20,7 +21,7 @@ export interface StepBase {
   timeoutMs?: number;
 }
 
-export interface WorkflowDefinition {
+export interface WorkflowDefinition extends FlowControl {
   steps: StepDefinition[];
   output?: string;
   timeoutMs?: number;

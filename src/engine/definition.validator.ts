@@ -10,10 +10,11 @@ import {
   type WorkflowDefinition,
 } from './definition.types.js';
 import { DefinitionError } from './definition.error.js';
+import { FLOW_CONTROL_FIELDS, validateFlowControl } from './flow-control.js';
 import { compiles, integerIn, isObject, optional, rejectUnknownKeys } from './definition-fields.util.js';
 import { findStepHandler, stepHandlerOf, STEP_TYPES } from './steps/step.registry.js';
 
-const DEFINITION_KEYS = ['steps', 'output', 'timeoutMs'];
+const DEFINITION_KEYS = ['steps', 'output', 'timeoutMs', ...FLOW_CONTROL_FIELDS];
 const COMMON_STEP_KEYS = ['id', 'type', 'retry', 'timeoutMs'];
 const RETRY_KEYS = ['maxAttempts', 'backoffMs'];
 
@@ -46,6 +47,7 @@ export function validateDefinition(raw: unknown): WorkflowDefinition {
   if (timeoutMs !== undefined) {
     definition.timeoutMs = integerIn(timeoutMs, 1, MAX_RUN_TIMEOUT_MS, 'timeoutMs', '(7 days)');
   }
+  Object.assign(definition, validateFlowControl(raw));
   steps.forEach((step, index) => {
     stepHandlerOf(step).check?.(step, { index, positions, runTimeoutMs: definition.timeoutMs });
   });

@@ -1,6 +1,7 @@
 export * from './definition.types.js';
 export { DefinitionError } from './definition.error.js';
 export { validateDefinition } from './definition.validator.js';
+export * from './flow-control.js';
 export {
   DEFAULT_EXPRESSION_CACHE_SIZE,
   DEFAULT_EXPRESSION_MAX_DEPTH,

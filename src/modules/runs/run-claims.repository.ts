@@ -40,7 +40,7 @@ const WRITE_STEPS = `
   RETURNING step_id`;
 
 /** Listed, not `*`: a prepared statement's result columns must not change under it. */
-const RUN_COLUMNS = `id, workflow_id, workflow_version, status, trigger_type, trigger_id, webhook_id, idempotency_key,
+export const RUN_COLUMNS = `id, workflow_id, workflow_version, status, trigger_type, trigger_id, webhook_id, idempotency_key,
   rerun_of, input, output, error, attempt, wake_at, checked_at, created_at, started_at, completed_at`;
 
 // `r.id = ANY($1)` makes the primary key the way in: joined only to unnest(), the planner may scan a small table whole.
@@ -50,6 +50,7 @@ const CLAIM_RUNS = `
          updated_at = now()
     FROM unnest($1::uuid[], $2::timestamptz[]) AS c(id, claimed_at)
    WHERE r.id = ANY($1::uuid[]) AND r.id = c.id AND r.status IN ('queued', 'running')
+     AND (r.status = 'running' OR NOT r.flow_control) -- flow-controlled runs are admitted by FlowControlService
   RETURNING ${RUN_COLUMNS.replace(/\w+/g, 'r.$&')}`;
 
 const STEPS_OF_RUN = `
@@ -148,6 +149,14 @@ export class RunClaimsRepository {
     return run;
   }
 
+  /** A run admitted elsewhere (flow control), with its checkpoints as `claim` returns them. */
+  async withSteps(row: RunRow): Promise<WorkflowRun> {
+    const run = toRun(row);
+    run.steps =
+      run.attempt > 1 ? (await this.sql<StepRecordRow>(STEPS_OF_RUN, [run.id])).map((s) => toStep(run.id, s)) : [];
+    return run;
+  }
+
   async writeSteps(runId: string, attempt: number, steps: StepRow[]): Promise<boolean> {
     if (steps.length === 0) return true;
     const rows = await this.sql<unknown>(WRITE_STEPS, [runId, attempt, JSON.stringify(steps.map(toStepRecord))]);
@@ -225,7 +234,7 @@ function byId(a: { id: string }, b: { id: string }): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
-type RunRow = {
+export type RunRow = {
   id: string;
   workflow_id: string;
   workflow_version: number;
@@ -246,7 +255,7 @@ type RunRow = {
   completed_at: Date | null;
 };
 
-function toRun(row: RunRow): WorkflowRun {
+export function toRun(row: RunRow): WorkflowRun {
   return {
     id: row.id,
     workflowId: row.workflow_id,

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 
 import { ConflictError, NotFoundError } from '../../common/domain.error.js';
 import type { WorkflowsService } from '../workflows/workflows.service.js';
+import type { FlowControlService } from './flow-control.service.js';
 import { RunCommandsService } from './run-commands.service.js';
 import type { RunsProducer } from './runs.producer.js';
 import type { RunsRepository } from './runs.repository.js';
@@ -39,7 +40,8 @@ function harness() {
       return Promise.resolve();
     },
   } as unknown as RunsProducer;
-  return { commands: new RunCommandsService(runs, producer, workflows), inserted, enqueued, discarded };
+  const flow = { wakeAfterEnd: () => Promise.resolve() } as unknown as FlowControlService;
+  return { commands: new RunCommandsService(runs, producer, workflows, flow), inserted, enqueued, discarded };
 }
 
 describe('RunCommandsService', () => {

@@ -4,6 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { ConflictError, DomainError, NotFoundError } from '../../common/domain.error.js';
 import { newId } from '../../common/ids.util.js';
 import { WorkflowsService } from '../workflows/workflows.service.js';
+import { FlowControlService } from './flow-control.service.js';
 import { RunsProducer } from './runs.producer.js';
 import { RunsRepository } from './runs.repository.js';
 
@@ -28,6 +29,7 @@ export class RunCommandsService {
     private readonly runs: RunsRepository,
     private readonly producer: RunsProducer,
     private readonly workflows: WorkflowsService,
+    private readonly flow: FlowControlService,
   ) {}
 
   apply(command: RunCommand, ids: string[], tx?: EntityManager): Promise<RunCommandResult> {
@@ -91,7 +93,13 @@ export class RunCommandsService {
   async afterCommit(command: RunCommand, result: RunCommandResult): Promise<void> {
     switch (command) {
       case 'cancel':
-        await Promise.all(result.applied.map((id) => this.producer.discard(id)));
+        // A cancelled run may have held (or waited ahead in) a concurrency key: the next one waiting goes on.
+        await Promise.all(
+          result.applied.map(async (id) => {
+            await this.producer.discard(id);
+            await this.flow.wakeAfterEnd(id);
+          }),
+        );
         return;
       case 'retry':
         await Promise.all(result.applied.map((id) => this.producer.enqueue(id)));

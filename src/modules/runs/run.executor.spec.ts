@@ -6,6 +6,7 @@ import type { WorkflowDefinition } from '../../engine/index.js';
 import { conditionStep } from '../../engine/steps/condition.step.js';
 import { transformStep } from '../../engine/steps/transform.step.js';
 import type { WorkflowsService } from '../workflows/workflows.service.js';
+import type { FlowControlService } from './flow-control.service.js';
 import type { RunClaimsRepository, StepRow } from './run-claims.repository.js';
 import { RunExecutor } from './run.executor.js';
 import type { WorkflowRun } from './workflow-run.entity.js';
@@ -49,7 +50,8 @@ function harness(definition: WorkflowDefinition) {
     httpStepProtectedPorts: [],
   } as unknown as AppConfig;
   const changes = { onRunCancelled: () => () => undefined } as unknown as ChangeFeed;
-  return { executor: new RunExecutor(runs, workflows, config, changes), writes };
+  const flow = { wakeAfterEnd: () => Promise.resolve() } as unknown as FlowControlService;
+  return { executor: new RunExecutor(runs, workflows, flow, config, changes), writes };
 }
 
 /** Checkpoint writes made while the run went on, before its end. */

@@ -5,7 +5,12 @@ import { isDatabaseUnavailable } from '../../common/database-errors.util.js';
 import { addLogFields } from '../../common/log.context.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
 import {
+  DEFAULT_FLOW_KEY,
+  ExpressionError,
   ExpressionEvaluator,
+  FlowKeyError,
+  flowKeyValue,
+  hasFlowControl,
   stepHasSideEffects,
   WorkflowEngine,
   type Checkpoint,
@@ -14,6 +19,8 @@ import {
   type WorkflowDefinition,
 } from '../../engine/index.js';
 import { WorkflowsService } from '../workflows/workflows.service.js';
+import type { PendingFlowRun } from './flow-control.repository.js';
+import { FlowControlService, type Admission, type FlowKeys } from './flow-control.service.js';
 import { RunClaimsRepository, type StepRow } from './run-claims.repository.js';
 import type { WorkflowRun } from './workflow-run.entity.js';
 
@@ -49,6 +56,7 @@ export class RunExecutor implements OnModuleDestroy {
   constructor(
     private readonly runs: RunClaimsRepository,
     private readonly workflows: WorkflowsService,
+    private readonly flow: FlowControlService,
     @Inject(APP_CONFIG) config: AppConfig,
     changes: ChangeFeed,
   ) {
@@ -71,8 +79,14 @@ export class RunExecutor implements OnModuleDestroy {
   }
 
   async execute(runId: string): Promise<ExecutionResult> {
-    const run = await this.runs.claim(runId, new Date());
-    if (!run) return { kind: 'done' };
+    let run = await this.runs.claim(runId, new Date());
+    if (!run) {
+      // The claim leaves queued runs of flow-controlled workflows alone: they are admitted here, or wait.
+      const admission = await this.admit(runId);
+      if (admission.kind === 'waiting') return { kind: 'waiting', until: admission.until };
+      if (admission.kind !== 'admitted') return { kind: 'done' };
+      run = admission.run;
+    }
     addLogFields({ workflowId: run.workflowId });
     // Claimed during hand-back: it goes back too, before any step runs.
     if (this.handingBack) return { kind: 'handed-back' };
@@ -153,6 +167,7 @@ export class RunExecutor implements OnModuleDestroy {
               : { status: 'failed' as const, error: outcome.error };
           const last = steps.takeDirty();
           await this.persist(execution, () => this.runs.finish(run.id, attempt, end, new Date(), last));
+          if (definition.concurrency) await this.flow.wakeAfterEnd(run.id);
           return { kind: 'done' };
         }
         case 'waiting':
@@ -198,6 +213,47 @@ export class RunExecutor implements OnModuleDestroy {
       { code: 'internal_error', message: `The run could not be executed (${attempts} attempts)`, stepId: null },
       new Date(),
     );
+    await this.flow.wakeAfterEnd(runId);
+  }
+
+  private async admit(runId: string): Promise<Admission> {
+    const pending = await this.flow.findPending(runId);
+    if (!pending) return { kind: 'ended' };
+    const definition = await this.definitionOf(pending.workflowId, pending.workflowVersion);
+    let keys: FlowKeys;
+    try {
+      keys = await this.flowKeys(definition, pending);
+    } catch (error) {
+      if (!(error instanceof FlowKeyError)) throw error;
+      await this.flow.failKey(runId, error.message);
+      return { kind: 'ended' };
+    }
+    return this.flow.admit(pending, definition, keys);
+  }
+
+  /** Stored keys are reused: a key is computed once, from the input as it was at the first try. */
+  private async flowKeys(definition: WorkflowDefinition, run: PendingFlowRun): Promise<FlowKeys> {
+    const keys: FlowKeys = {};
+    if (!hasFlowControl(definition)) return keys;
+    const stored = { concurrency: run.concurrencyKey, throttle: run.throttleKey, debounce: run.debounceKey };
+    for (const kind of ['concurrency', 'throttle', 'debounce'] as const) {
+      const control = definition[kind];
+      if (!control) continue;
+      const known = stored[kind];
+      if (known !== null) keys[kind] = known;
+      else if (control.key === undefined) keys[kind] = DEFAULT_FLOW_KEY;
+      else keys[kind] = flowKeyValue(await this.evaluateKey(control.key, run.input, kind), `${kind}.key`);
+    }
+    return keys;
+  }
+
+  private async evaluateKey(expression: string, input: unknown, kind: string): Promise<unknown> {
+    try {
+      return await this.evaluator.evaluate(expression, { input });
+    } catch (error) {
+      if (error instanceof ExpressionError) throw new FlowKeyError(`${kind}.key failed: ${error.message}`);
+      throw error;
+    }
   }
 
   private async definitionOf(workflowId: string, version: number): Promise<WorkflowDefinition> {

@@ -6,6 +6,8 @@ import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
 import { queueConnection } from '../../queue/queue.module.js';
 import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { WorkflowsModule } from '../workflows/workflows.module.js';
+import { FlowControlRepository } from './flow-control.repository.js';
+import { FlowControlService } from './flow-control.service.js';
 import { RunClaimsRepository } from './run-claims.repository.js';
 import { RunCommandsService } from './run-commands.service.js';
 import { RunListsService } from './run-lists.service.js';
@@ -44,7 +46,17 @@ import { WorkflowRun } from './workflow-run.entity.js';
     RunsProducer,
     RunsReconciler,
     RunWaitersRegistry,
+    FlowControlRepository,
+    FlowControlService,
   ],
-  exports: [RunsService, RunsReconciler, RunClaimsRepository, RunWaitersRegistry, RunsRepository, RunCommandsService],
+  exports: [
+    RunsService,
+    RunsReconciler,
+    RunClaimsRepository,
+    RunWaitersRegistry,
+    RunsRepository,
+    RunCommandsService,
+    FlowControlService,
+  ],
 })
 export class RunsModule {}

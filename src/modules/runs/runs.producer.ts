@@ -18,10 +18,11 @@ export class RunsProducer {
 
   constructor(@InjectQueue(RUNS_QUEUE) private readonly queue: Queue<RunJobData>) {}
 
-  /** False when the run has to wait for the reconciler. */
-  async enqueue(runId: string, delayMs = 0): Promise<boolean> {
+  /** False when the run has to wait for the reconciler. `first`: ahead of the waiting jobs (a run woken to start). */
+  async enqueue(runId: string, delayMs = 0, first = false): Promise<boolean> {
+    const options = { ...RUN_JOB_OPTIONS, jobId: runId, delay: delayMs, ...(first ? { lifo: true } : {}) };
     try {
-      await this.call(() => this.queue.add('run', { runId }, { ...RUN_JOB_OPTIONS, jobId: runId, delay: delayMs }));
+      await this.call(() => this.queue.add('run', { runId }, options));
       return true;
     } catch (error) {
       if (!(error instanceof QueueStalledError)) {

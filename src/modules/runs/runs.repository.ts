@@ -87,8 +87,11 @@ export class RunsRepository {
     const inserted: { id: string }[] = await this.dataSource
       .query(
         `INSERT INTO workflow_runs
-           (id, workflow_id, workflow_version, status, trigger_type, idempotency_key, rerun_of, input)
-         VALUES ($1, $2, COALESCE($3::int, (SELECT version FROM workflows WHERE id = $2)), 'queued', $4, $5, $6, $7::jsonb)
+           (id, workflow_id, workflow_version, status, trigger_type, idempotency_key, rerun_of, input, flow_control)
+         VALUES ($1, $2, COALESCE($3::int, (SELECT version FROM workflows WHERE id = $2)), 'queued', $4, $5, $6, $7::jsonb,
+                 COALESCE((SELECT flow_control FROM workflow_versions
+                            WHERE workflow_id = $2 AND version = COALESCE($3::int, (SELECT version FROM workflows WHERE id = $2))),
+                          false))
          ON CONFLICT DO NOTHING
          RETURNING id`,
         [run.id, run.workflowId, run.workflowVersion, run.triggerType, run.idempotencyKey, run.rerunOf, run.inputJson],

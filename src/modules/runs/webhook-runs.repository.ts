@@ -26,11 +26,12 @@ const insertSql = (() => {
   return (count: number): string => {
     texts[count] ??= `INSERT INTO workflow_runs
          (id, workflow_id, workflow_version, status, trigger_type, trigger_id, webhook_id, input,
-          request_id, body_bytes, body_sha256)
+          request_id, body_bytes, body_sha256, flow_control)
        VALUES ${Array.from({ length: count }, (_, i) => {
          const p = (n: number) => `$${i * 8 + n}`;
          return `(${p(1)}::uuid, ${p(2)}::uuid, (SELECT version FROM workflows WHERE id = ${p(2)}::uuid), 'queued', 'webhook',
-                ${p(3)}::uuid, ${p(4)}::text, ${p(5)}::jsonb, ${p(6)}::text, ${p(7)}::int, ${p(8)}::text)`;
+                ${p(3)}::uuid, ${p(4)}::text, ${p(5)}::jsonb, ${p(6)}::text, ${p(7)}::int, ${p(8)}::text,
+                (SELECT flow_control FROM workflows WHERE id = ${p(2)}::uuid))`;
        }).join(',\n              ')}
        ON CONFLICT (trigger_id, webhook_id) WHERE webhook_id IS NOT NULL DO NOTHING
        RETURNING id`;

@@ -60,6 +60,19 @@ export class WorkflowRun {
   @Column('timestamptz', { name: 'completed_at', nullable: true })
   completedAt: Date | null;
 
+  // Flow control: the keys the run was grouped by (null: not controlled, or not reached yet) and who superseded it.
+  @Column('text', { name: 'concurrency_key', nullable: true })
+  concurrencyKey?: string | null;
+
+  @Column('text', { name: 'throttle_key', nullable: true })
+  throttleKey?: string | null;
+
+  @Column('text', { name: 'debounce_key', nullable: true })
+  debounceKey?: string | null;
+
+  @Column('uuid', { name: 'superseded_by', nullable: true })
+  supersededBy?: string | null;
+
   /** Set by every status change; read only by the changes feed. */
   @Column('timestamptz', { name: 'updated_at', select: false })
   updatedAt?: Date;

@@ -199,6 +199,34 @@ export class RunResponse {
   startedAt: string | null;
   /** @example "2026-11-27T10:00:00.020Z" */
   completedAt: string | null;
+  /**
+   * The key of the definition's `concurrency` this run counts against (`""`: the workflow's one group); null
+   * when the workflow has no `concurrency` or the run has not reached it yet (it still waits out a debounce).
+   * @example "acme"
+   */
+  concurrencyKey: string | null;
+  /**
+   * The key of the definition's `throttle` this run's start counted against; null when not throttled (yet).
+   * @example "acme"
+   */
+  throttleKey: string | null;
+  /**
+   * The key of the definition's `debounce` this run was debounced by; null when the workflow has no `debounce`.
+   * @example "record-42"
+   */
+  debounceKey: string | null;
+  /**
+   * The newer run that ended this one: with `error.code` `debounced` (a newer delivery of the same debounce key)
+   * or `superseded` (`concurrency.onLimit` `cancel-running`).
+   * @example null
+   */
+  supersededBy: string | null;
+  /**
+   * Milliseconds the run waited before it started (`startedAt − createdAt`); while it is queued, until now; for a
+   * run that ended without starting, until it ended.
+   * @example 10
+   */
+  queuedMs: number;
 }
 
 export class RunListItemResponse extends RunResponse {
@@ -277,6 +305,11 @@ export function toRunResponse(run: WorkflowRun): RunResponse {
     createdAt: run.createdAt.toISOString(),
     startedAt: run.startedAt?.toISOString() ?? null,
     completedAt: run.completedAt?.toISOString() ?? null,
+    concurrencyKey: run.concurrencyKey ?? null,
+    throttleKey: run.throttleKey ?? null,
+    debounceKey: run.debounceKey ?? null,
+    supersededBy: run.supersededBy ?? null,
+    queuedMs: Math.max(0, (run.startedAt ?? run.completedAt ?? new Date()).getTime() - run.createdAt.getTime()),
   };
 }
 
