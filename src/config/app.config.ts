@@ -232,7 +232,9 @@ function redisClusterConfig(env: Env, problems: string[]): RedisClusterConfig | 
     const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9._-]+)):(\d+)$/.exec(entry);
     const port = Number(match?.[3]);
     if (!match) {
-      problems.push(`REDIS_CLUSTER_NODES: "${entry}" must be host:port (IPv6 as [::1]:7000), with no redis:// before it`);
+      problems.push(
+        `REDIS_CLUSTER_NODES: "${entry}" must be host:port (IPv6 as [::1]:7000), with no redis:// before it`,
+      );
     } else if (!Number.isInteger(port) || port < 1 || port > 65535) {
       problems.push(`REDIS_CLUSTER_NODES: "${entry}": the port must be an integer from 1 to 65535`);
     } else {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { TEST_API_KEY, TEST_DATABASE_URL, TEST_ENCRYPTION_KEY } from '../support/env.js';
 import { ProcessClient, type ProcessWebhook } from '../support/process-client.js';
-import { startHookrun, type HookrunProcess } from '../support/processes.js';
+import { freePort, runHookrunToExit, startHookrun, type HookrunProcess } from '../support/processes.js';
 import { startOwnRedisCluster, type OwnRedisCluster } from '../support/redis-cluster.js';
 import { ensureTestDatabase } from '../support/test-database.js';
 
@@ -13,17 +13,30 @@ describe('on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
   let worker: HookrunProcess | undefined;
   let client: ProcessClient;
   let webhook: ProcessWebhook;
+  let env: Record<string, string>;
+  let refusedWithBoth: Promise<{ code: number | null; output: string }>;
 
   beforeAll(async () => {
-    await ensureTestDatabase();
-    cluster = await startOwnRedisCluster(3);
-    const env = {
+    const services = {
       DATABASE_URL: TEST_DATABASE_URL,
-      REDIS_CLUSTER_NODES: cluster.nodeList,
       SECRETS_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
       BOOTSTRAP_API_KEY: TEST_API_KEY,
       LOG_LEVEL: 'info',
     };
+    // Refused before it connects to anything: it starts now, beside the rest, and its test reads the result.
+    refusedWithBoth = runHookrunToExit(
+      ['api'],
+      {
+        ...services,
+        REDIS_URL: 'redis://127.0.0.1:6379',
+        REDIS_CLUSTER_NODES: '127.0.0.1:7000',
+        PORT: String(await freePort()),
+      },
+      { timeoutMs: 30_000 },
+    );
+    await ensureTestDatabase();
+    cluster = await startOwnRedisCluster(3);
+    env = { ...services, REDIS_CLUSTER_NODES: cluster.nodeList };
     [api, worker] = await Promise.all([startHookrun(['api'], env), startHookrun(['worker'], env)]);
     client = new ProcessClient(api.baseUrl);
     webhook = await client.createWebhookWorkflow();
@@ -69,5 +82,48 @@ describe('on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
     expect(await cluster.keysOn(source)).toEqual([]);
     // Nothing was refused on the way: no command of a script spanned two slots, none went to the wrong node for good.
     for (const proc of [api!, worker!]) expect(proc.output()).not.toMatch(/CROSSSLOT|MOVED|ClusterAllFailedError/);
+  });
+
+  it("checks every node's eviction policy, at start and in /health/ready, not just the queue's node", async () => {
+    const owner = await cluster.ownerOf(await cluster.keySlot('{hookrun}'));
+    const other = cluster.nodes.find((node) => node !== owner)!;
+    await other.client.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    try {
+      const notReady = await client.request('GET', '/health/ready');
+      expect(notReady.status).toBe(503);
+      expect(notReady.body.error.message).toContain("Redis's maxmemory-policy is allkeys-lru; set it to noeviction");
+
+      const refused = await runHookrunToExit(
+        ['worker'],
+        { ...env, PORT: String(await freePort()) },
+        { timeoutMs: 30_000 },
+      );
+      expect(refused.code).toBe(1);
+      expect(refused.output.split('\n').filter((line) => line.startsWith('hookrun cannot start:'))).toEqual([
+        "hookrun cannot start: Redis's maxmemory-policy is allkeys-lru; set it to noeviction (hookrun's queue needs " +
+          'it: under any other policy a full Redis deletes queued jobs to make room)',
+      ]);
+    } finally {
+      await other.client.config('SET', 'maxmemory-policy', 'noeviction');
+    }
+    expect((await client.request('GET', '/health/ready')).body).toEqual({
+      data: { status: 'ok', checks: { database: 'ok', queue: 'ok' } },
+    });
+  });
+
+  it('refuses a start with REDIS_URL as well, in one line', async () => {
+    const result = await refusedWithBoth;
+
+    expect(result.code).toBe(1);
+    expect(result.output.trim().split('\n')).toEqual([
+      'hookrun cannot start: Set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both',
+    ]);
+  });
+
+  it('shuts down on SIGTERM with exit code 0, closing its queue and cluster clients without hanging', async () => {
+    const codes = await Promise.all([api!.stop('SIGTERM'), worker!.stop('SIGTERM')]);
+
+    expect(codes).toEqual([0, 0]);
+    for (const proc of [api!, worker!]) expect(proc.output()).toContain('hookrun stopped');
   });
 });

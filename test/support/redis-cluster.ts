@@ -111,7 +111,10 @@ export async function startOwnRedisCluster(size = 3): Promise<OwnRedisCluster> {
     await waitUntil(
       async () => {
         const infos = await Promise.all(nodes.map((node) => node.client.cluster('INFO') as Promise<string>));
-        return infos.every((info) => /^cluster_state:ok\r?$/m.test(info) && /^cluster_known_nodes:(\d+)/m.exec(info)?.[1] === String(size));
+        return infos.every(
+          (info) =>
+            /^cluster_state:ok\r?$/m.test(info) && /^cluster_known_nodes:(\d+)/m.exec(info)?.[1] === String(size),
+        );
       },
       20_000,
       'the cluster to be ok on every node',
