@@ -63,6 +63,7 @@ describe('Redis clients', () => {
     );
 
     expect(cluster.options).toEqual(expect.objectContaining({ lazyConnect: true, enableOfflineQueue: false }));
+    expect(cluster.options.clusterRetryStrategy?.(3)).toBe(1000);
     expect(cluster.options.redisOptions).toEqual({
       maxRetriesPerRequest: null,
       connectionName: 'bull:worker',

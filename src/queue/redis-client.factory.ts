@@ -19,11 +19,11 @@ export function createRedisClient(target: RedisTarget, options: RedisOptions = {
 }
 
 /**
- * A cluster client from single-server options: the offline queue and lazy connection are the cluster's, the rest
- * applies to its connection to each node (which the cluster reconnects itself, so no retry strategy or address).
+ * A cluster client from single-server options: the offline queue, lazy connection and retry strategy are the
+ * cluster's (it reconnects its nodes itself), the rest applies to its connection to each node (but the address).
  */
 export function createRedisCluster(cluster: RedisClusterConfig, options: RedisOptions): Cluster {
-  const { enableOfflineQueue, lazyConnect, retryStrategy: _retry, host: _host, port: _port, ...nodeOptions } = options;
+  const { enableOfflineQueue, lazyConnect, retryStrategy, host: _host, port: _port, ...nodeOptions } = options;
   const clusterOptions: ClusterOptions = {
     redisOptions: {
       ...nodeOptions,
@@ -34,6 +34,9 @@ export function createRedisCluster(cluster: RedisClusterConfig, options: RedisOp
   };
   if (enableOfflineQueue !== undefined) clusterOptions.enableOfflineQueue = enableOfflineQueue;
   if (lazyConnect !== undefined) clusterOptions.lazyConnect = lazyConnect;
+  // BullMQ's (1 s and up) instead of ioredis's cluster default (from 0.1 s): an unreachable cluster is not retried,
+  // and reported, ten times a second.
+  if (retryStrategy) clusterOptions.clusterRetryStrategy = (times) => retryStrategy(times);
   // ioredis resolves node names to addresses before connecting, and a certificate names the host: keep the name.
   if (cluster.tls) clusterOptions.dnsLookup = (address, callback) => callback(null, address);
   return new Cluster(cluster.nodes, clusterOptions);
