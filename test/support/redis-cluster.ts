@@ -97,7 +97,7 @@ export async function startOwnRedisCluster(size = 3): Promise<OwnRedisCluster> {
         10_000,
         `redis-server on port ${port}`,
       );
-      nodes.push({ port, id: (await client.cluster('MYID')) as string, client });
+      nodes.push({ port, id: await client.cluster('MYID'), client });
     }
     await run('redis-cli', [
       '--cluster',
@@ -110,7 +110,7 @@ export async function startOwnRedisCluster(size = 3): Promise<OwnRedisCluster> {
     // Every node must have heard of every slot's owner, not just the one the command talked to last.
     await waitUntil(
       async () => {
-        const infos = await Promise.all(nodes.map((node) => node.client.cluster('INFO') as Promise<string>));
+        const infos = await Promise.all(nodes.map((node) => node.client.cluster('INFO')));
         return infos.every(
           (info) =>
             /^cluster_state:ok\r?$/m.test(info) && /^cluster_known_nodes:(\d+)/m.exec(info)?.[1] === String(size),
@@ -138,7 +138,7 @@ export async function startOwnRedisCluster(size = 3): Promise<OwnRedisCluster> {
     return {
       nodes,
       nodeList: nodes.map((node) => `127.0.0.1:${node.port}`).join(','),
-      keySlot: async (key) => (await nodes[0].client.cluster('KEYSLOT', key)) as number,
+      keySlot: async (key) => await nodes[0].client.cluster('KEYSLOT', key),
       ownerOf,
       keysOn: async (node) => {
         const keys: string[] = [];
@@ -156,7 +156,7 @@ export async function startOwnRedisCluster(size = 3): Promise<OwnRedisCluster> {
         await target.client.cluster('SETSLOT', slot, 'IMPORTING', source.id);
         await source.client.cluster('SETSLOT', slot, 'MIGRATING', target.id);
         for (;;) {
-          const keys = (await source.client.cluster('GETKEYSINSLOT', slot, 100)) as string[];
+          const keys = await source.client.cluster('GETKEYSINSLOT', slot, 100);
           if (keys.length === 0) break;
           await source.client.call('MIGRATE', '127.0.0.1', String(target.port), '', '0', '5000', 'KEYS', ...keys);
         }
