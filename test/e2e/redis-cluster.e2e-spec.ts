@@ -84,6 +84,25 @@ describe('on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
     for (const proc of [api!, worker!]) expect(proc.output()).not.toMatch(/CROSSSLOT|MOVED|ClusterAllFailedError/);
   });
 
+  it('completes every run of 20 deliveries sent while the slot moves again, one run each', async () => {
+    const slot = await cluster.keySlot('{hookrun}');
+    const source = await cluster.ownerOf(slot);
+    const target = cluster.nodes.find((node) => node !== source)!;
+    const ids = Array.from({ length: 20 }, (_, i) => `msg_cluster_moving_${i}`);
+
+    const [answers] = await Promise.all([
+      Promise.all(ids.map((id) => client.deliver(webhook, { id }, id))),
+      cluster.moveSlot(slot, target),
+    ]);
+
+    expect(answers.map((answer) => answer.status)).toEqual(ids.map(() => 202));
+    const runIds = answers.map((answer) => answer.body.data.runId as string);
+    expect(new Set(runIds).size).toBe(ids.length);
+    const statuses = await client.waitForTerminal(runIds, 45_000);
+    expect([...statuses.values()]).toEqual(runIds.map(() => 'completed'));
+    expect(await cluster.keysOn(source)).toEqual([]);
+  });
+
   it("checks every node's eviction policy, at start and in /health/ready, not just the queue's node", async () => {
     const owner = await cluster.ownerOf(await cluster.keySlot('{hookrun}'));
     const other = cluster.nodes.find((node) => node !== owner)!;
