@@ -38,8 +38,8 @@ async function main(): Promise<void> {
     throw error;
   }
   // Before anything is queued: a Redis that may evict keys would drop jobs silently.
-  if (config.redisUrl) {
-    const unchecked = await assertRedisKeepsEveryKey(config.redisUrl);
+  if (config.queueBackend === 'redis') {
+    const unchecked = await assertRedisKeepsEveryKey(config);
     if (unchecked) logger.warn(unchecked);
   }
   const app = await createApp(config, rootLogger).catch(async (error: unknown) => {

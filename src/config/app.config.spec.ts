@@ -1,6 +1,17 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { ConfigError, loadConfig, loadDatabaseUrl, loadReencryptionConfig, loadStartMode } from './app.config.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import {
+  ConfigError,
+  loadConfig,
+  loadDatabaseUrl,
+  loadReencryptionConfig,
+  loadStartMode,
+  queuePrefix,
+} from './app.config.js';
 
 const BASE = {
   DATABASE_URL: 'postgres://hookrun@db.internal/hookrun',
@@ -65,6 +76,94 @@ describe('loadConfig: ports that http steps never reach through a bare allowed h
   });
 });
 
+describe('loadConfig: REDIS_CLUSTER_NODES', () => {
+  const CLUSTER = {
+    ...BASE,
+    REDIS_URL: '',
+    REDIS_CLUSTER_NODES: ' 10.0.0.1:7000, redis-b.internal:7001 ,[fd00::3]:7002,',
+  };
+
+  it('takes host:port entries (IPv6 bracketed) instead of REDIS_URL, and protects their ports from http steps', () => {
+    const config = loadConfig(CLUSTER);
+
+    expect(config.redisUrl).toBeNull();
+    expect(config.redisCluster).toEqual({
+      nodes: [
+        { host: '10.0.0.1', port: 7000 },
+        { host: 'redis-b.internal', port: 7001 },
+        { host: 'fd00::3', port: 7002 },
+      ],
+      username: null,
+      password: null,
+      tls: false,
+    });
+    expect(config.httpStepProtectedPorts).toEqual([5432, 7000, 7001, 7002]);
+    expect(loadConfig(BASE).redisCluster).toBeNull();
+  });
+
+  it('takes a username, a password (or its _FILE) and TLS', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hookrun-config-'));
+    try {
+      writeFileSync(join(dir, 'password'), 'from-file\n');
+      const config = loadConfig({
+        ...CLUSTER,
+        REDIS_CLUSTER_USERNAME: 'hookrun',
+        REDIS_CLUSTER_PASSWORD_FILE: join(dir, 'password'),
+        REDIS_CLUSTER_TLS: 'true',
+      });
+
+      expect(config.redisCluster).toEqual(
+        expect.objectContaining({ username: 'hookrun', password: 'from-file', tls: true }),
+      );
+      expect(loadConfig({ ...CLUSTER, REDIS_CLUSTER_PASSWORD: 'given' }).redisCluster?.password).toBe('given');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a malformed node list, naming each bad entry, with the other problems', () => {
+    const message = problemsOf({
+      REDIS_URL: '',
+      REDIS_CLUSTER_NODES: 'redis://10.0.0.1:7000,10.0.0.2,10.0.0.3:70000,ok.internal:7003,::1:7004',
+      REDIS_CLUSTER_TLS: 'yes',
+    });
+
+    expect(message).toBe(
+      [
+        'Invalid configuration:',
+        '  - REDIS_CLUSTER_NODES: "redis://10.0.0.1:7000" must be host:port (IPv6 as [::1]:7000), with no redis:// before it',
+        '  - REDIS_CLUSTER_NODES: "10.0.0.2" must be host:port (IPv6 as [::1]:7000), with no redis:// before it',
+        '  - REDIS_CLUSTER_NODES: "10.0.0.3:70000": the port must be an integer from 1 to 65535',
+        '  - REDIS_CLUSTER_NODES: "::1:7004" must be host:port (IPv6 as [::1]:7000), with no redis:// before it',
+        '  - REDIS_CLUSTER_TLS must be one of true, false',
+      ].join('\n'),
+    );
+    expect(problemsOf({ REDIS_URL: '', REDIS_CLUSTER_NODES: ' , ' })).toBe(
+      'Invalid configuration:\n  - REDIS_CLUSTER_NODES must list host:port entries, separated by commas',
+    );
+  });
+
+  it('refuses REDIS_URL and REDIS_CLUSTER_NODES together', () => {
+    expect(problemsOf({ REDIS_CLUSTER_NODES: '10.0.0.1:7000' })).toBe(
+      'Invalid configuration:\n  - Set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both',
+    );
+  });
+
+  it('puts the queue prefix in a hash tag, so that every key of the queue is in one slot', () => {
+    expect(loadConfig(CLUSTER).queuePrefix).toBe('{hookrun}');
+    expect(loadConfig({ ...CLUSTER, QUEUE_PREFIX: 'tenant-a' }).queuePrefix).toBe('{tenant-a}');
+    expect(loadConfig({ ...CLUSTER, QUEUE_PREFIX: '{tenant-a}' }).queuePrefix).toBe('{tenant-a}');
+    expect(loadConfig({ ...BASE, QUEUE_PREFIX: 'tenant-a' }).queuePrefix).toBe('tenant-a');
+  });
+
+  it('takes a hash tag where Redis sees one: between the first { and the first } after it, not empty', () => {
+    for (const prefix of ['{a}', 'app{a}', 'app{a}:x', 'a{b{c}', '{a}{b}'])
+      expect(queuePrefix(prefix, true)).toBe(prefix);
+    for (const prefix of ['a', 'a{}b', '{}{a}', 'a}b{', 'a{b']) expect(queuePrefix(prefix, true)).toBe(`{${prefix}}`);
+    expect(queuePrefix('a{}b', false)).toBe('a{}b');
+  });
+});
+
 function refusal(load: () => unknown): string {
   try {
     load();
@@ -120,6 +219,17 @@ describe('loadStartMode', () => {
       );
     }
     expect(loadStartMode({ HOOKRUN_ROLE: 'all' }, 'all').embedded).toBe(true);
+  });
+
+  it('takes REDIS_CLUSTER_NODES for REDIS_URL, with DATABASE_URL, and refuses both in one line', () => {
+    const cluster = { DATABASE_URL: BASE.DATABASE_URL, REDIS_CLUSTER_NODES: '10.0.0.1:7000' };
+    expect(loadStartMode(cluster, 'worker')).toEqual({ logLevel: 'info', embedded: false });
+    expect(refusal(() => loadStartMode({ ...cluster, REDIS_URL: BASE.REDIS_URL }))).toBe(
+      'Set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both',
+    );
+    expect(refusal(() => loadStartMode({ REDIS_CLUSTER_NODES: '10.0.0.1:7000' }))).toBe(
+      'REDIS_CLUSTER_NODES needs DATABASE_URL (shared services)',
+    );
   });
 });
 

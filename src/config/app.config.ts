@@ -15,7 +15,9 @@ export interface AppConfig {
   port: number;
   publicBaseUrl: string;
   databaseUrl: string;
+  /** One Redis; null with REDIS_CLUSTER_NODES (or the PostgreSQL queue). */
   redisUrl: string | null;
+  redisCluster: RedisClusterConfig | null;
   queueBackend: QueueBackend;
   secretsEncryptionKey: string;
   bootstrapApiKey: string | null;
@@ -36,7 +38,21 @@ export interface AppConfig {
   waitMaxWaiters: number;
   deliveryRetentionHours: number;
   logLevel: LogLevel;
+  /** With a Redis Cluster, always holds a hash tag (`{hookrun}`), so that every key of the queue is in one slot. */
   queuePrefix: string;
+}
+
+export interface RedisClusterNode {
+  host: string;
+  port: number;
+}
+
+export interface RedisClusterConfig {
+  /** Where the client starts: it learns the others (and who holds which slot) from them. */
+  nodes: RedisClusterNode[];
+  username: string | null;
+  password: string | null;
+  tls: boolean;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -54,7 +70,7 @@ export interface ConfigOverrides {
 }
 
 /** Docker's convention for secrets: `<NAME>_FILE` names a file that holds the value. */
-const FILE_VARIABLES = ['SECRETS_ENCRYPTION_KEY', 'BOOTSTRAP_API_KEY'] as const;
+const FILE_VARIABLES = ['SECRETS_ENCRYPTION_KEY', 'BOOTSTRAP_API_KEY', 'REDIS_CLUSTER_PASSWORD'] as const;
 
 export function withFileVariables(env: Env): Env {
   const resolved: Env = { ...env };
@@ -88,8 +104,12 @@ export function loadConfig(environment: Env = process.env, overrides: ConfigOver
     (roleArgument as HookrunRole | undefined) ??
     oneOf(env, 'HOOKRUN_ROLE', ['all', 'api', 'worker'] as const, 'all', problems);
   const databaseUrl = required(env, 'DATABASE_URL', problems, /^postgres(ql)?:\/\//, 'a postgres:// URL');
+  const redisCluster = queueBackend === 'redis' ? redisClusterConfig(env, problems) : null;
+  if (redisCluster && env.REDIS_URL?.trim()) problems.push(BOTH_REDIS_VARIABLES);
   const redisUrl =
-    queueBackend === 'redis' ? required(env, 'REDIS_URL', problems, /^rediss?:\/\//, 'a redis:// URL') : null;
+    queueBackend === 'redis' && !redisCluster
+      ? required(env, 'REDIS_URL', problems, /^rediss?:\/\//, 'a redis:// URL')
+      : null;
   const secretsEncryptionKey = required(env, 'SECRETS_ENCRYPTION_KEY', problems);
   let keyring: CipherKey[] = [];
   if (secretsEncryptionKey) {
@@ -112,6 +132,7 @@ export function loadConfig(environment: Env = process.env, overrides: ConfigOver
     publicBaseUrl: (env.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     databaseUrl,
     redisUrl,
+    redisCluster,
     queueBackend,
     secretsEncryptionKey,
     bootstrapApiKey,
@@ -125,13 +146,19 @@ export function loadConfig(environment: Env = process.env, overrides: ConfigOver
     expressionThreads: int(env, 'EXPRESSION_THREADS', 2, 1, 64, problems),
     httpStepAllowedHosts: allowedHosts(env, problems),
     httpStepProtectedPorts: [
-      ...new Set([servicePort(databaseUrl, 5432), servicePort(redisUrl, 6379)].filter((port) => port !== null)),
+      ...new Set(
+        [
+          servicePort(databaseUrl, 5432),
+          servicePort(redisUrl, 6379),
+          ...(redisCluster?.nodes.map((node) => node.port) ?? []),
+        ].filter((port) => port !== null),
+      ),
     ],
     triggerCacheTtlMs: int(env, 'TRIGGER_CACHE_TTL_MS', 5000, 0, 3_600_000, problems),
     waitMaxWaiters: int(env, 'WAIT_MAX_WAITERS', 10_000, 0, 1_000_000, problems),
     deliveryRetentionHours: int(env, 'DELIVERY_RETENTION_HOURS', 168, 1, 87_600, problems),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info', problems),
-    queuePrefix: env.QUEUE_PREFIX?.trim() || 'hookrun',
+    queuePrefix: queuePrefix(env.QUEUE_PREFIX?.trim() || 'hookrun', redisCluster !== null),
   };
   refuseIfAny(problems);
   return Object.freeze(config);
@@ -161,7 +188,10 @@ export function loadStartMode(env: Env, roleArgument?: string, interactive = fal
   };
   refuseIfAny(problems);
   const hasDatabase = Boolean(env.DATABASE_URL?.trim());
-  const hasRedis = Boolean(env.REDIS_URL?.trim());
+  const hasCluster = Boolean(env.REDIS_CLUSTER_NODES?.trim());
+  if (hasCluster && env.REDIS_URL?.trim()) throw new ConfigError(BOTH_REDIS_VARIABLES);
+  if (hasCluster && !hasDatabase) throw new ConfigError('REDIS_CLUSTER_NODES needs DATABASE_URL (shared services)');
+  const hasRedis = Boolean(env.REDIS_URL?.trim()) || hasCluster;
   const embedded = !hasDatabase && !hasRedis;
   if (embedded && [roleArgument, env.HOOKRUN_ROLE?.trim()].some((role) => role === 'api' || role === 'worker')) {
     throw new ConfigError('Separate api and worker processes need DATABASE_URL and REDIS_URL (shared services)');
@@ -202,6 +232,47 @@ export function loadKeysFromEnvironment(env: Env): { secretsEncryptionKey?: stri
     secretsEncryptionKey: env.SECRETS_ENCRYPTION_KEY?.trim() || undefined,
     bootstrapApiKey: env.BOOTSTRAP_API_KEY?.trim() || undefined,
   };
+}
+
+const BOTH_REDIS_VARIABLES = 'Set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both';
+
+function redisClusterConfig(env: Env, problems: string[]): RedisClusterConfig | null {
+  const list = env.REDIS_CLUSTER_NODES?.trim();
+  if (!list) return null;
+  const entries = list
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  if (entries.length === 0) problems.push('REDIS_CLUSTER_NODES must list host:port entries, separated by commas');
+  const nodes: RedisClusterNode[] = [];
+  for (const entry of entries) {
+    const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9._-]+)):(\d+)$/.exec(entry);
+    const port = Number(match?.[3]);
+    if (!match) {
+      problems.push(
+        `REDIS_CLUSTER_NODES: "${entry}" must be host:port (IPv6 as [::1]:7000), with no redis:// before it`,
+      );
+    } else if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      problems.push(`REDIS_CLUSTER_NODES: "${entry}": the port must be an integer from 1 to 65535`);
+    } else {
+      nodes.push({ host: match[1] ?? match[2], port });
+    }
+  }
+  return {
+    nodes,
+    username: env.REDIS_CLUSTER_USERNAME?.trim() || null,
+    password: env.REDIS_CLUSTER_PASSWORD?.trim() || null,
+    tls: oneOf(env, 'REDIS_CLUSTER_TLS', ['true', 'false'] as const, 'false', problems) === 'true',
+  };
+}
+
+/**
+ * A Redis Cluster runs a script only on keys of one slot, and BullMQ's scripts touch several keys of the queue:
+ * the prefix must carry a hash tag (`{...}`, the part of a key that picks its slot). One without is wrapped.
+ */
+export function queuePrefix(prefix: string, cluster: boolean): string {
+  // Redis's rule: the tag is what lies between the first `{` and the first `}` after it, if that is not empty.
+  return !cluster || /^[^{]*\{[^}]+\}/.test(prefix) ? prefix : `{${prefix}}`;
 }
 
 function refuseIfAny(problems: string[]): void {

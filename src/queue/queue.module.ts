@@ -4,9 +4,10 @@ import type { ConnectionOptions } from 'bullmq';
 
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { usePostgresQueueBackend } from './postgres-queue.backend.js';
+import { bullmqConnection, useRedisClusterForBullmq } from './redis-client.factory.js';
 
 export function queueConnection(config: AppConfig): ConnectionOptions {
-  return { url: config.redisUrl ?? config.databaseUrl };
+  return bullmqConnection(config);
 }
 
 @Module({
@@ -17,6 +18,7 @@ export function queueConnection(config: AppConfig): ConnectionOptions {
         // @nestjs/bullmq builds Queue and Worker without bullmq's backend-factory argument, so the backend
         // is chosen process-wide; every queue and worker depends on this configuration, so it comes first.
         if (config.queueBackend === 'postgres') await usePostgresQueueBackend(config.databaseUrl);
+        if (config.redisCluster) useRedisClusterForBullmq();
         return { connection: queueConnection(config), prefix: config.queuePrefix };
       },
     }),

@@ -2,11 +2,12 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 
 import { UnavailableError } from '../../common/domain.error.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
+import { createRedisClient } from '../../queue/redis-client.factory.js';
 import { RUNS_QUEUE } from '../runs/runs.queue.js';
 import type { HealthResponse } from './health.dto.js';
 import { evictionPolicyProblem, readEvictionPolicy } from './redis-eviction-policy.check.js';
@@ -16,7 +17,7 @@ const CHECK_TIMEOUT_MS = 1500;
 
 @Injectable()
 export class HealthService implements OnModuleDestroy {
-  private readonly redis: Redis | null;
+  private readonly redis: Redis | Cluster | null;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -24,9 +25,16 @@ export class HealthService implements OnModuleDestroy {
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.redis =
-      config.queueBackend === 'redis' && config.redisUrl
+      config.queueBackend === 'redis'
         ? // No retries per command: while Redis is away, probes fail at once instead of piling up.
-          new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, connectionName: 'hookrun-health' })
+          createRedisClient(config, {
+            lazyConnect: true,
+            maxRetriesPerRequest: 0,
+            connectionName: 'hookrun-health',
+            // A cluster holds commands until it knows its slots, whatever the retries: it connects now instead,
+            // and refuses probes while it is not ready.
+            ...(config.redisCluster ? { lazyConnect: false, enableOfflineQueue: false } : {}),
+          })
         : null;
     // Reachability is the queue check's to report; without a listener ioredis prints every error.
     this.redis?.on('error', () => undefined);

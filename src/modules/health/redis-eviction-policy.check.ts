@@ -1,4 +1,6 @@
-import { Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
+
+import { createRedisClient, redisVariable, type RedisTarget } from '../../queue/redis-client.factory.js';
 
 // Under any other policy a full Redis silently deletes jobs and locks; `INFO memory` works where `CONFIG GET` is refused.
 const REQUIRED_EVICTION_POLICY = 'noeviction';
@@ -16,8 +18,16 @@ export function parseEvictionPolicy(info: string): string | null {
   return /^maxmemory_policy:(\S+)/m.exec(info)?.[1] ?? null;
 }
 
-export async function readEvictionPolicy(redis: Redis): Promise<string | null> {
-  return parseEvictionPolicy(await redis.info('memory'));
+/** A cluster's first policy that is not noeviction, of all its nodes: a replica takes over with its own. */
+export async function readEvictionPolicy(redis: Redis | Cluster): Promise<string | null> {
+  if (!(redis instanceof Cluster)) return parseEvictionPolicy(await redis.info('memory'));
+  // Until it is ready, a cluster knows its startup nodes at most; with its offline queue on, this waits for it.
+  if (redis.status !== 'ready') await redis.ping();
+  const nodes = redis.nodes('all');
+  if (nodes.length === 0) throw new Error('the cluster client knows no node');
+  const policies = await Promise.all(nodes.map(async (node) => parseEvictionPolicy(await node.info('memory'))));
+  const other = policies.find((policy) => policy !== REQUIRED_EVICTION_POLICY);
+  return other === undefined ? REQUIRED_EVICTION_POLICY : other;
 }
 
 export function evictionPolicyProblem(policy: string | null): string | null {
@@ -30,10 +40,10 @@ export function evictionPolicyProblem(policy: string | null): string | null {
 
 // A Redis that does not answer in time does not stop the start: runs are enqueued once it is back.
 export async function assertRedisKeepsEveryKey(
-  redisUrl: string,
+  target: RedisTarget,
   timeoutMs: number = START_CHECK_TIMEOUT_MS,
 ): Promise<string | null> {
-  const redis = new Redis(redisUrl, {
+  const redis = createRedisClient(target, {
     lazyConnect: true,
     connectionName: 'hookrun-start-check',
     // Retried until the deadline below: a Redis that is still starting gets its chance.
@@ -47,7 +57,7 @@ export async function assertRedisKeepsEveryKey(
     timer = setTimeout(() => {
       const why = lastError ? ` (${lastError.message})` : '';
       resolve(
-        `Redis (REDIS_URL) did not answer within ${timeoutMs / 1000} s${why}; its maxmemory-policy is checked once it does`,
+        `Redis (${redisVariable(target)}) did not answer within ${timeoutMs / 1000} s${why}; its maxmemory-policy is checked once it does`,
       );
     }, timeoutMs);
   });
