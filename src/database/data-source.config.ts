@@ -1,4 +1,4 @@
-import { DataSource, type DataSourceOptions } from 'typeorm';
+import { DataSource, type DataSourceOptions, type QueryRunner } from 'typeorm';
 
 import { DATABASE_TIMEOUTS, type DatabaseTimeouts } from './database-timeouts.config.js';
 import { ApiKey } from '../modules/api-keys/api-key.entity.js';
@@ -16,6 +16,7 @@ import { LeanDeliveryLog1764216500000 } from './migrations/1764216500000-lean-de
 import { AcceptedDeliveriesInRuns1764216600000 } from './migrations/1764216600000-accepted-deliveries-in-runs.js';
 import { HotRunClaims1764216700000 } from './migrations/1764216700000-hot-run-claims.js';
 import { RunConsoleQueries1764216800000 } from './migrations/1764216800000-run-console-queries.js';
+import { RunRetention1764217300000 } from './migrations/1764217300000-run-retention.js';
 import { TriggerOptionsAndDeliveries1764216300000 } from './migrations/1764216300000-trigger-options-and-deliveries.js';
 
 const ENTITIES = [
@@ -37,6 +38,7 @@ export const MIGRATIONS = [
   AcceptedDeliveriesInRuns1764216600000,
   HotRunClaims1764216700000,
   RunConsoleQueries1764216800000,
+  RunRetention1764217300000,
 ];
 
 export function dataSourceOptions(
@@ -58,6 +60,13 @@ export function dataSourceOptions(
 
 const MIGRATION_LOCK_ID = 7_201_552_817;
 
+async function tryLock(lock: QueryRunner): Promise<boolean> {
+  const [row] = (await lock.query('SELECT pg_try_advisory_lock($1) AS taken', [MIGRATION_LOCK_ID])) as {
+    taken: boolean;
+  }[];
+  return row.taken;
+}
+
 /** Under an advisory lock, so that several processes may start at once. */
 export async function runMigrations(databaseUrl: string): Promise<string[]> {
   // A migration may rewrite a large table: no statement limit, only the connection's.
@@ -69,7 +78,9 @@ export async function runMigrations(databaseUrl: string): Promise<string[]> {
   const lock = dataSource.createQueryRunner();
   try {
     await lock.connect();
-    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
+    // Polled, not waited on: a session blocked in pg_advisory_lock holds a snapshot, and CREATE INDEX CONCURRENTLY
+    // in the migrating session would wait for that snapshot forever.
+    while (!(await tryLock(lock))) await new Promise((resolve) => setTimeout(resolve, 250));
     try {
       const applied = await dataSource.runMigrations({ transaction: 'each' });
       return applied.map((m) => m.name);
