@@ -46,17 +46,17 @@ export class RunRetentionRepository {
   deleteFinishedBefore(workflowId: string, before: Date, afterId: string, limit: number): Promise<PrunedBatch> {
     return this.dataSource.transaction(async (tx) => {
       await tx.query(`SET LOCAL lock_timeout = '2s'`);
-      const [{ locked }] = (await tx.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [PRUNE_LOCK_ID])) as {
-        locked: boolean;
-      }[];
+      const [{ locked }] = await tx.query<{ locked: boolean }[]>('SELECT pg_try_advisory_xact_lock($1) AS locked', [
+        PRUNE_LOCK_ID,
+      ]);
       if (!locked) return { deleted: null, lastId: null };
-      const [row] = (await tx.query(DELETE_BATCH, [
+      const [row] = await tx.query<{ deleted: number; last_id: string | null }[]>(DELETE_BATCH, [
         workflowId,
         afterId,
         firstIdAt(new Date(before.getTime() + ID_CLOCK_SLACK_MS)),
         before,
         limit,
-      ])) as { deleted: number; last_id: string | null }[];
+      ]);
       return { deleted: row.deleted, lastId: row.last_id };
     });
   }
