@@ -135,7 +135,7 @@ export class WorkflowResponse {
   definition: Record<string, unknown>;
   /**
    * Days its finished runs are kept (0: forever); `null` follows RUN_RETENTION_DAYS.
-   * @example null
+   * @example 90
    */
   runRetentionDays: number | null;
   /** `null` until a webhook trigger is created. */
