@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Run retention on a big table: fills its own database with RUNS finished runs (default 2,000,000, two steps each)
-// that ended over the last 60 days, then runs hookrun's pruner (the built one: `npm run build` first) with a
-// 30-day retention, so about half go, while new runs keep being inserted. Reports the batches' times, the inserts'
+// that ended 90 to 30 days ago, then runs hookrun's pruner (the built one: `npm run build` first) with a 60-day
+// retention, so about half go, while new runs keep being inserted. Reports the batches' times, the inserts'
 // latency during the prune against a quiet baseline, the longest lock wait seen, and the size of each table and
-// index: filled, pruned, vacuumed, and filled again with as many new runs as were pruned (does the space come back?).
-// Usage: node bench/retention.mjs [--runs 2000000] [--rate 500] [--keep]
+// index: filled, pruned, vacuumed, and filled again with as many runs as were pruned, from the last 30 days (time
+// going on: their ids come after every other, as new runs' do); then one more cycle 30 days on (without inserts
+// during the prune): does the freed space come back, and does the size settle?
+// Usage: node bench/retention.mjs [--runs 2000000] [--rate 1000] [--keep]
 // Environment: DATABASE_URL's server (database hookrun_bench_retention, dropped at the end unless --keep).
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,16 +28,18 @@ Logger.overrideLogger(['warn', 'error']);
 const { values: args } = parseArgs({
   options: {
     runs: { type: 'string', default: '2000000' },
-    rate: { type: 'string', default: '500' },
+    rate: { type: 'string', default: '1000' },
     keep: { type: 'boolean', default: false },
   },
 });
 const RUNS = Number(args.runs);
-/** New runs a second, inserted 50 to a statement (with their steps) while the pruner works. */
+/** New runs a second (in all), inserted 50 to a statement (with their steps) on two connections. */
 const RATE = Number(args.rate);
 const WORKFLOWS = 10;
 const DAYS = 60;
-const RETENTION_DAYS = 30;
+/** The first fill ends this many days ago; the second fills them. */
+const GAP_DAYS = 30;
+const RETENTION_DAYS = 60;
 const CHUNK = 250_000;
 const BASELINE_MS = 15_000;
 
@@ -84,13 +88,13 @@ const INSERT_RUNS = `
   SELECT id, step, position, 'transform', 'completed', 1, started_at, completed_at, '{"score": 3}'
     FROM runs, unnest(ARRAY['score', 'notify']) WITH ORDINALITY AS s(step, position)`;
 
-/** `count` finished runs ending over `days` days before now, numbered from `from` (distinct webhook ids). */
-async function fill(/** @type {pg.Client} */ db, workflowIds, from, count, days) {
+/** `count` finished runs over `days` days ending `endDaysAgo` ago, numbered from `from` (distinct webhook ids). */
+async function fill(/** @type {pg.Client} */ db, workflowIds, from, count, days, endDaysAgo) {
   for (let done = 0; done < count; done += CHUNK) {
     const n = Math.min(CHUNK, count - done);
     // Oldest first, as they arrived; each chunk covers its share of the period.
     const chunkDays = (days * n) / count;
-    const offsetDays = days * (1 - (done + n) / count);
+    const offsetDays = endDaysAgo + days * (1 - (done + n) / count);
     await db.query(INSERT_RUNS, [n, workflowIds, WORKFLOWS, chunkDays, from + done, offsetDays]);
   }
 }
@@ -125,21 +129,23 @@ function insertLoad(/** @type {pg.Pool} */ pool, workflowIds, firstNumber) {
   let stopped = false;
   let number = firstNumber;
   const perStatement = 50;
-  const intervalMs = (1000 * perStatement) / RATE;
+  const loops = 2;
+  const intervalMs = (1000 * perStatement * loops) / RATE;
   const loop = async () => {
     for (let next = performance.now(); !stopped;) {
       const started = performance.now();
       const from = number;
       number += perStatement;
-      // Created a minute ago, finished: as runs that keep arriving and ending during the prune.
-      await pool.query(INSERT_RUNS, [perStatement, workflowIds, WORKFLOWS, 0, from, 0]);
+      // Runs that keep arriving during the prune: as if "now" were GAP_DAYS ago, so that the second fill's ids
+      // (the days since) come after theirs, as time goes on.
+      await pool.query(INSERT_RUNS, [perStatement, workflowIds, WORKFLOWS, 0, from, GAP_DAYS]);
       samples.push(performance.now() - started);
       next += intervalMs;
       const wait = next - performance.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     }
   };
-  const running = [loop(), loop()];
+  const running = Array.from({ length: loops }, loop);
   return {
     stop: async () => {
       stopped = true;
@@ -212,9 +218,9 @@ async function main() {
       workflowIds.push(rows[0].workflow_id);
     }
 
-    log(`filling ${RUNS} finished runs (two steps each) over ${DAYS} days`);
+    log(`filling ${RUNS} finished runs (two steps each) from ${DAYS + GAP_DAYS} to ${GAP_DAYS} days ago`);
     let started = performance.now();
-    await fill(db, workflowIds, 0, RUNS, DAYS);
+    await fill(db, workflowIds, 0, RUNS, DAYS, GAP_DAYS);
     log(`filled in ${seconds(started)} s`);
 
     log(`baseline: ${RATE} new runs/s for ${BASELINE_MS / 1000} s, no pruning`);
@@ -250,22 +256,36 @@ async function main() {
     const during = await load.stop();
     const lockWaits = await locks.stop();
     log(`pruned ${result.deleted} runs in ${pruneSeconds} s: ${JSON.stringify(await counts(db))}`);
-    stages.push(['pruned', await sizes(db)]);
+    stages.push(['pruned 1', await sizes(db)]);
 
     // What autovacuum does in time (this server may run with it off: `SHOW autovacuum` below).
     started = performance.now();
     await db.query('VACUUM ANALYZE workflow_runs, workflow_run_steps');
     log(`vacuumed in ${seconds(started)} s`);
-    stages.push(['vacuumed', await sizes(db)]);
+    stages.push(['vacuumed 1', await sizes(db)]);
 
-    log(`second fill: ${result.deleted} new finished runs over the last ${RETENTION_DAYS} days`);
+    log(`second fill: ${result.deleted} finished runs over the last ${GAP_DAYS} days`);
     started = performance.now();
-    await fill(db, workflowIds, 30_000_000, result.deleted, RETENTION_DAYS - 1);
+    await fill(db, workflowIds, 30_000_000, result.deleted, GAP_DAYS - 0.02, 0.01);
     await db.query('VACUUM ANALYZE workflow_runs, workflow_run_steps');
     log(`filled again in ${seconds(started)} s: ${JSON.stringify(await counts(db))}`);
-    stages.push(['filled again', await sizes(db)]);
+    stages.push(['filled 2', await sizes(db)]);
+
+    // A second cycle, GAP_DAYS later: the rest of the first fill goes, and as many runs come after the second fill.
+    started = performance.now();
+    const second = await pruner.prune(new Date(Date.now() + GAP_DAYS * 86_400_000));
+    await db.query('VACUUM ANALYZE workflow_runs, workflow_run_steps');
+    log(
+      `pruned ${second.deleted} more runs and vacuumed in ${seconds(started)} s: ${JSON.stringify(await counts(db))}`,
+    );
+    stages.push(['pruned 2', await sizes(db)]);
+    await fill(db, workflowIds, 40_000_000, second.deleted, GAP_DAYS - 0.02, -GAP_DAYS + 0.01);
+    await db.query('VACUUM ANALYZE workflow_runs, workflow_run_steps');
+    log(`filled a third time: ${JSON.stringify(await counts(db))}`);
+    stages.push(['filled 3', await sizes(db)]);
 
     console.log(`\n${filled.runs} runs over ${DAYS} days, ${WORKFLOWS} workflows, retention ${RETENTION_DAYS} days`);
+    console.log(`new runs during the prune: ${RATE}/s`);
     console.log(`server autovacuum: ${autovacuum[0].autovacuum}`);
     console.log(`prune: ${result.deleted} runs in ${pruneSeconds} s, ${batches.length} batches`);
     console.log(`batch ms: ${JSON.stringify(summarize(batches))}`);
