@@ -174,6 +174,23 @@ function refusal(load: () => unknown): string {
   throw new Error('expected the configuration to be refused');
 }
 
+describe('loadConfig: RUN_RETENTION_DAYS', () => {
+  it('keeps finished runs 30 days by default, takes 0 (forever) and 3 to 3650', () => {
+    expect(loadConfig(BASE).runRetentionDays).toBe(30);
+    for (const days of ['0', '3', '90', '3650']) {
+      expect(loadConfig({ ...BASE, RUN_RETENTION_DAYS: ` ${days} ` }).runRetentionDays).toBe(Number(days));
+    }
+  });
+
+  it('refuses 1 and 2 days (shorter than the 72-hour deduplication window), larger values and non-integers', () => {
+    for (const days of ['1', '2', '3651', '-5', '7.5', '30d', '1e3']) {
+      expect(problemsOf({ RUN_RETENTION_DAYS: days })).toBe(
+        'Invalid configuration:\n  - RUN_RETENTION_DAYS must be 0 (keep forever) or an integer from 3 to 3650',
+      );
+    }
+  });
+});
+
 describe('loadStartMode', () => {
   it('refuses an unknown LOG_LEVEL as a configuration problem (pino would throw its own error)', () => {
     expect(refusal(() => loadStartMode({ ...BASE, LOG_LEVEL: 'verbose' }))).toBe(
@@ -223,7 +240,7 @@ describe('loadStartMode', () => {
 
   it('takes REDIS_CLUSTER_NODES for REDIS_URL, with DATABASE_URL, and refuses both in one line', () => {
     const cluster = { DATABASE_URL: BASE.DATABASE_URL, REDIS_CLUSTER_NODES: '10.0.0.1:7000' };
-    expect(loadStartMode(cluster, 'worker')).toEqual({ logLevel: 'info', embedded: false });
+    expect(loadStartMode(cluster, 'worker')).toEqual(expect.objectContaining({ logLevel: 'info', embedded: false }));
     expect(refusal(() => loadStartMode({ ...cluster, REDIS_URL: BASE.REDIS_URL }))).toBe(
       'Set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both',
     );

@@ -37,6 +37,8 @@ export interface AppConfig {
   /** Requests one process lets wait on a run's end at once (`?wait=`); past it they answer 202 at once. */
   waitMaxWaiters: number;
   deliveryRetentionHours: number;
+  /** Finished runs older than this are deleted, unless their workflow sets its own; 0 keeps them forever. */
+  runRetentionDays: number;
   logLevel: LogLevel;
   /** With a Redis Cluster, always holds a hash tag (`{hookrun}`), so that every key of the queue is in one slot. */
   queuePrefix: string;
@@ -157,6 +159,7 @@ export function loadConfig(environment: Env = process.env, overrides: ConfigOver
     triggerCacheTtlMs: int(env, 'TRIGGER_CACHE_TTL_MS', 5000, 0, 3_600_000, problems),
     waitMaxWaiters: int(env, 'WAIT_MAX_WAITERS', 10_000, 0, 1_000_000, problems),
     deliveryRetentionHours: int(env, 'DELIVERY_RETENTION_HOURS', 168, 1, 87_600, problems),
+    runRetentionDays: retentionDays(env, 'RUN_RETENTION_DAYS', 30, problems),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info', problems),
     queuePrefix: queuePrefix(env.QUEUE_PREFIX?.trim() || 'hookrun', redisCluster !== null),
   };
@@ -319,6 +322,25 @@ function int(env: Env, name: string, fallback: number, min: number, max: number,
   if (!raw) return fallback;
   if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
     problems.push(`${name} must be an integer from ${min} to ${max}`);
+    return fallback;
+  }
+  return Number(raw);
+}
+
+/** The range a workflow's `runRetentionDays` takes too: runs hold the 72-hour deduplication keys. */
+export const RUN_RETENTION_DAYS = { min: 3, max: 3650 } as const;
+
+export function isRunRetentionDays(days: number): boolean {
+  return days === 0 || (Number.isInteger(days) && days >= RUN_RETENTION_DAYS.min && days <= RUN_RETENTION_DAYS.max);
+}
+
+function retentionDays(env: Env, name: string, fallback: number, problems: string[]): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!/^\d+$/.test(raw) || !isRunRetentionDays(Number(raw))) {
+    problems.push(
+      `${name} must be 0 (keep forever) or an integer from ${RUN_RETENTION_DAYS.min} to ${RUN_RETENTION_DAYS.max}`,
+    );
     return fallback;
   }
   return Number(raw);

@@ -1,4 +1,4 @@
-import { DataSource, type DataSourceOptions } from 'typeorm';
+import { DataSource, type DataSourceOptions, type QueryRunner } from 'typeorm';
 
 import { DATABASE_TIMEOUTS, type DatabaseTimeouts } from './database-timeouts.config.js';
 import { ApiKey } from '../modules/api-keys/api-key.entity.js';
@@ -20,6 +20,7 @@ import { RunConsoleQueries1764216800000 } from './migrations/1764216800000-run-c
 import { TriggerFilters1764216900000 } from './migrations/1764216900000-trigger-filters.js';
 import { BulkActions1764217100000 } from './migrations/1764217100000-bulk-actions.js';
 import { FlowControl1764217200000 } from './migrations/1764217200000-flow-control.js';
+import { RunRetention1764217300000 } from './migrations/1764217300000-run-retention.js';
 import { TriggerOptionsAndDeliveries1764216300000 } from './migrations/1764216300000-trigger-options-and-deliveries.js';
 
 const ENTITIES = [
@@ -45,6 +46,7 @@ export const MIGRATIONS = [
   TriggerFilters1764216900000,
   BulkActions1764217100000,
   FlowControl1764217200000,
+  RunRetention1764217300000,
 ];
 
 export function dataSourceOptions(
@@ -66,6 +68,13 @@ export function dataSourceOptions(
 
 const MIGRATION_LOCK_ID = 7_201_552_817;
 
+async function tryLock(lock: QueryRunner): Promise<boolean> {
+  const [row] = (await lock.query('SELECT pg_try_advisory_lock($1) AS taken', [MIGRATION_LOCK_ID])) as {
+    taken: boolean;
+  }[];
+  return row.taken;
+}
+
 /** Under an advisory lock, so that several processes may start at once. */
 export async function runMigrations(databaseUrl: string): Promise<string[]> {
   // A migration may rewrite a large table: no statement limit, only the connection's.
@@ -77,7 +86,9 @@ export async function runMigrations(databaseUrl: string): Promise<string[]> {
   const lock = dataSource.createQueryRunner();
   try {
     await lock.connect();
-    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
+    // Polled, not waited on: a session blocked in pg_advisory_lock holds a snapshot, and CREATE INDEX CONCURRENTLY
+    // in the migrating session would wait for that snapshot forever.
+    while (!(await tryLock(lock))) await new Promise((resolve) => setTimeout(resolve, 250));
     try {
       const applied = await dataSource.runMigrations({ transaction: 'each' });
       return applied.map((m) => m.name);

@@ -33,6 +33,7 @@ describe('workflows', () => {
       enabled: true,
       version: 1,
       definition: ONE_STEP_DEFINITION,
+      runRetentionDays: null,
       webhookTrigger: null,
       createdAt: expect.any(String),
       updatedAt: expect.any(String),

@@ -7,6 +7,8 @@ import { WorkflowsModule } from '../workflows/workflows.module.js';
 import { RunExecutor } from './run.executor.js';
 import { RunsModule } from './runs.module.js';
 import { RunsProcessor } from './runs.processor.js';
+import { RunRetentionRepository } from './run-retention.repository.js';
+import { RunsPruner } from './runs.pruner.js';
 import { RUNS_QUEUE } from './runs.queue.js';
 
 export function runsWorkersEnabled(config: Pick<AppConfig, 'role'>): boolean {
@@ -32,7 +34,13 @@ export class RunsWorkerModule {
     return {
       module: RunsWorkerModule,
       imports: [RunsModule, WorkflowsModule],
-      providers: [RunExecutor, { provide: RunsProcessor, useClass: ConfiguredRunsProcessor }],
+      // Retention runs where the work happens: API processes stay free for requests.
+      providers: [
+        RunExecutor,
+        { provide: RunsProcessor, useClass: ConfiguredRunsProcessor },
+        RunRetentionRepository,
+        RunsPruner,
+      ],
     };
   }
 }

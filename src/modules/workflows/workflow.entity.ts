@@ -22,6 +22,10 @@ export class Workflow {
   @Column('jsonb')
   definition: WorkflowDefinition;
 
+  /** `null`: RUN_RETENTION_DAYS applies; 0 keeps its finished runs forever. */
+  @Column('int', { name: 'run_retention_days', nullable: true })
+  runRetentionDays: number | null;
+
   @Column('timestamptz', { name: 'created_at' })
   createdAt: Date;
 

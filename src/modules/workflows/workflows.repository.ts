@@ -10,8 +10,14 @@ export interface WorkflowChanges {
   name?: string;
   description?: string | null;
   enabled?: boolean;
+  runRetentionDays?: number | null;
   /** Set only when the definition really changed: it becomes the next version. */
   definition?: WorkflowDefinition;
+}
+
+export interface WorkflowRunRetention {
+  id: string;
+  runRetentionDays: number | null;
 }
 
 @Injectable()
@@ -65,6 +71,7 @@ export class WorkflowsRepository {
       if (changes.name !== undefined) patch.name = changes.name;
       if (changes.description !== undefined) patch.description = changes.description;
       if (changes.enabled !== undefined) patch.enabled = changes.enabled;
+      if (changes.runRetentionDays !== undefined) patch.runRetentionDays = changes.runRetentionDays;
       if (changes.definition !== undefined) {
         patch.definition = changes.definition;
         patch.version = current.version + 1;
@@ -79,6 +86,14 @@ export class WorkflowsRepository {
       return true;
     });
     return updated ? this.findLive(id) : null;
+  }
+
+  listRunRetentions(): Promise<WorkflowRunRetention[]> {
+    return this.dataSource.manager
+      .createQueryBuilder(Workflow, 'w')
+      .select(['w.id', 'w.runRetentionDays'])
+      .orderBy('w.id')
+      .getMany();
   }
 
   async softDelete(id: string, now: Date): Promise<boolean> {

@@ -18,7 +18,7 @@ import {
 import { WORKFLOW_TRIGGER_SUMMARIES, type WorkflowTriggerSummaries } from './workflow-triggers.port.js';
 import type { WorkflowVersion } from './workflow-version.entity.js';
 import type { Workflow } from './workflow.entity.js';
-import { WorkflowsRepository, type WorkflowChanges } from './workflows.repository.js';
+import { WorkflowsRepository, type WorkflowChanges, type WorkflowRunRetention } from './workflows.repository.js';
 
 export interface RunnableWorkflow {
   id: string;
@@ -43,6 +43,7 @@ export class WorkflowsService {
       enabled: true,
       version: 1,
       definition: parseDefinition(dto.definition),
+      runRetentionDays: dto.runRetentionDays ?? null,
       createdAt: now,
       updatedAt: now,
       deletedAt: null,
@@ -64,7 +65,12 @@ export class WorkflowsService {
   }
 
   async update(id: string, dto: UpdateWorkflowDto): Promise<WorkflowResponse> {
-    const changes: WorkflowChanges = { name: dto.name, description: dto.description, enabled: dto.enabled };
+    const changes: WorkflowChanges = {
+      name: dto.name,
+      description: dto.description,
+      enabled: dto.enabled,
+      runRetentionDays: dto.runRetentionDays,
+    };
     if (dto.definition !== undefined) {
       const definition = parseDefinition(dto.definition);
       const current = await this.findLive(id);
@@ -122,6 +128,11 @@ export class WorkflowsService {
   async namesOf(ids: string[]): Promise<Map<string, string>> {
     const found = await this.repository.findNames([...new Set(ids)]);
     return new Map(found.map((w) => [w.id, w.name]));
+  }
+
+  /** Every workflow, deleted ones included (their runs remain), with its own run retention if it has one. */
+  runRetentions(): Promise<WorkflowRunRetention[]> {
+    return this.repository.listRunRetentions();
   }
 
   async assertExists(id: string): Promise<void> {

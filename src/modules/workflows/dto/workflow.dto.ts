@@ -7,13 +7,26 @@ import {
   IsOptional,
   IsString,
   MaxLength,
+  Max,
   Min,
+  ValidateBy,
   ValidateIf,
 } from 'class-validator';
 
+import { RUN_RETENTION_DAYS } from '../../../config/app.config.js';
 import type { WorkflowVersion } from '../workflow-version.entity.js';
 import type { WorkflowTriggerSummary } from '../workflow-triggers.port.js';
 import type { Workflow } from '../workflow.entity.js';
+
+// 1 and 2 are refused: a run holds its deduplication keys, which API.md keeps for 72 hours.
+const NOT_UNDER_THREE_DAYS = ValidateBy({
+  name: 'runRetentionDays',
+  validator: {
+    validate: (value: unknown) => typeof value !== 'number' || value === 0 || value >= RUN_RETENTION_DAYS.min,
+    defaultMessage: () =>
+      `runRetentionDays must be 0 (keep forever) or from ${RUN_RETENTION_DAYS.min} to ${RUN_RETENTION_DAYS.max}`,
+  },
+});
 
 export class CreateWorkflowDto {
   /** @example "Score new deals" */
@@ -34,6 +47,19 @@ export class CreateWorkflowDto {
    */
   @IsObject()
   definition: Record<string, unknown>;
+
+  /**
+   * Days its finished runs (and their steps) are kept after they end: 0 keeps them forever, from 3 to 3650
+   * otherwise; `null` (the default) follows RUN_RETENTION_DAYS.
+   * @example 90
+   */
+  @IsOptional()
+  @ValidateIf((_o, value) => value !== null)
+  @IsInt()
+  @Min(0)
+  @Max(RUN_RETENTION_DAYS.max)
+  @NOT_UNDER_THREE_DAYS
+  runRetentionDays?: number | null;
 }
 
 export class UpdateWorkflowDto {
@@ -60,6 +86,19 @@ export class UpdateWorkflowDto {
   @IsOptional()
   @IsBoolean()
   enabled?: boolean;
+
+  /**
+   * Days its finished runs (and their steps) are kept after they end: 0 keeps them forever, from 3 to 3650
+   * otherwise; `null` follows RUN_RETENTION_DAYS.
+   * @example 90
+   */
+  @IsOptional()
+  @ValidateIf((_o, value) => value !== null)
+  @IsInt()
+  @Min(0)
+  @Max(RUN_RETENTION_DAYS.max)
+  @NOT_UNDER_THREE_DAYS
+  runRetentionDays?: number | null;
 }
 
 export class RestoreVersionDto {
@@ -94,6 +133,11 @@ export class WorkflowResponse {
   version: number;
   /** @example {"steps":[{"id":"score","type":"transform","expression":"$count(input.deals)"}],"output":"steps.score.output"} */
   definition: Record<string, unknown>;
+  /**
+   * Days its finished runs are kept (0: forever); `null` follows RUN_RETENTION_DAYS.
+   * @example 90
+   */
+  runRetentionDays: number | null;
   /** `null` until a webhook trigger is created. */
   webhookTrigger: WebhookTriggerSummary | null;
   /** @example "2026-11-27T10:00:00.000Z" */
@@ -127,6 +171,7 @@ export function toWorkflowResponse(
     enabled: entity.enabled,
     version: entity.version,
     definition: entity.definition as unknown as Record<string, unknown>,
+    runRetentionDays: entity.runRetentionDays,
     webhookTrigger: trigger
       ? {
           slug: trigger.slug,
