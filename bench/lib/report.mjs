@@ -210,6 +210,18 @@ export function markdownReport(results) {
       null,
     );
     row('idle-latency', 'HTTP latency p50 / p99 (ms)', lat2(idle.httpLatencyMs), none, none, '', null);
+    if (idle.waitAnswerMs) {
+      row('idle-latency', '?wait=10 answer p50 / p99 (client, ms)', lat2(idle.waitAnswerMs), none, none, '', null);
+      row(
+        'idle-latency',
+        '?wait=10 sent→completed p50 / p99 (ms)',
+        lat2(idle.waitSentToCompletedMs),
+        none,
+        none,
+        '',
+        null,
+      );
+    }
   }
   const s = results.soak;
   if (s) {

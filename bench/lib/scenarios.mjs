@@ -119,7 +119,7 @@ async function api(ctx, baseUrl, method, path, body) {
 async function createTarget(ctx, baseUrl) {
   const workflow = await api(ctx, baseUrl, 'POST', '/v1/workflows', {
     name: 'bench: order total',
-    definition: BENCH_DEFINITION,
+    definition: { ...BENCH_DEFINITION, ...FLOW_CONTROL[process.env.BENCH_FLOW ?? 'none'] },
   });
   const trigger = await api(ctx, baseUrl, 'POST', `/v1/workflows/${workflow.data.id}/trigger/webhook`, {
     toleranceSeconds: 3600,
@@ -131,6 +131,18 @@ async function createTarget(ctx, baseUrl) {
     fallbackPath: '/health/live',
   };
 }
+
+/**
+ * BENCH_FLOW: flow control added to the bench's definition. `concurrency-100`: one run at a time per key
+ * over 100 keys (the events' ids end in 0–99 evenly).
+ * @type {Record<string, object>}
+ */
+const FLOW_CONTROL = {
+  none: {},
+  'concurrency-100': {
+    concurrency: { limit: 1, key: '$number($substringAfter(input.id, "evt_")) % 100', onLimit: 'queue' },
+  },
+};
 
 /** @param {BenchContext} ctx */
 async function cleanState(ctx) {
@@ -488,8 +500,24 @@ export async function idleLatencyScenario(ctx) {
     }
     const usage = cpu.end();
     const latencies = await runLatencies(ctx, tag, deliveries);
+    // The same deliveries with ?wait=: the answer comes when the run has ended, told by PostgreSQL's NOTIFY.
+    const waitTag = nextTag();
+    const waited = signedDeliveries(target.secret, Math.min(measured, 200) + warmupCount, waitTag);
+    /** @type {number[]} */
+    const waitHttp = [];
+    let waitNon200 = 0;
+    for (let i = 0; i < waited.length; i++) {
+      const answer = await postOne(server.baseUrl, `${target.path}?wait=10`, waited[i]);
+      if (i < warmupCount) waited[i].sentAt = 0;
+      else if (answer.status === 200) waitHttp.push(answer.ms);
+      else waitNon200 += 1;
+    }
+    const waitedLatencies = await runLatencies(ctx, waitTag, waited);
     const stopped = await stopServer(server, profileDir);
     return {
+      waitAnswerMs: summarize(waitHttp),
+      waitSentToCompletedMs: waitedLatencies.fromPost,
+      waitNon200,
       requests: measured,
       foreignCpuPct: usage.foreignCpuPct,
       postToCompletedMs: latencies.fromRun,

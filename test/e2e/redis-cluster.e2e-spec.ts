@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { TEST_API_KEY, TEST_DATABASE_URL, TEST_ENCRYPTION_KEY } from '../support/env.js';
 import { ProcessClient, type ProcessWebhook } from '../support/process-client.js';
-import { freePort, runHookrunToExit, startHookrun, type HookrunProcess } from '../support/processes.js';
+import { freePort, logMessages, runHookrunToExit, startHookrun, type HookrunProcess } from '../support/processes.js';
 import { startOwnRedisCluster, type OwnRedisCluster } from '../support/redis-cluster.js';
 import { ensureTestDatabase } from '../support/test-database.js';
 
@@ -118,7 +118,7 @@ describe('on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
         { timeoutMs: 30_000 },
       );
       expect(refused.code).toBe(1);
-      expect(refused.output.split('\n').filter((line) => line.startsWith('hookrun cannot start:'))).toEqual([
+      expect(logMessages(refused.output).filter((line) => line.startsWith('hookrun cannot start:'))).toEqual([
         "hookrun cannot start: Redis's maxmemory-policy is allkeys-lru; set it to noeviction (hookrun's queue needs " +
           'it: under any other policy a full Redis deletes queued jobs to make room)',
       ]);
@@ -134,7 +134,7 @@ describe('on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
     const result = await refusedWithBoth;
 
     expect(result.code).toBe(1);
-    expect(result.output.trim().split('\n')).toEqual([
+    expect(logMessages(result.output)).toEqual([
       'hookrun cannot start: Set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both',
     ]);
   });
