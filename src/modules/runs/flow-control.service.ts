@@ -54,9 +54,11 @@ export class FlowControlService {
     return this.flow.findPending(runId);
   }
 
-  async failKey(runId: string, message: string): Promise<void> {
-    await this.flow.failQueued(runId, { code: 'flow_key_failed', message, stepId: null });
+  /** False when the run had ended meanwhile. */
+  async failKey(runId: string, message: string): Promise<boolean> {
+    const failed = await this.flow.failQueued(runId, { code: 'flow_key_failed', message, stepId: null });
     this.logger.warn(`Run ${runId} failed: ${message}`);
+    return failed;
   }
 
   async admit(pending: PendingFlowRun, definition: WorkflowDefinition, keys: FlowKeys): Promise<Admission> {

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 
 import type { AppConfig } from '../../config/app.config.js';
 import type { RunClaimsRepository } from './run-claims.repository.js';
+import { MetricsRegistry } from '../metrics/metrics.registry.js';
 import { RunsReconciler } from './runs.reconciler.js';
 import type { RunsProducer } from './runs.producer.js';
 
@@ -30,7 +31,8 @@ function harness(due: string[], jobStates: Record<string, string>, finishedMeanw
       return Promise.resolve(true);
     },
   } as unknown as RunsProducer;
-  const reconciler = new RunsReconciler(runs, producer, { reconcileIntervalMs: 0 } as AppConfig);
+  const config = { reconcileIntervalMs: 0, metricsWorkflowLabels: false } as AppConfig;
+  const reconciler = new RunsReconciler(runs, producer, new MetricsRegistry(config), config);
   return { reconciler, enqueued, discarded };
 }
 
