@@ -122,7 +122,7 @@ export class MetricsRegistry {
     });
     this.oldestQueuedAge = new Gauge({
       name: 'hookrun_oldest_queued_run_age_seconds',
-      help: 'Age of the oldest run still queued (0 when none), read from PostgreSQL when scraped',
+      help: 'Age of the oldest run still queued (0 when none; NaN when PostgreSQL did not answer in time), read when scraped',
       registers,
     });
     this.pgPool = new Gauge({

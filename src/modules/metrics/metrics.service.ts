@@ -28,8 +28,8 @@ export class MetricsService {
     const { queueJobs, oldestQueuedAge, pgPool } = this.metrics;
     queueJobs.reset();
     if (counts) for (const state of QUEUED_JOB_STATES) queueJobs.labels(state).set(counts[state]);
-    oldestQueuedAge.reset();
-    if (age !== null) oldestQueuedAge.set(age);
+    // A gauge without labels cannot be left out: NaN says "unknown" where 0 would say "no backlog".
+    oldestQueuedAge.set(age ?? Number.NaN);
     pgPool.labels('total').set(this.pool.totalCount);
     pgPool.labels('idle').set(this.pool.idleCount);
     pgPool.labels('waiting').set(this.pool.waitingCount);
