@@ -8,6 +8,8 @@ import { ApiKeysModule } from './modules/api-keys/api-keys.module.js';
 import { BulkActionsWorkerModule } from './modules/bulk-actions/bulk-actions-worker.module.js';
 import { BulkActionsModule } from './modules/bulk-actions/bulk-actions.module.js';
 import { HealthModule } from './modules/health/health.module.js';
+import { MetricsRegistryModule } from './modules/metrics/metrics-registry.module.js';
+import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { RunsWorkerModule, runsWorkersEnabled } from './modules/runs/runs-worker.module.js';
 import { RunsModule } from './modules/runs/runs.module.js';
 import { SecretsModule } from './modules/secrets/secrets.module.js';
@@ -24,6 +26,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         CommonModule,
+        MetricsRegistryModule,
         DatabaseModule.forRoot(config),
         QueueModule,
         // First: its routes are the first of the controllers' that express tries, and webhooks are the busiest.
@@ -39,6 +42,7 @@ export class AppModule {
           ? [RunsWorkerModule.forRoot(config), BulkActionsWorkerModule.forRoot(config)]
           : []),
         HealthModule,
+        MetricsModule,
       ],
     };
   }

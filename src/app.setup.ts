@@ -57,7 +57,9 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
 
   if (config.role === 'worker') {
     app.use((req: Request, _res: Response, next: NextFunction) =>
-      req.path.startsWith('/health/') ? next() : next(new NotFoundException(`Cannot ${req.method} ${req.path}`)),
+      req.path.startsWith('/health/') || req.path === '/metrics'
+        ? next()
+        : next(new NotFoundException(`Cannot ${req.method} ${req.path}`)),
     );
   }
 

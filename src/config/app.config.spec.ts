@@ -191,6 +191,40 @@ describe('loadConfig: RUN_RETENTION_DAYS', () => {
   });
 });
 
+describe('loadConfig: metrics', () => {
+  it('leaves /metrics open and without workflow labels by default', () => {
+    const config = loadConfig(BASE);
+    expect(config.metricsToken).toBeNull();
+    expect(config.metricsWorkflowLabels).toBe(false);
+  });
+
+  it('takes METRICS_TOKEN (trimmed, or from METRICS_TOKEN_FILE) and METRICS_WORKFLOW_LABELS=true', () => {
+    const config = loadConfig({ ...BASE, METRICS_TOKEN: ' scrape-me-0123456789 ', METRICS_WORKFLOW_LABELS: 'true' });
+    expect(config.metricsToken).toBe('scrape-me-0123456789');
+    expect(config.metricsWorkflowLabels).toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), 'hookrun-metrics-'));
+    try {
+      writeFileSync(join(dir, 'token'), 'from-a-file-0123456789\n');
+      expect(loadConfig({ ...BASE, METRICS_TOKEN_FILE: join(dir, 'token') }).metricsToken).toBe(
+        'from-a-file-0123456789',
+      );
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('refuses a short token, one a header cannot carry, and a METRICS_WORKFLOW_LABELS other than true/false', () => {
+    for (const token of ['short', 'has a space in it 0123', 'caf\u00e9-0123456789abcdef']) {
+      expect(problemsOf({ METRICS_TOKEN: token })).toBe(
+        'Invalid configuration:\n  - METRICS_TOKEN must be 16 to 512 printable ASCII characters without spaces',
+      );
+    }
+    expect(problemsOf({ METRICS_WORKFLOW_LABELS: 'yes' })).toBe(
+      'Invalid configuration:\n  - METRICS_WORKFLOW_LABELS must be one of true, false',
+    );
+  });
+});
+
 describe('loadStartMode', () => {
   it('refuses an unknown LOG_LEVEL as a configuration problem (pino would throw its own error)', () => {
     expect(refusal(() => loadStartMode({ ...BASE, LOG_LEVEL: 'verbose' }))).toBe(

@@ -39,6 +39,10 @@ export interface AppConfig {
   deliveryRetentionHours: number;
   /** Finished runs older than this are deleted, unless their workflow sets its own; 0 keeps them forever. */
   runRetentionDays: number;
+  /** When set, `GET /metrics` takes `Authorization: Bearer <token>`; null leaves it open. */
+  metricsToken: string | null;
+  /** Runs' metrics carry a `workflow_id` label (one series per workflow): off by default to bound cardinality. */
+  metricsWorkflowLabels: boolean;
   logLevel: LogLevel;
   /** With a Redis Cluster, always holds a hash tag (`{hookrun}`), so that every key of the queue is in one slot. */
   queuePrefix: string;
@@ -72,7 +76,12 @@ export interface ConfigOverrides {
 }
 
 /** Docker's convention for secrets: `<NAME>_FILE` names a file that holds the value. */
-const FILE_VARIABLES = ['SECRETS_ENCRYPTION_KEY', 'BOOTSTRAP_API_KEY', 'REDIS_CLUSTER_PASSWORD'] as const;
+const FILE_VARIABLES = [
+  'SECRETS_ENCRYPTION_KEY',
+  'BOOTSTRAP_API_KEY',
+  'REDIS_CLUSTER_PASSWORD',
+  'METRICS_TOKEN',
+] as const;
 
 export function withFileVariables(env: Env): Env {
   const resolved: Env = { ...env };
@@ -126,6 +135,11 @@ export function loadConfig(environment: Env = process.env, overrides: ConfigOver
     problems.push('BOOTSTRAP_API_KEY must be "hr_" followed by at least 16 base64url characters');
   }
   if (nodeEnv === 'production') problems.push(...publishedKeyProblems(keyring, bootstrapApiKey));
+  const metricsToken = env.METRICS_TOKEN?.trim() || null;
+  // It travels in a header: characters a header cannot carry would make a token no scraper can send.
+  if (metricsToken !== null && !/^[\x21-\x7e]{16,512}$/.test(metricsToken)) {
+    problems.push('METRICS_TOKEN must be 16 to 512 printable ASCII characters without spaces');
+  }
   const config: AppConfig = {
     nodeEnv,
     role,
@@ -160,6 +174,9 @@ export function loadConfig(environment: Env = process.env, overrides: ConfigOver
     waitMaxWaiters: int(env, 'WAIT_MAX_WAITERS', 10_000, 0, 1_000_000, problems),
     deliveryRetentionHours: int(env, 'DELIVERY_RETENTION_HOURS', 168, 1, 87_600, problems),
     runRetentionDays: retentionDays(env, 'RUN_RETENTION_DAYS', 30, problems),
+    metricsToken,
+    metricsWorkflowLabels:
+      oneOf(env, 'METRICS_WORKFLOW_LABELS', ['true', 'false'] as const, 'false', problems) === 'true',
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info', problems),
     queuePrefix: queuePrefix(env.QUEUE_PREFIX?.trim() || 'hookrun', redisCluster !== null),
   };

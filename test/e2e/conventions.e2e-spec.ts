@@ -140,6 +140,7 @@ describe('conventions: envelopes, request ids, authentication, API keys', () => 
       'get /v1/workflow-runs/bulk/{id}',
       'get /health/live',
       'get /health/ready',
+      'get /metrics',
     ];
     expect(operations.map((o) => `${o.method} ${o.path}`).sort()).toEqual([...expected].sort());
     for (const { path, op } of operations) {

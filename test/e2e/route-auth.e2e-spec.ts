@@ -18,6 +18,7 @@ const PUBLIC_ROUTES = [
   'get /webhooks/workflows/{slug}', // 405: webhooks are POSTed
   'get /health/live', // for orchestrators, which hold no key
   'get /health/ready',
+  'get /metrics', // for scrapers; METRICS_TOKEN protects it when set (test/e2e/metrics.e2e-spec.ts)
 ];
 
 /** What a public route answers without a key: anything but a request for one. */
@@ -26,6 +27,7 @@ const PUBLIC_ANSWERS: Record<string, [number, string | null]> = {
   'get /webhooks/workflows/{slug}': [405, 'method_not_allowed'],
   'get /health/live': [200, null],
   'get /health/ready': [200, null],
+  'get /metrics': [200, null],
 };
 
 /** Path parameters filled so that the route matches; the guard runs before any pipe reads them. */

@@ -189,7 +189,7 @@ describe('waiting for the result (?wait=)', () => {
       const waiting = deliver(t, trigger, {}, '?wait=10&reply=output').then((res) => res);
       const run = await onlyRunOf(t, id, ['running']);
       const error = { code: 'internal_error', message: 'The run could not be executed (3 attempts)', stepId: null };
-      expect(await t.app.get(RunClaimsRepository).failUnfinished(run.id, error, new Date())).toBe(true);
+      expect(await t.app.get(RunClaimsRepository).failUnfinished(run.id, error, new Date())).not.toBeNull();
       const res = await waiting;
       expectError(res, 502, 'run_failed');
       expect(res.body.error.details).toEqual({ runId: run.id, status: 'failed', error });

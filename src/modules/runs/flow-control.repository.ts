@@ -96,6 +96,9 @@ export class FlowControlRepository {
 }
 
 export class FlowTransaction {
+  /** The runs this transaction cancelled, for the metrics once it has committed. */
+  readonly cancelled: { startedAt: Date | null; endedAt: Date }[] = [];
+
   constructor(private readonly client: PoolClient) {}
 
   private async sql<T>(text: string, values: unknown[]): Promise<T[]> {
@@ -162,6 +165,8 @@ export class FlowTransaction {
        SELECT id, chain_at FROM ended, notified`,
       [workflowId, key, newer, JSON.stringify(error), now],
     );
+    // Queued runs still waiting out their period: none had started.
+    for (let i = 0; i < rows.length; i++) this.cancelled.push({ startedAt: null, endedAt: now });
     return rows.map((r) => ({ id: r.id, chainAt: r.chain_at }));
   }
 
@@ -273,16 +278,17 @@ export class FlowTransaction {
 
   /** Like the API's cancel, notifying at commit so that a worker running it aborts its step. */
   async cancel(runId: string, error: RunError, now: Date, supersededBy: string | null): Promise<boolean> {
-    const rows = await this.sql<{ was: string }>(
+    const rows = await this.sql<{ was: string; started_at: Date | null }>(
       `UPDATE workflow_runs r
           SET status = 'cancelled', error = $2::jsonb, completed_at = $3, superseded_by = $4, wake_at = NULL,
               debounce_until = NULL, updated_at = now()
          FROM (SELECT id, status AS was FROM workflow_runs WHERE id = $1 FOR UPDATE) old
         WHERE r.id = old.id AND r.status IN ('queued', 'running')
-        RETURNING old.was`,
+        RETURNING old.was, r.started_at`,
       [runId, JSON.stringify(error), now, supersededBy],
     );
     if (rows.length === 0) return false;
+    this.cancelled.push({ startedAt: rows[0].started_at, endedAt: now });
     await this.sql(
       `UPDATE workflow_run_steps SET status = 'skipped' WHERE run_id = $1 AND status IN ('pending', 'running', 'waiting')`,
       [runId],

@@ -7,6 +7,7 @@ import {
   type DebounceControl,
   type WorkflowDefinition,
 } from '../../engine/index.js';
+import { MetricsRegistry } from '../metrics/metrics.registry.js';
 import {
   FlowControlRepository,
   type FlowKind,
@@ -48,20 +49,25 @@ export class FlowControlService {
     private readonly flow: FlowControlRepository,
     private readonly claims: RunClaimsRepository,
     private readonly producer: RunsProducer,
+    private readonly metrics: MetricsRegistry,
   ) {}
 
   findPending(runId: string): Promise<PendingFlowRun | null> {
     return this.flow.findPending(runId);
   }
 
-  async failKey(runId: string, message: string): Promise<void> {
-    await this.flow.failQueued(runId, { code: 'flow_key_failed', message, stepId: null });
+  /** False when the run had ended meanwhile. */
+  async failKey(runId: string, message: string): Promise<boolean> {
+    const failed = await this.flow.failQueued(runId, { code: 'flow_key_failed', message, stepId: null });
     this.logger.warn(`Run ${runId} failed: ${message}`);
+    return failed;
   }
 
   async admit(pending: PendingFlowRun, definition: WorkflowDefinition, keys: FlowKeys): Promise<Admission> {
     const locks = (Object.entries(keys) as [FlowKind, string][]).map(([kind, key]) => ({ kind, key }));
+    let cancelled: FlowTransaction['cancelled'] = [];
     const decided = await this.flow.transaction(async (tx): Promise<Decided> => {
+      cancelled = tx.cancelled;
       await tx.lockKeys(pending.workflowId, locks);
       const run = await tx.lockRun(pending.id);
       if (!run) return { kind: 'ended' };
@@ -138,6 +144,8 @@ export class FlowControlService {
           : null;
       return { kind: 'admitted', run: admitted, wake };
     });
+    // Committed: the runs it cancelled (skipped, superseded, debounced) have ended.
+    for (const end of cancelled) this.metrics.runEnded(pending.workflowId, 'cancelled', end.startedAt, end.endedAt);
     if (decided.kind !== 'admitted') return decided;
     if (decided.wake) this.wake(decided.wake);
     return { kind: 'admitted', run: await this.claims.withSteps(decided.run) };

@@ -95,9 +95,9 @@ const FAIL_UNFINISHED = `
   WITH ended AS (
          UPDATE workflow_runs SET status = 'failed', error = $2::jsonb, completed_at = $3, updated_at = now()
           WHERE id = $1 AND status IN ('queued', 'running')
-         RETURNING id),
+         RETURNING id, workflow_id, started_at),
        notified AS (${runsEndedNotice('ended')})
-  SELECT id FROM ended, notified`;
+  SELECT workflow_id, started_at FROM ended, notified`;
 
 const RUN_WRITE_BATCHING = { maxInFlight: 2, maxBatch: 50, keyOf: (item: { id: string }) => item.id };
 
@@ -189,9 +189,18 @@ export class RunClaimsRepository {
     });
   }
 
-  async failUnfinished(runId: string, error: RunError, now: Date): Promise<boolean> {
-    const rows = await this.sql<unknown>(FAIL_UNFINISHED, [runId, JSON.stringify(error), now]);
-    return rows.length > 0;
+  /** Null when the run had already ended. */
+  async failUnfinished(
+    runId: string,
+    error: RunError,
+    now: Date,
+  ): Promise<{ workflowId: string; startedAt: Date | null } | null> {
+    const rows = await this.sql<{ workflow_id: string; started_at: Date | null }>(FAIL_UNFINISHED, [
+      runId,
+      JSON.stringify(error),
+      now,
+    ]);
+    return rows[0] ? { workflowId: rows[0].workflow_id, startedAt: rows[0].started_at } : null;
   }
 
   async statusesOf(runIds: string[]): Promise<Map<string, RunStatus>> {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { ConflictError, NotFoundError } from '../../common/domain.error.js';
+import type { AppConfig } from '../../config/app.config.js';
+import { MetricsRegistry } from '../metrics/metrics.registry.js';
 import type { WorkflowsService } from '../workflows/workflows.service.js';
 import type { FlowControlService } from './flow-control.service.js';
 import { RunCommandsService } from './run-commands.service.js';
@@ -21,7 +23,10 @@ function harness() {
       return Promise.resolve();
     },
     // Only the runs named `*-open` have not finished; only `*-failed` failed.
-    cancelUnfinished: (ids: string[]) => Promise.resolve(ids.filter((id) => id.endsWith('-open'))),
+    cancelUnfinished: (ids: string[]) =>
+      Promise.resolve(
+        ids.filter((id) => id.endsWith('-open')).map((id) => ({ id, workflowId: 'wf-a', startedAt: null })),
+      ),
     reopenFailed: (ids: string[]) => Promise.resolve(ids.filter((id) => id.endsWith('-failed'))),
   } as unknown as RunsRepository;
   const workflows = {
@@ -41,7 +46,13 @@ function harness() {
     },
   } as unknown as RunsProducer;
   const flow = { wakeAfterEnd: () => Promise.resolve() } as unknown as FlowControlService;
-  return { commands: new RunCommandsService(runs, producer, workflows, flow), inserted, enqueued, discarded };
+  const metrics = new MetricsRegistry({ metricsWorkflowLabels: false } as AppConfig);
+  return {
+    commands: new RunCommandsService(runs, producer, workflows, flow, metrics),
+    inserted,
+    enqueued,
+    discarded,
+  };
 }
 
 describe('RunCommandsService', () => {

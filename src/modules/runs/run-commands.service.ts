@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 
 import { ConflictError, DomainError, NotFoundError } from '../../common/domain.error.js';
 import { newId } from '../../common/ids.util.js';
+import { MetricsRegistry } from '../metrics/metrics.registry.js';
 import { WorkflowsService } from '../workflows/workflows.service.js';
 import { FlowControlService } from './flow-control.service.js';
 import { RunsProducer } from './runs.producer.js';
@@ -30,6 +31,7 @@ export class RunCommandsService {
     private readonly producer: RunsProducer,
     private readonly workflows: WorkflowsService,
     private readonly flow: FlowControlService,
+    private readonly metrics: MetricsRegistry,
   ) {}
 
   apply(command: RunCommand, ids: string[], tx?: EntityManager): Promise<RunCommandResult> {
@@ -45,7 +47,11 @@ export class RunCommandsService {
 
   /** Stops runs: at once when they wait in the queue, at the next step boundary (or abort) when running. */
   async cancel(ids: string[], tx?: EntityManager): Promise<RunCommandResult> {
-    const applied = await this.runs.cancelUnfinished(ids, new Date(), tx);
+    const now = new Date();
+    const cancelled = await this.runs.cancelUnfinished(ids, now, tx);
+    // Counted before a bulk action's transaction commits: one that then rolls back (rare) is counted all the same.
+    for (const run of cancelled) this.metrics.runEnded(run.workflowId, 'cancelled', run.startedAt, now);
+    const applied = cancelled.map((run) => run.id);
     const refused = await this.refusals(
       ids,
       applied,

@@ -8,6 +8,7 @@ import { transformStep } from '../../engine/steps/transform.step.js';
 import type { WorkflowsService } from '../workflows/workflows.service.js';
 import type { FlowControlService } from './flow-control.service.js';
 import type { RunClaimsRepository, StepRow } from './run-claims.repository.js';
+import { MetricsRegistry } from '../metrics/metrics.registry.js';
 import { RunExecutor } from './run.executor.js';
 import type { WorkflowRun } from './workflow-run.entity.js';
 
@@ -48,10 +49,12 @@ function harness(definition: WorkflowDefinition) {
     expressionThreads: 1,
     httpStepAllowedHosts: [],
     httpStepProtectedPorts: [],
+    metricsWorkflowLabels: false,
   } as unknown as AppConfig;
   const changes = { onRunCancelled: () => () => undefined } as unknown as ChangeFeed;
   const flow = { wakeAfterEnd: () => Promise.resolve() } as unknown as FlowControlService;
-  return { executor: new RunExecutor(runs, workflows, flow, config, changes), writes };
+  const metrics = new MetricsRegistry(config);
+  return { executor: new RunExecutor(runs, workflows, flow, metrics, config, changes), writes };
 }
 
 /** Checkpoint writes made while the run went on, before its end. */

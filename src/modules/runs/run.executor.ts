@@ -18,6 +18,7 @@ import {
   type StepResult,
   type WorkflowDefinition,
 } from '../../engine/index.js';
+import { MetricsRegistry } from '../metrics/metrics.registry.js';
 import { WorkflowsService } from '../workflows/workflows.service.js';
 import type { PendingFlowRun } from './flow-control.repository.js';
 import { FlowControlService, type Admission, type FlowKeys } from './flow-control.service.js';
@@ -57,6 +58,7 @@ export class RunExecutor implements OnModuleDestroy {
     private readonly runs: RunClaimsRepository,
     private readonly workflows: WorkflowsService,
     private readonly flow: FlowControlService,
+    private readonly metrics: MetricsRegistry,
     @Inject(APP_CONFIG) config: AppConfig,
     changes: ChangeFeed,
   ) {
@@ -88,6 +90,8 @@ export class RunExecutor implements OnModuleDestroy {
       run = admission.run;
     }
     addLogFields({ workflowId: run.workflowId });
+    // Every claim adds one to the attempt: the first is the run's start, later ones resume it (a wait, a lost worker).
+    if (run.attempt === 1) this.metrics.runStarted(run.workflowId);
     // Claimed during hand-back: it goes back too, before any step runs.
     if (this.handingBack) return { kind: 'handed-back' };
     const execution: Execution = { abort: new AbortController(), handingBack: false };
@@ -133,6 +137,9 @@ export class RunExecutor implements OnModuleDestroy {
       },
       onStepFinished: async (result) => {
         if (execution.handingBack) return;
+        if (result.status !== 'skipped') {
+          this.metrics.stepFinished(result.type, result.status, result.startedAt, result.finishedAt);
+        }
         steps.update(result.stepId, toStepState(result));
         // A side effect's checkpoint is written at once so a resumed run does not repeat it.
         if (stepHasSideEffects(result.type)) await flush();
@@ -166,7 +173,11 @@ export class RunExecutor implements OnModuleDestroy {
               ? { status: 'completed' as const, output: outcome.output }
               : { status: 'failed' as const, error: outcome.error };
           const last = steps.takeDirty();
-          await this.persist(execution, () => this.runs.finish(run.id, attempt, end, new Date(), last));
+          const endedAt = new Date();
+          // Refused when it was cancelled or claimed by another worker meanwhile: that end is counted where it happens.
+          if (await this.persist(execution, () => this.runs.finish(run.id, attempt, end, endedAt, last))) {
+            this.metrics.runEnded(run.workflowId, end.status, run.startedAt, endedAt);
+          }
           if (definition.concurrency) await this.flow.wakeAfterEnd(run.id);
           return { kind: 'done' };
         }
@@ -208,11 +219,13 @@ export class RunExecutor implements OnModuleDestroy {
 
   // A job that failed every attempt is a bug, not a step: end the run failed rather than loop.
   async giveUp(runId: string, attempts: number): Promise<void> {
-    await this.runs.failUnfinished(
+    const endedAt = new Date();
+    const ended = await this.runs.failUnfinished(
       runId,
       { code: 'internal_error', message: `The run could not be executed (${attempts} attempts)`, stepId: null },
-      new Date(),
+      endedAt,
     );
+    if (ended) this.metrics.runEnded(ended.workflowId, 'failed', ended.startedAt, endedAt);
     await this.flow.wakeAfterEnd(runId);
   }
 
@@ -225,7 +238,9 @@ export class RunExecutor implements OnModuleDestroy {
       keys = await this.flowKeys(definition, pending);
     } catch (error) {
       if (!(error instanceof FlowKeyError)) throw error;
-      await this.flow.failKey(runId, error.message);
+      if (await this.flow.failKey(runId, error.message)) {
+        this.metrics.runEnded(pending.workflowId, 'failed', null, new Date());
+      }
       return { kind: 'ended' };
     }
     return this.flow.admit(pending, definition, keys);

@@ -52,6 +52,7 @@ import { WorkflowRun } from './workflow-run.entity.js';
   exports: [
     RunsService,
     RunsReconciler,
+    RunsProducer,
     RunClaimsRepository,
     RunWaitersRegistry,
     RunsRepository,

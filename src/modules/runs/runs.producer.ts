@@ -6,6 +6,8 @@ import { TimeoutError } from '../../common/timeout.util.js';
 import { RUN_JOB_OPTIONS, RUNS_QUEUE, type RunJobData } from './runs.queue.js';
 
 const QUEUE_CALL_TIMEOUT_MS = 500;
+export const QUEUED_JOB_STATES = ['waiting', 'active', 'delayed'] as const;
+export type QueuedJobState = (typeof QUEUED_JOB_STATES)[number];
 const STALLED_PROBE_INTERVAL_MS = 1000;
 
 // After a timeout the queue counts as stalled and calls fail fast (one probe a second); the reconciler enqueues runs without a job.
@@ -44,6 +46,16 @@ export class RunsProducer {
   async stateOf(runId: string): Promise<string | null> {
     try {
       return await this.call(() => this.queue.getJobState(runId));
+    } catch {
+      return null;
+    }
+  }
+
+  /** Null when the queue did not answer in time: a scrape reports what it has rather than wait. */
+  async jobCounts(): Promise<Record<QueuedJobState, number> | null> {
+    try {
+      const counts = await this.call(() => this.queue.getJobCounts(...QUEUED_JOB_STATES));
+      return { waiting: counts.waiting ?? 0, active: counts.active ?? 0, delayed: counts.delayed ?? 0 };
     } catch {
       return null;
     }

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 
 import type { AppConfig } from '../../config/app.config.js';
 import type { RunClaimsRepository } from './run-claims.repository.js';
+import { MetricsRegistry } from '../metrics/metrics.registry.js';
 import { RunsReconciler } from './runs.reconciler.js';
 import type { RunsProducer } from './runs.producer.js';
 
@@ -30,16 +31,21 @@ function harness(due: string[], jobStates: Record<string, string>, finishedMeanw
       return Promise.resolve(true);
     },
   } as unknown as RunsProducer;
-  const reconciler = new RunsReconciler(runs, producer, { reconcileIntervalMs: 0 } as AppConfig);
-  return { reconciler, enqueued, discarded };
+  const config = { reconcileIntervalMs: 0, metricsWorkflowLabels: false } as AppConfig;
+  const metrics = new MetricsRegistry(config);
+  const reconciler = new RunsReconciler(runs, producer, metrics, config);
+  const requeuedMetric = async () =>
+    (await metrics.registry.getSingleMetric('hookrun_reconciler_requeued_runs_total')!.get()).values[0]?.value;
+  return { reconciler, enqueued, discarded, requeuedMetric };
 }
 
 describe('RunsReconciler', () => {
   it('enqueues an unfinished run whose job is gone, and one whose job failed (after removing it)', async () => {
-    const { reconciler, enqueued, discarded } = harness(['a', 'b'], { a: 'unknown', b: 'failed' });
+    const { reconciler, enqueued, discarded, requeuedMetric } = harness(['a', 'b'], { a: 'unknown', b: 'failed' });
     expect(await reconciler.reconcileOnce()).toBe(2);
     expect(enqueued).toEqual(['a', 'b']);
     expect(discarded).toEqual(['b']);
+    expect(await requeuedMetric()).toBe(2);
   });
 
   it('leaves runs whose job is waiting, active or delayed', async () => {
@@ -49,8 +55,10 @@ describe('RunsReconciler', () => {
   });
 
   it('does not enqueue a run that finished after the snapshot (its job went because it completed)', async () => {
-    const { reconciler, enqueued } = harness(['a', 'b'], {}, ['a']);
+    const { reconciler, enqueued, requeuedMetric } = harness(['a', 'b'], {}, ['a']);
     expect(await reconciler.reconcileOnce()).toBe(1);
     expect(enqueued).toEqual(['b']);
+    // Only real repairs are counted.
+    expect(await requeuedMetric()).toBe(1);
   });
 });

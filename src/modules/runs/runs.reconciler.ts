@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 
 import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
+import { MetricsRegistry } from '../metrics/metrics.registry.js';
 import { RunsProducer } from './runs.producer.js';
 import { RunClaimsRepository } from './run-claims.repository.js';
 
@@ -16,6 +17,7 @@ export class RunsReconciler implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     private readonly runs: RunClaimsRepository,
     private readonly producer: RunsProducer,
+    private readonly metrics: MetricsRegistry,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -57,7 +59,10 @@ export class RunsReconciler implements OnApplicationBootstrap, OnModuleDestroy {
       const delayMs = run.wakeAt ? Math.max(0, run.wakeAt.getTime() - Date.now()) : 0;
       if (await this.producer.enqueue(run.id, delayMs)) requeued++;
     }
-    if (requeued > 0) this.logger.warn(`Enqueued ${requeued} unfinished run(s) that had no job in the queue`);
+    if (requeued > 0) {
+      this.metrics.runsRequeued(requeued);
+      this.logger.warn(`Enqueued ${requeued} unfinished run(s) that had no job in the queue`);
+    }
     return requeued;
   }
 

@@ -78,6 +78,12 @@ export interface WebhookRunDeliveryFilter {
   limit: number;
 }
 
+export interface CancelledRun {
+  id: string;
+  workflowId: string;
+  startedAt: Date | null;
+}
+
 @Injectable()
 export class RunsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -266,12 +272,16 @@ export class RunsRepository {
 
   /**
    * Cancels those of `ids` that have not finished, in one statement, and tells their executors and the requests waiting on them at commit. With
-   * `tx`, inside that transaction. Returns the ids cancelled.
+   * `tx`, inside that transaction. Returns the runs cancelled.
    */
-  async cancelUnfinished(ids: string[], now: Date, tx: EntityManager = this.dataSource.manager): Promise<string[]> {
+  async cancelUnfinished(
+    ids: string[],
+    now: Date,
+    tx: EntityManager = this.dataSource.manager,
+  ): Promise<CancelledRun[]> {
     if (ids.length === 0) return [];
     // Rows locked in id order, as claims and finishes lock them.
-    const rows: { id: string }[] = await tx.query(
+    const rows: { id: string; workflow_id: string; started_at: Date | null }[] = await tx.query(
       `WITH locked AS (
               SELECT id FROM workflow_runs
                WHERE id = ANY($1::uuid[]) AND status IN ('queued', 'running')
@@ -279,15 +289,15 @@ export class RunsRepository {
             cancelled AS (
               UPDATE workflow_runs r SET status = 'cancelled', completed_at = $2, updated_at = now()
                 FROM locked WHERE r.id = locked.id
-              RETURNING r.id),
+              RETURNING r.id, r.workflow_id, r.started_at),
             skipped AS (
               UPDATE workflow_run_steps s SET status = 'skipped'
                 FROM cancelled c WHERE s.run_id = c.id AND s.status IN ('pending', 'running', 'waiting')),
             notified AS (${runsEndedNotice('cancelled')})
-       SELECT id, pg_notify($3, id::text) FROM cancelled, notified`,
+       SELECT id, workflow_id, started_at, pg_notify($3, id::text) FROM cancelled, notified`,
       [ids, now, RUN_CANCELLED_CHANNEL],
     );
-    return rows.map((row) => row.id);
+    return rows.map((row) => ({ id: row.id, workflowId: row.workflow_id, startedAt: row.started_at }));
   }
 
   /** Puts those of `ids` that failed back in the queue, from their failed step. Returns the ids reopened. */

@@ -4,6 +4,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { withLogFields } from '../../../common/log.context.js';
 import { RequestContext } from '../../../common/request.context.js';
 import { APP_CONFIG, type AppConfig } from '../../../config/app.config.js';
+import { MetricsRegistry } from '../../metrics/metrics.registry.js';
 import { isSlugShaped } from '../webhook-slug.generator.js';
 import { TriggerCache } from '../trigger.cache.js';
 import { WebhookRequestContext } from '../webhook-request.context.js';
@@ -22,6 +23,7 @@ export class WebhookDeliveryLogMiddleware {
   constructor(
     private readonly recorder: WebhookDeliveriesRecorder,
     private readonly triggers: TriggerCache,
+    private readonly metrics: MetricsRegistry,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.debug = config.logLevel === 'debug' || config.logLevel === 'trace';
@@ -43,6 +45,7 @@ export class WebhookDeliveryLogMiddleware {
   private answered(res: Response): void {
     const context = WebhookRequestContext.of(res.req);
     if (context === undefined) return;
+    this.count(context, res);
     if (!this.debug && context.loggedInRun(res.statusCode)) return;
     const slug = slugOf(res.req.path);
     if (slug === null) return;
@@ -50,6 +53,22 @@ export class WebhookDeliveryLogMiddleware {
       withLogFields({ requestId: context.requestId }, () =>
         this.logger.warn(`Could not log a webhook delivery to ${slug}: ${(error as Error).message}`),
       ),
+    );
+  }
+
+  // Synchronous, from what the request already resolved: no lookup per delivery for the metrics.
+  private count(context: WebhookRequestContext, res: Response): void {
+    const status = res.statusCode;
+    let trigger = context.verified?.trigger;
+    if (trigger === undefined) {
+      const slug = slugOf(res.req.path);
+      trigger = (slug === null ? undefined : this.triggers.cached(slug)) ?? undefined;
+    }
+    this.metrics.delivery(
+      trigger?.scheme.name ?? 'unknown',
+      context.outcomeOf(status),
+      status >= 400 ? context.errorCode : null,
+      (performance.now() - context.receivedAtMonotonic) / 1000,
     );
   }
 
