@@ -143,9 +143,11 @@ describe('flow control: concurrency, throttle and debounce', () => {
         const ofKey = runs.filter((r) => r.input.key === key);
         expect(ofKey.every((r) => r.concurrencyKey === key)).toBe(true);
         expect(overlaps(ofKey)).toEqual([]);
-        // Arrival order: ids are time-ordered, and each started after the one before it.
+        // Arrival order for the runs that waited (ids are time-ordered): each started after the one before it.
+        // Which run took the free slot first is decided as workers pick the burst up at once (docs/workflows.md).
         const byStart = [...ofKey].sort((x, y) => ms(x.startedAt) - ms(y.startedAt)).map((r) => r.id);
-        expect(byStart).toEqual(ofKey.map((r) => r.id));
+        const waited = byStart.slice(1);
+        expect(waited).toEqual(ofKey.map((r) => r.id).filter((id) => waited.includes(id)));
         expect(sink.maxOpen.get(key)).toBe(1);
       }
       // The two keys did run side by side at some moment.
