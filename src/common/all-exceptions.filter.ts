@@ -16,7 +16,7 @@ import {
   type ValidationDetail,
 } from './domain.error.js';
 import { INVALID_UTF8_BODY } from './request-body.util.js';
-import { withLogFields } from './log.context.js';
+import { about } from './log.context.js';
 import { RequestContext } from './request.context.js';
 
 const WEBHOOK_PATH = '/webhooks/workflows/';
@@ -55,13 +55,15 @@ interface Mapped {
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Exceptions');
 
-  private log(mapped: Mapped, exception: unknown, req: Request): void {
+  private log(mapped: Mapped, exception: unknown, req: Request, requestId: string | undefined): void {
     // A trigger's failing filter is its owner's to fix, not a crash: no stack trace per delivery.
     if (mapped.status === 503 || exception instanceof FilterFailedError) {
-      this.logger.warn(`${req.method} ${req.path} answered ${mapped.status}: ${describe(exception)}`);
+      this.logger.warn(
+        about({ requestId }, `${req.method} ${req.path} answered ${mapped.status}: ${describe(exception)}`),
+      );
     } else {
       this.logger.error(
-        `${req.method} ${req.path} failed: ${describe(exception)}`,
+        about({ requestId }, `${req.method} ${req.path} failed: ${describe(exception)}`),
         exception instanceof Error ? exception.stack : undefined,
       );
     }
@@ -78,8 +80,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       if (exception instanceof FilterFailedError) context.errorReason = exception.reason;
     }
     // A run that failed (502) is the workflow's outcome, shown on the run, not a fault of this server.
-    if (mapped.status >= 500 && mapped.code !== 'run_failed')
-      withLogFields({ requestId: context?.requestId }, () => this.log(mapped, exception, req));
+    if (mapped.status >= 500 && mapped.code !== 'run_failed') this.log(mapped, exception, req, context?.requestId);
     if (res.headersSent) {
       res.end();
       return;

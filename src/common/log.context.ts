@@ -1,25 +1,20 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-
-/** Ids that every log line written while working on them carries (pino's mixin reads them). */
+/** Ids a log line is about; pino writes each as a field of the line. */
 export interface LogFields {
   runId?: string;
   workflowId?: string;
   requestId?: string;
 }
 
-const storage = new AsyncLocalStorage<LogFields>();
-
-/** Runs `work` with `fields` on every log line it writes, including from the promises it starts. */
-export function withLogFields<T>(fields: LogFields, work: () => T): T {
-  return storage.run({ ...storage.getStore(), ...fields }, work);
+/** A message with the ids it is about, for any Nest logger call: `logger.warn(about({ runId }, '...'))`. */
+export interface LogEntry extends LogFields {
+  msg: string;
 }
 
-/** Adds to the fields of the current `withLogFields` (e.g. the workflow, once the run is read). */
-export function addLogFields(fields: LogFields): void {
-  const store = storage.getStore();
-  if (store) Object.assign(store, fields);
+// Explicit rather than AsyncLocalStorage: on Node 20 its promise hooks slow every promise in the process.
+export function about(fields: LogFields, msg: string): LogEntry {
+  return { ...fields, msg };
 }
 
-export function currentLogFields(): LogFields {
-  return storage.getStore() ?? {};
+export function isLogEntry(message: unknown): message is LogEntry {
+  return typeof message === 'object' && message !== null && typeof (message as LogEntry).msg === 'string';
 }

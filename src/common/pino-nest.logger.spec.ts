@@ -3,7 +3,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 
 import { LogFloodGuard } from './log-flood.guard.js';
-import { addLogFields, withLogFields } from './log.context.js';
+import { about } from './log.context.js';
 import { createRootLogger, PinoNestLogger, REDACTED, scrubSecrets } from './pino-nest.logger.js';
 
 const WHSEC = `whsec_${randomBytes(32).toString('base64')}`;
@@ -109,26 +109,32 @@ describe('createRootLogger', () => {
 });
 
 describe('log fields', () => {
-  it('puts the run, workflow and request a line is about on it, also from the promises started in between', async () => {
+  it('writes the run, workflow and request a line is about as fields of the line, at every level', () => {
     const { logger, lines } = capture();
-    logger.info('before');
-    await withLogFields({ runId: 'run-1' }, async () => {
-      addLogFields({ workflowId: 'wf-1' });
-      await Promise.resolve();
-      logger.info('inside');
-      await withLogFields({ requestId: 'req-1' }, async () => logger.info('nested'));
-    });
-    logger.info('after');
+    const nest = new PinoNestLogger(logger);
+    nest.log('plain', 'Ctx');
+    nest.log(about({ runId: 'run-1', workflowId: 'wf-1' }, 'run line'), 'Ctx');
+    nest.warn(about({ requestId: 'req-1' }, 'request line'), 'Ctx');
+    nest.error(about({ runId: 'run-2' }, 'failed'), 'trace', 'Ctx');
+    nest.debug(about({ workflowId: 'wf-3' }, 'debug line'), 'Ctx');
     const fields = lines.map((line) => {
-      const { runId, workflowId, requestId } = JSON.parse(line) as Record<string, string>;
-      return { runId, workflowId, requestId };
+      const { msg, context, runId, workflowId, requestId } = JSON.parse(line) as Record<string, string>;
+      return { msg, context, runId, workflowId, requestId };
     });
     expect(fields).toEqual([
-      { runId: undefined, workflowId: undefined, requestId: undefined },
-      { runId: 'run-1', workflowId: 'wf-1', requestId: undefined },
-      { runId: 'run-1', workflowId: 'wf-1', requestId: 'req-1' },
-      { runId: undefined, workflowId: undefined, requestId: undefined },
+      { msg: 'plain', context: 'Ctx', runId: undefined, workflowId: undefined, requestId: undefined },
+      { msg: 'run line', context: 'Ctx', runId: 'run-1', workflowId: 'wf-1', requestId: undefined },
+      { msg: 'request line', context: 'Ctx', runId: undefined, workflowId: undefined, requestId: 'req-1' },
+      { msg: 'failed', context: 'Ctx', runId: 'run-2', workflowId: undefined, requestId: undefined },
+      { msg: 'debug line', context: 'Ctx', runId: undefined, workflowId: 'wf-3', requestId: undefined },
     ]);
+  });
+
+  it('scrubs secrets from the text of an entry as from any message', () => {
+    const { logger, text } = capture();
+    new PinoNestLogger(logger).warn(about({ runId: 'run-1' }, `call failed with ${WHSEC}`), 'Ctx');
+    expectClean(text());
+    expect(text()).toContain('"runId":"run-1"');
   });
 });
 

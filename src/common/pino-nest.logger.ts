@@ -3,7 +3,7 @@ import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 
 import type { LogFormat } from '../config/app.config.js';
-import { currentLogFields } from './log.context.js';
+import { isLogEntry, type LogFields } from './log.context.js';
 import { shapeOf, type LogFloodGuard } from './log-flood.guard.js';
 
 // hookrun logs no request headers; these are censored in case one is logged by mistake or by a library.
@@ -74,8 +74,6 @@ export function createRootLogger(
       level,
       base: { service: 'hookrun' },
       redact: { paths: REDACTED_PATHS, censor: REDACTED },
-      // The run, workflow and request a line is about, wherever it is written from.
-      mixin: currentLogFields,
     },
     scrubbing,
   );
@@ -109,30 +107,42 @@ export class PinoNestLogger implements LoggerService {
     private readonly guard?: LogFloodGuard,
   ) {}
 
-  private allowed(message: unknown, context: string | undefined): boolean {
-    return !this.guard || this.guard.allow(shapeOf(context ?? 'app', stringify(message)));
+  private allowed(text: string, context: string | undefined): boolean {
+    return !this.guard || this.guard.allow(shapeOf(context ?? 'app', text));
   }
 
   log(message: unknown, context?: string): void {
-    this.logger.info({ context }, stringify(message));
+    const [fields, text] = split(message);
+    this.logger.info({ context, ...fields }, text);
   }
   error(message: unknown, trace?: string, context?: string): void {
-    if (!this.allowed(message, context)) return;
+    const [fields, text] = split(message);
+    if (!this.allowed(text, context)) return;
     this.logger.error(
-      { context, trace: trace ?? (message instanceof Error ? message.stack : undefined) },
-      stringify(message),
+      { context, ...fields, trace: trace ?? (message instanceof Error ? message.stack : undefined) },
+      text,
     );
   }
   warn(message: unknown, context?: string): void {
-    if (!this.allowed(message, context)) return;
-    this.logger.warn({ context }, stringify(message));
+    const [fields, text] = split(message);
+    if (!this.allowed(text, context)) return;
+    this.logger.warn({ context, ...fields }, text);
   }
   debug(message: unknown, context?: string): void {
-    this.logger.debug({ context }, stringify(message));
+    const [fields, text] = split(message);
+    this.logger.debug({ context, ...fields }, text);
   }
   verbose(message: unknown, context?: string): void {
-    this.logger.trace({ context }, stringify(message));
+    const [fields, text] = split(message);
+    this.logger.trace({ context, ...fields }, text);
   }
+}
+
+/** The ids of a `LogEntry` become fields of the line; anything else is only text. */
+function split(message: unknown): [LogFields, string] {
+  if (!isLogEntry(message)) return [{}, stringify(message)];
+  const { msg, runId, workflowId, requestId } = message;
+  return [{ runId, workflowId, requestId }, msg];
 }
 
 function stringify(message: unknown): string {

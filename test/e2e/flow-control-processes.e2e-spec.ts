@@ -187,6 +187,34 @@ describe('concurrency keys across two worker processes', () => {
     expect(runs.slice(1).every((r) => ms(r.startedAt) >= ms(runs[0].completedAt))).toBe(true);
   }, 120_000);
 
+  it("a worker's line about a run carries the run's and the workflow's ids", async () => {
+    if (!workers.some((w) => w.child.exitCode === null && w.child.signalCode === null)) {
+      workers.push(await startHookrun(['worker'], env));
+    }
+    const hook = await webhookWorkflow({
+      steps: [{ id: 's', type: 'transform', expression: '1' }],
+      concurrency: { limit: 1, key: 'input.customer' },
+    });
+    const [runId] = await deliver(hook, [{ other: 1 }]);
+    let run: (Run & { workflowId: string }) | undefined;
+    await waitUntil(
+      async () => {
+        run = (await runsOf([runId]))[0] as typeof run;
+        return run?.status === 'failed';
+      },
+      20_000,
+      'the run to fail',
+    );
+    const workflowId = run?.workflowId;
+    const about = (): Record<string, unknown>[] =>
+      workers
+        .flatMap((w) => w.output().split('\n'))
+        .filter((line) => line.startsWith('{') && line.includes(runId))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    await waitUntil(async () => about().length > 0, 10_000, 'the worker to log the failed key');
+    for (const line of about()) expect(line).toMatchObject({ level: 40, runId, workflowId });
+  });
+
   it('1,000 deliveries over 10 keys with limit 1: never two runs of one key at once', async () => {
     workers.push(await startHookrun(['worker'], env));
     expect(workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null)).toHaveLength(2);

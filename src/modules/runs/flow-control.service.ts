@@ -1,5 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 
+import { about, type LogFields } from '../../common/log.context.js';
+
 import {
   debounceFireAt,
   decideConcurrency,
@@ -57,9 +59,9 @@ export class FlowControlService {
   }
 
   /** False when the run had ended meanwhile. */
-  async failKey(runId: string, message: string): Promise<boolean> {
-    const failed = await this.flow.failQueued(runId, { code: 'flow_key_failed', message, stepId: null });
-    this.logger.warn(`Run ${runId} failed: ${message}`);
+  async failKey(run: PendingFlowRun, message: string): Promise<boolean> {
+    const failed = await this.flow.failQueued(run.id, { code: 'flow_key_failed', message, stepId: null });
+    this.logger.warn(about(fieldsOf(run), `Run ${run.id} failed: ${message}`));
     return failed;
   }
 
@@ -88,7 +90,10 @@ export class FlowControlService {
         switch (decision.kind) {
           case 'queue':
             this.logger.debug(
-              `Run ${run.id} waits: concurrency key "${key}" has ${state.running} running, ${state.olderQueued} ahead`,
+              about(
+                fieldsOf(run),
+                `Run ${run.id} waits: concurrency key "${key}" has ${state.running} running, ${state.olderQueued} ahead`,
+              ),
             );
             return { kind: 'parked' };
           case 'skip':
@@ -102,7 +107,12 @@ export class FlowControlService {
               now,
               null,
             );
-            this.logger.log(`Run ${run.id} skipped: concurrency key "${key}" is at its limit of ${concurrency.limit}`);
+            this.logger.log(
+              about(
+                fieldsOf(run),
+                `Run ${run.id} skipped: concurrency key "${key}" is at its limit of ${concurrency.limit}`,
+              ),
+            );
             return { kind: 'ended' };
           case 'cancel-running':
             cancelOldest = decision.cancel;
@@ -122,7 +132,12 @@ export class FlowControlService {
         const decision = decideThrottle(definition.throttle, { now, starts, olderQueued });
         if (decision.kind === 'wait') {
           await tx.setWakeAt(run.id, decision.until);
-          this.logger.debug(`Run ${run.id} waits until ${decision.until.toISOString()}: throttle key "${key}" is full`);
+          this.logger.debug(
+            about(
+              fieldsOf(run),
+              `Run ${run.id} waits until ${decision.until.toISOString()}: throttle key "${key}" is full`,
+            ),
+          );
           return { kind: 'waiting', until: decision.until };
         }
         await tx.recordStart(run.workflowId, key, run.id, startedAt);
@@ -132,7 +147,12 @@ export class FlowControlService {
         for (const oldest of await tx.oldestRunning(run.workflowId, key, cancelOldest)) {
           const message = `Cancelled for the newer run ${run.id} (concurrency key "${key}", onLimit "cancel-running")`;
           if (await tx.cancel(oldest, { code: 'superseded', message, stepId: null }, now, run.id)) running--;
-          this.logger.log(`Run ${oldest} superseded by run ${run.id} (concurrency key "${key}")`);
+          this.logger.log(
+            about(
+              { runId: oldest, workflowId: run.workflowId },
+              `Run ${oldest} superseded by run ${run.id} (concurrency key "${key}")`,
+            ),
+          );
         }
       }
       const admitted = await tx.admit(run.id, startedAt);
@@ -165,12 +185,17 @@ export class FlowControlService {
       if (newer) {
         await tx.extendChain(newer, run.createdAt);
         await tx.cancel(run.id, debounced(newer, key), now, newer);
-        this.logger.log(`Run ${run.id} debounced by the newer run ${newer} (key "${key}")`);
+        this.logger.log(about(fieldsOf(run), `Run ${run.id} debounced by the newer run ${newer} (key "${key}")`));
         return { kind: 'ended' };
       }
       const superseded = await tx.supersedeDebouncing(run.workflowId, key, run.id, debounced(run.id, key), now);
       for (const old of superseded)
-        this.logger.log(`Run ${old.id} debounced by the newer run ${run.id} (key "${key}")`);
+        this.logger.log(
+          about(
+            { runId: old.id, workflowId: run.workflowId },
+            `Run ${old.id} debounced by the newer run ${run.id} (key "${key}")`,
+          ),
+        );
       const chainAt = new Date(Math.min(run.createdAt.getTime(), ...superseded.map((s) => s.chainAt.getTime())));
       const until = debounceFireAt(control, run.createdAt, chainAt);
       await tx.startDebounce(run.id, key, chainAt, until);
@@ -191,7 +216,9 @@ export class FlowControlService {
       if (next) this.wake(next);
     } catch (error) {
       // The reconciler re-enqueues the waiting run later.
-      this.logger.warn(`Could not wake the run waiting after run ${endedRunId}: ${String(error)}`);
+      this.logger.warn(
+        about({ runId: endedRunId }, `Could not wake the run waiting after run ${endedRunId}: ${String(error)}`),
+      );
     }
   }
 
@@ -203,7 +230,7 @@ export class FlowControlService {
       if (tries < WAKE_RETRIES && (await this.producer.stateOf(runId)) === 'active') {
         setTimeout(() => this.wake(runId, tries + 1), WAKE_RETRY_MS).unref();
       }
-    })().catch((error: unknown) => this.logger.warn(`Could not wake run ${runId}: ${String(error)}`));
+    })().catch((error: unknown) => this.logger.warn(about({ runId }, `Could not wake run ${runId}: ${String(error)}`)));
   }
 }
 
@@ -213,4 +240,8 @@ function debounced(newer: string, key: string) {
     message: `Superseded by the newer run ${newer}, which arrived within the debounce period (key "${key}")`,
     stepId: null,
   };
+}
+
+function fieldsOf(run: { id: string; workflowId: string }): LogFields {
+  return { runId: run.id, workflowId: run.workflowId };
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 
 import { ChangeFeed } from '../../common/change.feed.js';
 import { isDatabaseUnavailable } from '../../common/database-errors.util.js';
-import { addLogFields } from '../../common/log.context.js';
+import { about, type LogFields } from '../../common/log.context.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
 import {
   DEFAULT_FLOW_KEY,
@@ -38,6 +38,8 @@ export type ExecutionResult = { kind: 'done' } | { kind: 'waiting'; until: Date 
 class HandedBack extends Error {}
 
 interface Execution {
+  /** The ids on every line logged about it. */
+  run: LogFields;
   abort: AbortController;
   handingBack: boolean;
 }
@@ -89,12 +91,15 @@ export class RunExecutor implements OnModuleDestroy {
       if (admission.kind !== 'admitted') return { kind: 'done' };
       run = admission.run;
     }
-    addLogFields({ workflowId: run.workflowId });
     // Every claim adds one to the attempt: the first is the run's start, later ones resume it (a wait, a lost worker).
     if (run.attempt === 1) this.metrics.runStarted(run.workflowId);
     // Claimed during hand-back: it goes back too, before any step runs.
     if (this.handingBack) return { kind: 'handed-back' };
-    const execution: Execution = { abort: new AbortController(), handingBack: false };
+    const execution: Execution = {
+      run: { runId: run.id, workflowId: run.workflowId },
+      abort: new AbortController(),
+      handingBack: false,
+    };
     this.executions.add(execution);
     try {
       return await this.executeClaimed(run, execution);
@@ -184,7 +189,7 @@ export class RunExecutor implements OnModuleDestroy {
         case 'waiting':
           return { kind: 'waiting', until: outcome.until };
         case 'cancelled':
-          this.logger.log(`Run ${run.id} stopped: it was cancelled or claimed by another worker`);
+          this.logger.log(about(execution.run, `Run ${run.id} stopped: it was cancelled or claimed by another worker`));
           return { kind: 'done' };
       }
     } finally {
@@ -211,7 +216,9 @@ export class RunExecutor implements OnModuleDestroy {
       } catch (error) {
         const stopped = execution.abort.signal.aborted;
         if (!isDatabaseUnavailable(error) || stopped || Date.now() + delay > giveUpAt) throw error;
-        this.logger.warn(`A checkpoint write waits for the database (${(error as Error).message}); retrying`);
+        this.logger.warn(
+          about(execution.run, `A checkpoint write waits for the database (${(error as Error).message}); retrying`),
+        );
         await sleepUnlessAborted(delay, execution.abort.signal);
       }
     }
@@ -238,7 +245,7 @@ export class RunExecutor implements OnModuleDestroy {
       keys = await this.flowKeys(definition, pending);
     } catch (error) {
       if (!(error instanceof FlowKeyError)) throw error;
-      if (await this.flow.failKey(runId, error.message)) {
+      if (await this.flow.failKey(pending, error.message)) {
         this.metrics.runEnded(pending.workflowId, 'failed', null, new Date());
       }
       return { kind: 'ended' };

@@ -3,7 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DelayedError, type Job } from 'bullmq';
 
 import { isDatabaseUnavailable } from '../../common/database-errors.util.js';
-import { withLogFields } from '../../common/log.context.js';
+import { about } from '../../common/log.context.js';
 import { RunExecutor } from './run.executor.js';
 import type { RunJobData } from './runs.queue.js';
 
@@ -20,11 +20,7 @@ export class RunsProcessor extends WorkerHost {
     super();
   }
 
-  process(job: Job<RunJobData>, token?: string): Promise<void> {
-    return withLogFields({ runId: job.data.runId }, () => this.processRun(job, token));
-  }
-
-  private async processRun(job: Job<RunJobData>, token?: string): Promise<void> {
+  async process(job: Job<RunJobData>, token?: string): Promise<void> {
     const { runId } = job.data;
     let result;
     try {
@@ -33,7 +29,9 @@ export class RunsProcessor extends WorkerHost {
       if (isDatabaseUnavailable(error)) return this.retryLater(job, token, error);
       this.unavailableTries.delete(runId);
       const attempts = job.opts.attempts ?? 1;
-      this.logger.error(`Run ${runId} attempt ${job.attemptsMade + 1}/${attempts} failed: ${String(error)}`);
+      this.logger.error(
+        about({ runId }, `Run ${runId} attempt ${job.attemptsMade + 1}/${attempts} failed: ${String(error)}`),
+      );
       if (job.attemptsMade + 1 >= attempts) await this.executor.giveUp(runId, attempts);
       throw error;
     }
@@ -60,7 +58,10 @@ export class RunsProcessor extends WorkerHost {
     this.unavailableTries.set(runId, tries);
     const delayMs = Math.min(UNAVAILABLE_BACKOFF_MS.first * 2 ** (tries - 1), UNAVAILABLE_BACKOFF_MS.max);
     this.logger.warn(
-      `Run ${runId} waits for the database (try ${tries}: ${(error as Error).message}); next try in ${delayMs} ms`,
+      about(
+        { runId },
+        `Run ${runId} waits for the database (try ${tries}: ${(error as Error).message}); next try in ${delayMs} ms`,
+      ),
     );
     try {
       await job.moveToDelayed(Date.now() + delayMs, token);

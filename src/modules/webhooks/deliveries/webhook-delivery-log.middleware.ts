@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 
-import { withLogFields } from '../../../common/log.context.js';
+import { about } from '../../../common/log.context.js';
 import { RequestContext } from '../../../common/request.context.js';
 import { APP_CONFIG, type AppConfig } from '../../../config/app.config.js';
 import { MetricsRegistry } from '../../metrics/metrics.registry.js';
@@ -50,8 +50,11 @@ export class WebhookDeliveryLogMiddleware {
     const slug = slugOf(res.req.path);
     if (slug === null) return;
     this.finished(context, res, slug).catch((error: unknown) =>
-      withLogFields({ requestId: context.requestId }, () =>
-        this.logger.warn(`Could not log a webhook delivery to ${slug}: ${(error as Error).message}`),
+      this.logger.warn(
+        about(
+          { requestId: context.requestId },
+          `Could not log a webhook delivery to ${slug}: ${(error as Error).message}`,
+        ),
       ),
     );
   }
