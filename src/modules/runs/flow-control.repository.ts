@@ -52,6 +52,11 @@ const NEXT_QUEUED_AFTER_END = `
       ORDER BY q.id LIMIT 1) q
    WHERE e.id = $1 AND e.concurrency_key IS NOT NULL`;
 
+/** The advisory lock of a key, also taken by the admission functions of migration 1764217350000. */
+export function keyLockName(workflowId: string, kind: FlowKind, key: string): string {
+  return JSON.stringify([workflowId, kind, key]);
+}
+
 /** Queries of the admission path; every decision happens under the key locks of one transaction. */
 @Injectable()
 export class FlowControlRepository {
@@ -65,6 +70,44 @@ export class FlowControlRepository {
   async nextQueuedAfterEnd(endedRunId: string): Promise<string | null> {
     const rows = await preparedQuery<{ id: string }>(this.pool, NEXT_QUEUED_AFTER_END, [endedRunId]);
     return rows[0]?.id ?? null;
+  }
+
+  /**
+   * One round trip under the key's lock (hookrun_admit_to_key): `admitted` leaves the run `running` for the claim
+   * to take, `parked` leaves it queued with its key stored, for the hand-over of the key's next end.
+   */
+  async admitToKey(
+    runId: string,
+    workflowId: string,
+    key: string,
+    limit: number,
+  ): Promise<'admitted' | 'parked' | 'ended'> {
+    const rows = await preparedQuery<{ decision: 'admitted' | 'parked' | 'ended' }>(
+      this.pool,
+      'SELECT hookrun_admit_to_key($1, $2, $3, $4, $5) AS decision',
+      [runId, workflowId, key, limit, keyLockName(workflowId, 'concurrency', key)],
+    );
+    return rows[0].decision;
+  }
+
+  /** After a run of the key ended: its oldest waiting runs take the free places (hookrun_hand_over_key). */
+  async handOver(workflowId: string, key: string, limit: number): Promise<string[]> {
+    const rows = await preparedQuery<{ id: string }>(
+      this.pool,
+      'SELECT id FROM hookrun_hand_over_key($1, $2, $3, $4) AS id',
+      [workflowId, key, limit, keyLockName(workflowId, 'concurrency', key)],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Queued, or started by a hand-over and not yet claimed by a worker. */
+  async awaitsPickup(runId: string): Promise<boolean> {
+    const rows = await preparedQuery<{ id: string }>(
+      this.pool,
+      `SELECT id FROM workflow_runs WHERE id = $1 AND (status = 'queued' OR (status = 'running' AND attempt = 0))`,
+      [runId],
+    );
+    return rows.length > 0;
   }
 
   async failQueued(runId: string, error: RunError): Promise<boolean> {
@@ -107,7 +150,7 @@ export class FlowTransaction {
 
   /** Sorted, so that two transactions wanting the same keys take them in one order. */
   async lockKeys(workflowId: string, keys: { kind: FlowKind; key: string }[]): Promise<void> {
-    const names = [...new Set(keys.map((k) => JSON.stringify([workflowId, k.kind, k.key])))].sort();
+    const names = [...new Set(keys.map((k) => keyLockName(workflowId, k.kind, k.key)))].sort();
     for (const name of names) await this.sql('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [name]);
   }
 

@@ -66,6 +66,20 @@ export class FlowControlService {
   }
 
   async admit(pending: PendingFlowRun, definition: WorkflowDefinition, keys: FlowKeys): Promise<Admission> {
+    // The common case, a concurrency key alone in "queue" mode: one call decides, and a claim takes the run.
+    const { concurrency } = definition;
+    if (
+      concurrency &&
+      keys.concurrency !== undefined &&
+      (concurrency.onLimit ?? 'queue') === 'queue' &&
+      !definition.throttle &&
+      !definition.debounce
+    ) {
+      const decision = await this.flow.admitToKey(pending.id, pending.workflowId, keys.concurrency, concurrency.limit);
+      if (decision !== 'admitted') return { kind: decision };
+      const run = await this.claims.claim(pending.id, new Date());
+      return run ? { kind: 'admitted', run } : { kind: 'ended' };
+    }
     const locks = (Object.entries(keys) as [FlowKind, string][]).map(([kind, key]) => ({ kind, key }));
     let cancelled: FlowTransaction['cancelled'] = [];
     const decided = await this.flow.transaction(async (tx): Promise<Decided> => {
@@ -80,7 +94,6 @@ export class FlowControlService {
       }
       let cancelOldest = 0;
       let running = 0;
-      const concurrency = definition.concurrency;
       if (concurrency && keys.concurrency !== undefined) {
         const key = keys.concurrency;
         await tx.setKey(run.id, 'concurrency', key);
@@ -209,6 +222,24 @@ export class FlowControlService {
     return null;
   }
 
+  /**
+   * After a run ended: the oldest waiting runs of its concurrency key take the free places (started here, under the
+   * key's lock) and are enqueued. Runs that a throttle also holds back are woken to be admitted as any other.
+   */
+  async handOverAfterEnd(run: WorkflowRun, definition: WorkflowDefinition): Promise<void> {
+    const { concurrency } = definition;
+    if (!concurrency) return;
+    if (definition.throttle || !run.concurrencyKey) return this.wakeAfterEnd(run.id);
+    try {
+      for (const next of await this.flow.handOver(run.workflowId, run.concurrencyKey, concurrency.limit)) {
+        this.wake(next);
+      }
+    } catch (error) {
+      // The reconciler re-enqueues the waiting run later.
+      this.logger.warn(about(fieldsOf(run), `Could not start the run waiting after run ${run.id}: ${String(error)}`));
+    }
+  }
+
   /** After a run of a concurrency key ended: its oldest waiting run is enqueued (nothing for runs without one). */
   async wakeAfterEnd(endedRunId: string): Promise<void> {
     try {
@@ -225,7 +256,7 @@ export class FlowControlService {
   // Ahead of the queue's backlog: a slot is free now. Enqueued again while its last job may still be finishing.
   private wake(runId: string, tries = 0): void {
     void (async () => {
-      if (tries > 0 && (await this.claims.statusOf(runId)) !== 'queued') return;
+      if (tries > 0 && !(await this.flow.awaitsPickup(runId))) return;
       await this.producer.enqueue(runId, 0, true);
       if (tries < WAKE_RETRIES && (await this.producer.stateOf(runId)) === 'active') {
         setTimeout(() => this.wake(runId, tries + 1), WAKE_RETRY_MS).unref();

@@ -41,7 +41,7 @@ const WRITE_STEPS = `
 
 /** Listed, not `*`: a prepared statement's result columns must not change under it. */
 export const RUN_COLUMNS = `id, workflow_id, workflow_version, status, trigger_type, trigger_id, webhook_id, idempotency_key,
-  rerun_of, input, output, error, attempt, wake_at, checked_at, created_at, started_at, completed_at`;
+  rerun_of, input, output, error, attempt, wake_at, checked_at, created_at, started_at, completed_at, concurrency_key`;
 
 // `r.id = ANY($1)` makes the primary key the way in: joined only to unnest(), the planner may scan a small table whole.
 const CLAIM_RUNS = `
@@ -262,6 +262,7 @@ export type RunRow = {
   created_at: Date;
   started_at: Date | null;
   completed_at: Date | null;
+  concurrency_key: string | null;
 };
 
 export function toRun(row: RunRow): WorkflowRun {
@@ -284,6 +285,7 @@ export function toRun(row: RunRow): WorkflowRun {
     createdAt: row.created_at,
     startedAt: row.started_at,
     completedAt: row.completed_at,
+    concurrencyKey: row.concurrency_key,
   };
 }
 

@@ -183,7 +183,7 @@ export class RunExecutor implements OnModuleDestroy {
           if (await this.persist(execution, () => this.runs.finish(run.id, attempt, end, endedAt, last))) {
             this.metrics.runEnded(run.workflowId, end.status, run.startedAt, endedAt);
           }
-          if (definition.concurrency) await this.flow.wakeAfterEnd(run.id);
+          if (definition.concurrency) await this.flow.handOverAfterEnd(run, definition);
           return { kind: 'done' };
         }
         case 'waiting':
