@@ -5,6 +5,7 @@ import { ApiKey } from '../modules/api-keys/api-key.entity.js';
 import { BulkAction } from '../modules/bulk-actions/bulk-action.entity.js';
 import { WorkflowRunStep } from '../modules/runs/workflow-run-step.entity.js';
 import { WorkflowRun } from '../modules/runs/workflow-run.entity.js';
+import { StepSecret } from '../modules/secrets/step-secret.entity.js';
 import { TriggerSecret } from '../modules/secrets/trigger-secret.entity.js';
 import { WebhookDelivery } from '../modules/webhooks/deliveries/webhook-delivery.entity.js';
 import { WebhookTrigger } from '../modules/webhooks/webhook-trigger.entity.js';
@@ -21,6 +22,7 @@ import { TriggerFilters1764216900000 } from './migrations/1764216900000-trigger-
 import { BulkActions1764217100000 } from './migrations/1764217100000-bulk-actions.js';
 import { FlowControl1764217200000 } from './migrations/1764217200000-flow-control.js';
 import { RunRetention1764217300000 } from './migrations/1764217300000-run-retention.js';
+import { StepSecrets1764217400000 } from './migrations/1764217400000-step-secrets.js';
 import { TriggerOptionsAndDeliveries1764216300000 } from './migrations/1764216300000-trigger-options-and-deliveries.js';
 
 const ENTITIES = [
@@ -33,6 +35,7 @@ const ENTITIES = [
   WorkflowRunStep,
   WebhookDelivery,
   BulkAction,
+  StepSecret,
 ];
 export const MIGRATIONS = [
   InitialSchema1764216000000,
@@ -47,6 +50,7 @@ export const MIGRATIONS = [
   BulkActions1764217100000,
   FlowControl1764217200000,
   RunRetention1764217300000,
+  StepSecrets1764217400000,
 ];
 
 export function dataSourceOptions(
