@@ -182,8 +182,9 @@ describe('step secrets: the API', () => {
 });
 
 /**
- * The built hookrun as an API process and a worker process at LOG_LEVEL=debug: a secret sent by an http step to a
- * receiver that echoes it back, then searched for in every table, both processes' logs and the test's Redis keys.
+ * The built hookrun as an API process and two worker processes (one run at a time each) at LOG_LEVEL=debug: a secret
+ * sent by http steps to a receiver that echoes it back, rotated while runs on both workers wait, then searched for
+ * in every table, every process's log and the test's Redis keys.
  */
 describe('step secrets in runs', () => {
   const sink = new HttpSink();
@@ -191,7 +192,7 @@ describe('step secrets in runs', () => {
   const db = new pg.Client({ connectionString: TEST_DATABASE_URL });
   const auth = { authorization: `Bearer ${TEST_API_KEY}`, 'content-type': 'application/json' };
   let api: HookrunProcess;
-  let worker: HookrunProcess;
+  let workers: HookrunProcess[] = [];
   const first = planted('first');
   const second = planted('second');
   const host = `${planted('host')}.invalid`;
@@ -246,12 +247,15 @@ describe('step secrets in runs', () => {
       HTTP_STEP_ALLOWED_HOSTS: `127.0.0.1:${new URL(sink.url).port}`,
     };
     api = await startHookrun(['api'], env);
-    worker = await startHookrun(['worker'], env);
+    // One run at a time each: two runs held at once are one on each worker.
+    const workerEnv = { ...env, WORKER_CONCURRENCY: '1' };
+    workers = await Promise.all([startHookrun(['worker'], workerEnv), startHookrun(['worker'], workerEnv)]);
     await db.connect();
   });
 
   afterAll(async () => {
-    await worker?.stop('SIGKILL');
+    sink.releaseAll();
+    await Promise.all(workers.map((worker) => worker.stop('SIGKILL')));
     await api?.stop('SIGKILL');
     await db.end();
     await sink.stop();
@@ -298,10 +302,51 @@ describe('step secrets in runs', () => {
     });
     expect(JSON.stringify(run)).not.toContain(first);
 
-    // Rotated through the API process: the worker, which has used the old value, sends the new one next.
+    // Rotated through the API process: the next run sends the new value.
     expect((await call('PUT', '/v1/secrets/CRM_TOKEN', { value: second })).status).toBe(200);
     expect((await runOf(workflowId, { n: 2 })).status).toBe('completed');
     expect(sink.to('/echo')[1].headers.authorization).toBe(`Bearer ${second}`);
+  });
+
+  it('applies a rotation to the next step in every worker process, without a restart', async () => {
+    const echo = (id: string) => ({
+      id,
+      type: 'http',
+      request: { method: 'GET', url: `${sink.url}/echo-${id}`, headers: { 'x-key': '{{ secrets.ROTATED }}' } },
+    });
+    sink.hold('/hold');
+    expect((await call('PUT', '/v1/secrets/ROTATED', { value: first })).status).toBe(201);
+    const created = await call('POST', '/v1/workflows', {
+      name: 'rotation',
+      definition: {
+        steps: [
+          echo('before'),
+          { id: 'wait', type: 'http', request: { method: 'GET', url: `${sink.url}/hold` } },
+          echo('after'),
+        ],
+      },
+    });
+    expect(created.status).toBe(201);
+    const ids: string[] = [];
+    for (const n of [1, 2]) {
+      const started = await call('POST', `/v1/workflows/${created.body.data.id as string}/runs`, { input: { n } });
+      expect(started.status).toBe(202);
+      ids.push(started.body.data.id as string);
+    }
+    // Both runs wait at once, so each worker holds one, having sent the old value.
+    await waitUntil(async () => sink.to('/hold').length === 2, 15_000, 'both runs to wait at /hold');
+    expect(sink.to('/echo-before').map((r) => r.headers['x-key'])).toEqual([first, first]);
+
+    expect((await call('PUT', '/v1/secrets/ROTATED', { value: second })).status).toBe(200);
+    sink.releaseAll();
+    for (const id of ids) {
+      await waitUntil(
+        async () => (await call('GET', `/v1/workflow-runs/${id}`)).body.data.status === 'completed',
+        15_000,
+        `run ${id} to complete`,
+      );
+    }
+    expect(sink.to('/echo-after').map((r) => r.headers['x-key'])).toEqual([second, second]);
   });
 
   it('redacts the value in step errors and the run error', async () => {
@@ -369,7 +414,7 @@ describe('step secrets in runs', () => {
     );
     expect(redacted.rows[0].n).toBeGreaterThan(0);
 
-    const logs = api.output() + worker.output();
+    const logs = api.output() + workers.map((worker) => worker.output()).join('');
     expect(logs).toContain('"level"');
     for (const value of values) expect(logs).not.toContain(value);
 
