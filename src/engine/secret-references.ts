@@ -100,15 +100,15 @@ function refuseSecretsIn(value: unknown, label: string): void {
   for (const text of stringsOf(value)) {
     // Most strings never mention one: parsing them all would only cost time.
     if (!text.includes('secret')) continue;
-    let used: string[];
+    let uses: boolean;
     try {
-      used = text.includes('{{') ? secretNamesOfTemplate(text) : secretNamesOfExpression(text);
+      uses = (text.includes('{{') ? secretNamesOfTemplate(text) : secretNamesOfExpression(text)).length > 0;
     } catch (error) {
-      // Not an expression (a step id, a message), or a misuse of `secrets`: either way, outside an http request.
-      if (error instanceof SecretReferenceError) used = ['(misused)'];
-      else continue;
+      // A misuse of `secrets` is a use; a string that is no expression (a step id, a message) is none.
+      if (!(error instanceof SecretReferenceError)) continue;
+      uses = true;
     }
-    if (used.length > 0) {
+    if (uses) {
       throw new DefinitionError(
         `${label}: secrets can be used only in an http step's request (url, headers, body), not in ${JSON.stringify(text.length > 80 ? `${text.slice(0, 77)}...` : text)}`,
       );

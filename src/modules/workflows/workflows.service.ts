@@ -182,12 +182,10 @@ export class WorkflowsService {
     const references = secretReferencesOf(definition);
     if (references.length === 0) return;
     const existing = await this.secretNames.existingOf([...new Set(references.map((r) => r.name))]);
-    const missing = references.find((reference) => !existing.has(reference.name));
-    if (missing) {
-      throw new InvalidInputError(
-        'invalid_definition',
-        `step "${missing.stepId}": secret "${missing.name}" does not exist: create it with PUT /v1/secrets/${missing.name}`,
-      );
+    const missing = references.filter((reference) => !existing.has(reference.name));
+    if (missing.length > 0) {
+      const named = missing.map(({ stepId, name }) => `step "${stepId}": secret "${name}" does not exist`).join('; ');
+      throw new InvalidInputError('invalid_definition', `${named}: create it with PUT /v1/secrets/{NAME}`);
     }
   }
 
