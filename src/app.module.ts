@@ -13,6 +13,7 @@ import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { RunsWorkerModule, runsWorkersEnabled } from './modules/runs/runs-worker.module.js';
 import { RunsModule } from './modules/runs/runs.module.js';
 import { SecretsModule } from './modules/secrets/secrets.module.js';
+import { StepSecretNamesModule } from './modules/secrets/step-secret-names.module.js';
 import { WebhookTriggerSummariesModule } from './modules/webhooks/webhook-trigger-summaries.module.js';
 import { WebhooksModule } from './modules/webhooks/webhooks.module.js';
 import { WorkflowsModule } from './modules/workflows/workflows.module.js';
@@ -32,6 +33,7 @@ export class AppModule {
         // First: its routes are the first of the controllers' that express tries, and webhooks are the busiest.
         WebhooksModule,
         WebhookTriggerSummariesModule,
+        StepSecretNamesModule,
         ApiKeysModule,
         WorkflowsModule,
         SecretsModule,

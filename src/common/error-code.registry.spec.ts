@@ -25,6 +25,8 @@ describe('ERROR_CODES', () => {
       api_key_not_found: 404,
       version_not_found: 404,
       bulk_action_not_found: 404,
+      secret_not_found: 404,
+      secret_in_use: 409,
       method_not_allowed: 405,
       request_timeout: 408,
       conflict: 409,

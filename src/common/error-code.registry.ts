@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   api_key_not_found: { status: 404, example: 'Api key 0193a8f2-5b7e-7c3d-9a61-2f4e8d0c1b2a not found' },
   version_not_found: { status: 404, example: 'Version 7 not found' },
   bulk_action_not_found: { status: 404, example: 'Bulk action 0193a8f2-5b7e-7c3d-9a61-2f4e8d0c1b2a not found' },
+  secret_not_found: { status: 404, example: 'Secret CRM_TOKEN not found' },
   method_not_allowed: {
     status: 405,
     http: true,
@@ -30,6 +31,11 @@ export const ERROR_CODES = {
   conflict: { status: 409, http: true, example: 'Conflict' },
   trigger_exists: { status: 409, example: 'This workflow already has a webhook trigger' },
   workflow_disabled: { status: 409, example: 'Workflow is disabled' },
+  secret_in_use: {
+    status: 409,
+    example:
+      'Secret CRM_TOKEN is used by workflow "Sync deals" (0193a8f2-5b7e-7c3d-9a61-2f4e8d0c1b2a): remove it from their definitions first',
+  },
   run_finished: { status: 409, example: 'Run is already completed' },
   run_not_failed: { status: 409, example: 'Only failed runs can be retried' },
   idempotency_key_reused: {

@@ -5,6 +5,7 @@ import { ApiKey } from '../modules/api-keys/api-key.entity.js';
 import { BulkAction } from '../modules/bulk-actions/bulk-action.entity.js';
 import { WorkflowRunStep } from '../modules/runs/workflow-run-step.entity.js';
 import { WorkflowRun } from '../modules/runs/workflow-run.entity.js';
+import { StepSecret } from '../modules/secrets/step-secret.entity.js';
 import { TriggerSecret } from '../modules/secrets/trigger-secret.entity.js';
 import { WebhookDelivery } from '../modules/webhooks/deliveries/webhook-delivery.entity.js';
 import { WebhookTrigger } from '../modules/webhooks/webhook-trigger.entity.js';
@@ -22,6 +23,7 @@ import { BulkActions1764217100000 } from './migrations/1764217100000-bulk-action
 import { FlowControl1764217200000 } from './migrations/1764217200000-flow-control.js';
 import { RunRetention1764217300000 } from './migrations/1764217300000-run-retention.js';
 import { ConcurrencyAdmission1764217350000 } from './migrations/1764217350000-concurrency-admission.js';
+import { StepSecrets1764217400000 } from './migrations/1764217400000-step-secrets.js';
 import { TriggerOptionsAndDeliveries1764216300000 } from './migrations/1764216300000-trigger-options-and-deliveries.js';
 
 const ENTITIES = [
@@ -34,6 +36,7 @@ const ENTITIES = [
   WorkflowRunStep,
   WebhookDelivery,
   BulkAction,
+  StepSecret,
 ];
 export const MIGRATIONS = [
   InitialSchema1764216000000,
@@ -49,6 +52,7 @@ export const MIGRATIONS = [
   FlowControl1764217200000,
   RunRetention1764217300000,
   ConcurrencyAdmission1764217350000,
+  StepSecrets1764217400000,
 ];
 
 export function dataSourceOptions(

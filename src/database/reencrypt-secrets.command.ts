@@ -1,10 +1,11 @@
-/** `npm run secrets:reencrypt`: every trigger secret under the newest key, so that older keys can be removed. */
+/** `npm run secrets:reencrypt`: every trigger and step secret under the newest key, so that older keys can be removed. */
 import { DataSource } from 'typeorm';
 
 import { ConfigError, loadReencryptionConfig } from '../config/app.config.js';
 import type { CipherKey } from '../config/keyring.parser.js';
 import { SecretCipher } from '../modules/secrets/secret.cipher.js';
-import { reencryptSecrets } from '../modules/secrets/secret-reencryption.task.js';
+import { reencryptSecrets, reencryptStepSecrets } from '../modules/secrets/secret-reencryption.task.js';
+import { StepSecretsRepository } from '../modules/secrets/step-secrets.repository.js';
 import { TriggerSecretsRepository } from '../modules/secrets/trigger-secrets.repository.js';
 import { dataSourceOptions } from './data-source.config.js';
 
@@ -21,15 +22,22 @@ const { databaseUrl, keyring } = settings;
 const dataSource = new DataSource(dataSourceOptions(databaseUrl, 2));
 await dataSource.initialize();
 try {
-  const report = await reencryptSecrets(new TriggerSecretsRepository(dataSource), new SecretCipher(keyring));
-  console.log(
-    `Re-encrypted ${report.reencrypted} of ${report.scanned} trigger secrets under key "${keyring[0].id}"; ` +
-      `${report.scanned - report.reencrypted - report.unreadable.length} already were; ` +
-      `${report.unreadable.length} could not be read`,
-  );
-  if (report.unreadable.length > 0) {
-    console.error(`Secrets no key in SECRETS_ENCRYPTION_KEY opens (ids): ${report.unreadable.join(', ')}`);
-    process.exitCode = 1;
+  const cipher = new SecretCipher(keyring);
+  const triggers = await reencryptSecrets(new TriggerSecretsRepository(dataSource), cipher);
+  const steps = await reencryptStepSecrets(new StepSecretsRepository(dataSource), cipher);
+  for (const [report, kind, ids] of [
+    [triggers, 'trigger secrets', 'ids'],
+    [steps, 'step secrets', 'names'],
+  ] as const) {
+    console.log(
+      `Re-encrypted ${report.reencrypted} of ${report.scanned} ${kind} under key "${keyring[0].id}"; ` +
+        `${report.scanned - report.reencrypted - report.unreadable.length} already were; ` +
+        `${report.unreadable.length} could not be read`,
+    );
+    if (report.unreadable.length > 0) {
+      console.error(`Secrets no key in SECRETS_ENCRYPTION_KEY opens (${ids}): ${report.unreadable.join(', ')}`);
+      process.exitCode = 1;
+    }
   }
 } finally {
   await dataSource.destroy();

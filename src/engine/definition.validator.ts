@@ -12,6 +12,7 @@ import {
 import { DefinitionError } from './definition.error.js';
 import { FLOW_CONTROL_FIELDS, validateFlowControl } from './flow-control.js';
 import { compiles, integerIn, isObject, optional, rejectUnknownKeys } from './definition-fields.util.js';
+import { secretReferencesOf } from './secret-references.js';
 import { findStepHandler, stepHandlerOf, STEP_TYPES } from './steps/step.registry.js';
 
 const DEFINITION_KEYS = ['steps', 'output', 'timeoutMs', ...FLOW_CONTROL_FIELDS];
@@ -51,6 +52,8 @@ export function validateDefinition(raw: unknown): WorkflowDefinition {
   steps.forEach((step, index) => {
     stepHandlerOf(step).check?.(step, { index, positions, runTimeoutMs: definition.timeoutMs });
   });
+  // Refuses misused references here; whether the named secrets exist is the caller's check (`secretReferencesOf`).
+  secretReferencesOf(definition);
   return definition;
 }
 

@@ -74,6 +74,8 @@ const INLINE_FUNCTIONS: ReadonlySet<string> = new Set([
   'base64decode',
   'assert',
   'error',
+  // hookrun's own: a lookup in the context (`$secret("NAME")`, http step requests).
+  'secret',
 ]);
 
 /** Whether every step of an expression passes the deadline check: none is one long native call (regex, sort, range). */

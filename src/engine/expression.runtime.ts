@@ -255,6 +255,16 @@ export function expressionRuntime(jsonataModule: Jsonata, options: RuntimeOption
     return typeof value === 'string' ? value : JSON.stringify(value);
   };
 
+  /** `$secret("NAME")`: the value an http step's request context carries (`secrets`), else nothing. */
+  const secretOf =
+    (context: object) =>
+    (name: unknown): string | undefined => {
+      const secrets = (context as { secrets?: unknown }).secrets;
+      if (typeof name !== 'string' || typeof secrets !== 'object' || secrets === null) return undefined;
+      const value = Object.hasOwn(secrets, name) ? (secrets as Record<string, unknown>)[name] : undefined;
+      return typeof value === 'string' ? value : undefined;
+    };
+
   const evaluatePart = async (
     part: { expression: string; offset: number },
     context: object,
@@ -263,7 +273,7 @@ export function expressionRuntime(jsonataModule: Jsonata, options: RuntimeOption
     const expression = compile(part.expression, part.offset);
     let result: unknown;
     try {
-      result = await expression.evaluate(context, { [BUDGET_BINDING]: budget });
+      result = await expression.evaluate(context, { [BUDGET_BINDING]: budget, secret: secretOf(context) });
     } catch (err) {
       throw new Failure(failure(err, budget));
     }

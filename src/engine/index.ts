@@ -16,6 +16,13 @@ export {
   type ExpressionErrorCode,
   type ExpressionEvaluatorOptions,
 } from './expression.evaluator.js';
+export {
+  SECRET_NAME_PATTERN,
+  secretNamesOfStep,
+  secretReferencesOf,
+  type SecretReference,
+} from './secret-references.js';
+export { redactionMark, SecretRedactor } from './secret.redactor.js';
 export { StepFailure } from './step-failure.error.js';
 export { type ExpressionContext } from './steps/step-handler.interface.js';
 export { stepHasSideEffects } from './steps/step.registry.js';
@@ -25,6 +32,7 @@ export {
   HTTP_USER_AGENT,
   type HttpStepOptions,
   type HttpStepOutput,
+  type StepSecretSource,
 } from './http/http-step.executor.js';
 export {
   parseAllowedHost,

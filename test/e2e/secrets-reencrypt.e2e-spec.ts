@@ -7,7 +7,9 @@ import { join } from 'node:path';
 
 import { parseKeyring } from '../../src/config/keyring.parser.js';
 import { SecretCipher } from '../../src/modules/secrets/secret.cipher.js';
-import { reencryptSecrets } from '../../src/modules/secrets/secret-reencryption.task.js';
+import { reencryptSecrets, reencryptStepSecrets } from '../../src/modules/secrets/secret-reencryption.task.js';
+import { stepSecretAssociatedData } from '../../src/modules/secrets/step-secret.entity.js';
+import { StepSecretsRepository } from '../../src/modules/secrets/step-secrets.repository.js';
 import { TriggerSecretsRepository } from '../../src/modules/secrets/trigger-secrets.repository.js';
 import { TEST_DATABASE_URL, TEST_ENCRYPTION_KEY } from '../support/env.js';
 import { createTrigger, createWorkflow } from '../support/factories.js';
@@ -38,6 +40,10 @@ async function runScript(keyring: string): Promise<{ code: number | null; output
 describe('re-encrypting secrets under a new key', () => {
   let before: TestApp;
   const triggers: { path: string; secret: string; scheme: string }[] = [];
+  const stepSecrets = {
+    API_TOKEN: `tok-${randomBytes(12).toString('hex')}`,
+    DB_PASSWORD: randomBytes(12).toString('hex'),
+  };
 
   beforeAll(async () => {
     // Secrets written under the old key alone, as a running installation has them.
@@ -55,6 +61,9 @@ describe('re-encrypting secrets under a new key', () => {
     const github = await createWorkflow(before);
     const secret = `gh-${randomBytes(12).toString('hex')}`;
     triggers.push({ ...(await createTrigger(before, github.id, { scheme: 'github', secret })), scheme: 'github' });
+    for (const [name, value] of Object.entries(stepSecrets)) {
+      expect((await before.http().put(`/v1/secrets/${name}`).set(before.auth).send({ value })).status).toBe(201);
+    }
   });
 
   afterAll(async () => {
@@ -67,6 +76,9 @@ describe('re-encrypting secrets under a new key', () => {
     );
     return rows.map((r) => r.ciphertext);
   };
+
+  const stepCiphertexts = async (): Promise<{ name: string; ciphertext: string }[]> =>
+    before.db.query('SELECT name, ciphertext FROM step_secrets ORDER BY name');
 
   it('rewrites every secret under the newest key; webhooks then verify with the old key removed', async () => {
     const old = await ciphertexts();
@@ -81,14 +93,28 @@ describe('re-encrypting secrets under a new key', () => {
     const now = await ciphertexts();
     for (const token of now) expect(token).toMatch(/^v1:k2:/);
     expect(now.some((token) => old.includes(token))).toBe(false);
+    expect(run.output).toContain(
+      'Re-encrypted 2 of 2 step secrets under key "k2"; 0 already were; 0 could not be read',
+    );
+    // Step secrets open with the new key alone, each under its own name.
+    const newOnly = new SecretCipher(parseKeyring(NEW_KEY));
+    const steps = await stepCiphertexts();
+    expect(steps.map((row) => row.name)).toEqual(['API_TOKEN', 'DB_PASSWORD']);
+    for (const row of steps) {
+      expect(row.ciphertext).toMatch(/^v1:k2:/);
+      expect(newOnly.decrypt(row.ciphertext, stepSecretAssociatedData(row.name))).toBe(
+        stepSecrets[row.name as keyof typeof stepSecrets],
+      );
+    }
     // The output names counts and key ids, nothing secret.
     for (const trigger of triggers) expect(run.output).not.toContain(trigger.secret);
+    for (const value of Object.values(stepSecrets)) expect(run.output).not.toContain(value);
     expect(run.output).not.toContain(NEW_KEY.slice(3));
 
     // Run again: nothing left to do.
-    expect((await runScript(RING)).output).toContain(
-      'Re-encrypted 0 of 3 trigger secrets under key "k2"; 3 already were',
-    );
+    const again = (await runScript(RING)).output;
+    expect(again).toContain('Re-encrypted 0 of 3 trigger secrets under key "k2"; 3 already were');
+    expect(again).toContain('Re-encrypted 0 of 2 step secrets under key "k2"; 2 already were');
 
     const after = await startTestApp({ worker: false, env: { SECRETS_ENCRYPTION_KEY: NEW_KEY } });
     try {
@@ -125,6 +151,12 @@ describe('re-encrypting secrets under a new key', () => {
     const report = await reencryptSecrets(new TriggerSecretsRepository(before.db), oldCipher, 2);
     expect(report).toEqual({ scanned: 4, reencrypted: 3, unreadable: [lostId] });
     for (const token of await ciphertexts()) expect(token).toMatch(/^v1:k[19]:/);
+    await before.db.query(
+      `INSERT INTO step_secrets (name, ciphertext, created_at, updated_at) VALUES ($1, $2, now(), now())`,
+      ['LOST_TOKEN', stranger.encrypt('lost', stepSecretAssociatedData('LOST_TOKEN'))],
+    );
+    const steps = await reencryptStepSecrets(new StepSecretsRepository(before.db), oldCipher, 1);
+    expect(steps).toEqual({ scanned: 3, reencrypted: 2, unreadable: ['LOST_TOKEN'] });
 
     const run = await runScript(RING);
     expect(run.code).toBe(1);
@@ -132,6 +164,11 @@ describe('re-encrypting secrets under a new key', () => {
       'Re-encrypted 3 of 4 trigger secrets under key "k2"; 0 already were; 1 could not be read',
     );
     expect(run.output).toContain(lostId);
+    expect(run.output).toContain(
+      'Re-encrypted 2 of 3 step secrets under key "k2"; 0 already were; 1 could not be read',
+    );
+    expect(run.output).toContain('LOST_TOKEN');
+    expect((await stepCiphertexts()).filter((row) => row.ciphertext.startsWith('v1:k2:'))).toHaveLength(2);
     expect((await ciphertexts()).filter((token) => token.startsWith('v1:k2:'))).toHaveLength(3);
   });
 

@@ -1,9 +1,18 @@
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 
 export interface SinkRequest {
   path: string;
+  /** The path with its query string, as received. */
+  url: string;
   method: string;
+  headers: IncomingHttpHeaders;
   idempotencyKey: string | undefined;
   body: string;
   /** The client went away before an answer (an aborted or killed request). */
@@ -74,7 +83,9 @@ export class HttpSink {
     const path = (req.url ?? '/').split('?')[0];
     const record: SinkRequest = {
       path,
+      url: req.url ?? '/',
       method: req.method ?? 'GET',
+      headers: req.headers,
       idempotencyKey: req.headers['idempotency-key'] as string | undefined,
       body: Buffer.concat(chunks).toString('utf8'),
       aborted: false,

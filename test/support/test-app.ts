@@ -75,7 +75,7 @@ export async function resetDatabase(db: DataSource): Promise<void> {
   await db.query(
     // The delivery log has no foreign keys (so no CASCADE reaches it) and is named here: rows an earlier
     // run left behind would age past retention and be counted by a later run's pruning test.
-    `TRUNCATE bulk_action_runs, bulk_actions, workflow_run_steps, workflow_runs, webhook_deliveries, webhook_trigger_secrets, webhook_triggers,
+    `TRUNCATE step_secrets, bulk_action_runs, bulk_actions, workflow_run_steps, workflow_runs, webhook_deliveries, webhook_trigger_secrets, webhook_triggers,
               workflow_versions, workflows, api_keys CASCADE`,
   );
 }

@@ -560,3 +560,107 @@ describe('http steps', () => {
     });
   });
 });
+
+describe('http steps with secrets', () => {
+  const TOKEN = 'tok_9c1e"7/ab';
+  const source = (values: Record<string, string>) => ({
+    asked: [] as string[][],
+    resolve(names: readonly string[]) {
+      this.asked.push([...names]);
+      return Promise.resolve(new Map(Object.entries(values).filter(([name]) => names.includes(name))));
+    },
+  });
+  const echo: Handler = (_req, res, received) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'x-auth': String(received.headers.authorization) });
+    res.end(JSON.stringify({ url: received.url, body: received.body, auth: received.headers.authorization }));
+  };
+  const request = (origin: string) => ({
+    request: {
+      method: 'POST',
+      url: `${origin}/echo?k={{ $encodeUrlComponent(secrets.TOKEN) }}`,
+      headers: { authorization: 'Basic {{ $base64encode("u:" & secrets.TOKEN) }}' },
+      body: "{ 'token': $secret('TOKEN') }",
+    },
+  });
+
+  // Inline and in the evaluation threads: the values travel with the context, and `$secret` works in both.
+  it.each([true, false])('sends the values and stores the answer redacted (inline: %s)', async (inline) => {
+    const server = await startServer(echo);
+    const secrets = source({ TOKEN, OTHER: 'never-asked' });
+    const own = new ExpressionEvaluator({ timeoutMs: 30_000, inline });
+    try {
+      const engine = new WorkflowEngine(own, { http: { allowedHosts: ['127.0.0.1'], secrets } });
+      const outcome = await engine.run(
+        validateDefinition({ steps: [{ id: 'call', type: 'http', ...request(server.origin) }] }),
+        { input: {}, run: RUN },
+      );
+      const [received] = server.requests;
+      const basic = `Basic ${Buffer.from(`u:${TOKEN}`).toString('base64')}`;
+      expect(received.headers.authorization).toBe(basic);
+      expect(received.url).toBe(`/echo?k=${encodeURIComponent(TOKEN)}`);
+      expect(JSON.parse(received.body)).toEqual({ token: TOKEN });
+      expect(secrets.asked).toEqual([['TOKEN']]);
+      expect(outcome).toEqual({
+        status: 'completed',
+        output: {
+          status: 200,
+          headers: expect.objectContaining({ 'x-auth': '[redacted:TOKEN]' }),
+          body: {
+            url: '/echo?k=[redacted:TOKEN]',
+            body: '{"token":"[redacted:TOKEN]"}',
+            auth: '[redacted:TOKEN]',
+          },
+        },
+      });
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('reads the values again on every attempt, so that a retry uses a rotated value', async () => {
+    let value = 'first-value';
+    const secrets = { resolve: () => Promise.resolve(new Map([['TOKEN', value]])) };
+    const { run } = setup({ allowedHosts: ['127.0.0.1'], secrets }, async () => {
+      value = 'second-value';
+    });
+    const retried = await startServer((_req, res) => {
+      res.writeHead(retried.requests.length === 1 ? 503 : 200);
+      res.end();
+    });
+    const again = await run({
+      request: { method: 'GET', url: `${retried.origin}/x`, headers: { 'x-key': '{{ secrets.TOKEN }}' } },
+      retry: { maxAttempts: 2 },
+    });
+    expect(again.status).toBe('completed');
+    expect(retried.requests.map((r) => r.headers['x-key'])).toEqual(['first-value', 'second-value']);
+  });
+
+  it('fails the step with secret_not_found, sending nothing, when a secret is gone', async () => {
+    const server = await startServer(echo);
+    const { run, results } = setup({ allowedHosts: ['127.0.0.1'], secrets: source({}) });
+    const outcome = await run(request(server.origin));
+    expect(outcome).toEqual({
+      status: 'failed',
+      error: { code: 'secret_not_found', message: expect.stringContaining('"TOKEN"'), stepId: 'call' },
+    });
+    expect(results[0]).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('redacts the values in errors: an expression that throws one, a host made of one', async () => {
+    const secrets = source({ TOKEN, HOST: 'secret-host-7f3a.invalid' });
+    const { run } = setup({ allowedHosts: ['127.0.0.1'], secrets });
+    const thrown = await run({
+      request: { method: 'POST', url: 'http://127.0.0.1:1/x', body: "$error('bad ' & $secret('TOKEN'))" },
+    });
+    expect(thrown).toEqual({
+      status: 'failed',
+      error: { code: 'expression_error', message: expect.stringContaining('bad [redacted:TOKEN]'), stepId: 'call' },
+    });
+    const unresolved = await run({ request: { method: 'GET', url: 'http://{{ secrets.HOST }}/x' } });
+    expect(unresolved.status).toBe('failed');
+    const { message } = (unresolved as { error: { message: string } }).error;
+    expect(message).toContain('[redacted:HOST]');
+    expect(message).not.toContain('secret-host-7f3a');
+  });
+});

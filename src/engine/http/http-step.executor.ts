@@ -1,6 +1,8 @@
 import type { HttpStep } from '../steps/http.step.js';
 import type { ExpressionContext } from '../steps/step-handler.interface.js';
 import type { ExpressionEvaluator } from '../expression.evaluator.js';
+import { SecretReferenceError, secretNamesOfStep, secretNamesOfTemplate } from '../secret-references.js';
+import { SecretRedactor } from '../secret.redactor.js';
 import { StepFailure } from '../step-failure.error.js';
 import { sendRequest, type HttpResponse } from './http-request.sender.js';
 import { parseRequestUrl, SsrfGuard, type HostResolver } from './ssrf.guard.js';
@@ -16,6 +18,13 @@ export interface HttpStepOptions {
   defaultTimeoutMs?: number;
   maxResponseBytes?: number;
   resolver?: HostResolver;
+  /** Where steps that use `secrets.NAME` get the values, read when each attempt starts (so a rotation applies). */
+  secrets?: StepSecretSource;
+}
+
+/** The current values of the names asked for; a name that does not exist is left out. */
+export interface StepSecretSource {
+  resolve(names: readonly string[]): Promise<ReadonlyMap<string, string>>;
 }
 
 export type HttpStepOutput = HttpResponse;
@@ -37,6 +46,7 @@ export class HttpStepExecutor {
   private readonly guard: SsrfGuard;
   private readonly defaultTimeoutMs: number;
   private readonly maxResponseBytes: number;
+  private readonly secrets: StepSecretSource | undefined;
 
   constructor(options: HttpStepOptions = {}) {
     this.guard = new SsrfGuard({
@@ -46,16 +56,51 @@ export class HttpStepExecutor {
     });
     this.defaultTimeoutMs = positiveInteger(options.defaultTimeoutMs, DEFAULT_HTTP_TIMEOUT_MS, 'defaultTimeoutMs');
     this.maxResponseBytes = positiveInteger(options.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES, 'maxResponseBytes');
+    this.secrets = options.secrets;
+  }
+
+  /**
+   * A step that uses secrets renders its request with `secrets` in its context (the values only it names), and
+   * what it returns or throws has every occurrence of those values replaced with `[redacted:NAME]`.
+   */
+  async execute(step: HttpStep, env: HttpStepEnvironment): Promise<{ output: HttpStepOutput }> {
+    const names = namesOf(step);
+    if (names.length === 0) return this.send(step, env);
+    if (env.signal?.aborted) throw cancelled();
+    const values = await this.resolveSecrets(names);
+    const redaction = { redactor: new SecretRedactor(values) };
+    try {
+      const context = { ...env.context, secrets: Object.fromEntries(values) };
+      const { output } = await this.send(step, { ...env, context }, redaction);
+      return { output: redaction.redactor.value(output) };
+    } catch (error) {
+      throw redaction.redactor.error(error);
+    }
+  }
+
+  private async resolveSecrets(names: readonly string[]): Promise<Map<string, string>> {
+    const found = (await this.secrets?.resolve(names)) ?? new Map<string, string>();
+    const missing = names.filter((name) => !found.has(name));
+    if (missing.length > 0) {
+      const list = missing.map((name) => `"${name}"`).join(', ');
+      throw new StepFailure('secret_not_found', `the step uses the secret ${list}, which does not exist`);
+    }
+    return new Map(names.map((name) => [name, found.get(name) as string]));
   }
 
   /** `timeoutMs` bounds the exchange, not the expressions, which have the evaluator's own limit. */
-  async execute(step: HttpStep, env: HttpStepEnvironment): Promise<{ output: HttpStepOutput }> {
+  private async send(
+    step: HttpStep,
+    env: HttpStepEnvironment,
+    redaction?: { redactor: SecretRedactor },
+  ): Promise<{ output: HttpStepOutput }> {
     const { evaluator, context, signal } = env;
     if (signal?.aborted) throw cancelled();
     const { method } = step.request;
     const url = parseRequestUrl(await evaluator.renderTemplate(step.request.url, context));
 
     const headers: Record<string, string> = { 'user-agent': HTTP_USER_AGENT };
+    const derived: [string, string][] = [];
     for (const [name, template] of Object.entries(step.request.headers ?? {})) {
       const value = await evaluator.renderTemplate(template, context);
       if (INVALID_HEADER_VALUE.test(value)) {
@@ -65,7 +110,11 @@ export class HttpStepExecutor {
         );
       }
       headers[name.toLowerCase()] = value;
+      // A header computed from a secret without holding it as it is (Basic's base64): echoed back, it is one too.
+      const [used] = redaction ? secretNamesOfTemplate(template) : [];
+      if (used !== undefined && !redaction?.redactor.finds(value)) derived.push([used, value]);
     }
+    if (redaction && derived.length > 0) redaction.redactor = redaction.redactor.with(derived);
     let body: Buffer | undefined;
     if (step.request.body !== undefined) {
       body = Buffer.from(JSON.stringify(await evaluator.evaluate(step.request.body, context)), 'utf8');
@@ -109,6 +158,16 @@ export class HttpStepExecutor {
       );
     }
     return { output: response };
+  }
+}
+
+/** A definition stored before secrets existed may use `secrets` in a way validation now refuses. */
+function namesOf(step: HttpStep): readonly string[] {
+  try {
+    return secretNamesOfStep(step);
+  } catch (error) {
+    if (error instanceof SecretReferenceError) throw new StepFailure('invalid_secret_reference', error.message);
+    throw error;
   }
 }
 

@@ -9,6 +9,7 @@ import type { WorkflowsService } from '../workflows/workflows.service.js';
 import type { FlowControlService } from './flow-control.service.js';
 import type { RunClaimsRepository, StepRow } from './run-claims.repository.js';
 import { MetricsRegistry } from '../metrics/metrics.registry.js';
+import type { StepSecretsService } from '../secrets/step-secrets.service.js';
 import { RunExecutor } from './run.executor.js';
 import type { WorkflowRun } from './workflow-run.entity.js';
 
@@ -54,7 +55,8 @@ function harness(definition: WorkflowDefinition) {
   const changes = { onRunCancelled: () => () => undefined } as unknown as ChangeFeed;
   const flow = { wakeAfterEnd: () => Promise.resolve() } as unknown as FlowControlService;
   const metrics = new MetricsRegistry(config);
-  return { executor: new RunExecutor(runs, workflows, flow, metrics, config, changes), writes };
+  const secrets = { resolve: () => Promise.resolve(new Map()) } as unknown as StepSecretsService;
+  return { executor: new RunExecutor(runs, workflows, flow, metrics, config, changes, secrets), writes };
 }
 
 /** Checkpoint writes made while the run went on, before its end. */

@@ -19,6 +19,7 @@ import {
   type WorkflowDefinition,
 } from '../../engine/index.js';
 import { MetricsRegistry } from '../metrics/metrics.registry.js';
+import { StepSecretsService } from '../secrets/step-secrets.service.js';
 import { WorkflowsService } from '../workflows/workflows.service.js';
 import type { PendingFlowRun } from './flow-control.repository.js';
 import { FlowControlService, type Admission, type FlowKeys } from './flow-control.service.js';
@@ -63,6 +64,7 @@ export class RunExecutor implements OnModuleDestroy {
     private readonly metrics: MetricsRegistry,
     @Inject(APP_CONFIG) config: AppConfig,
     changes: ChangeFeed,
+    stepSecrets: StepSecretsService,
   ) {
     this.stopListening = changes.onRunCancelled({
       cancelled: (runId) => this.cancellable.get(runId)?.abort(),
@@ -73,7 +75,11 @@ export class RunExecutor implements OnModuleDestroy {
       threads: config.expressionThreads,
     });
     this.engine = new WorkflowEngine(this.evaluator, {
-      http: { allowedHosts: config.httpStepAllowedHosts, protectedPorts: config.httpStepProtectedPorts },
+      http: {
+        allowedHosts: config.httpStepAllowedHosts,
+        protectedPorts: config.httpStepProtectedPorts,
+        secrets: stepSecrets,
+      },
     });
   }
 

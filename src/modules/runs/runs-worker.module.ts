@@ -3,6 +3,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 
 import type { AppConfig } from '../../config/app.config.js';
 import { queueConnection } from '../../queue/queue.module.js';
+import { SecretsModule } from '../secrets/secrets.module.js';
 import { WorkflowsModule } from '../workflows/workflows.module.js';
 import { RunExecutor } from './run.executor.js';
 import { RunsModule } from './runs.module.js';
@@ -33,7 +34,7 @@ export class RunsWorkerModule {
 
     return {
       module: RunsWorkerModule,
-      imports: [RunsModule, WorkflowsModule],
+      imports: [RunsModule, WorkflowsModule, SecretsModule],
       // Retention runs where the work happens: API processes stay free for requests.
       providers: [
         RunExecutor,

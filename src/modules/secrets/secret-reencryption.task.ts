@@ -1,4 +1,6 @@
 import { SecretCipher, SecretDecryptionError } from './secret.cipher.js';
+import { stepSecretAssociatedData } from './step-secret.entity.js';
+import type { StepSecretsRepository } from './step-secrets.repository.js';
 import type { TriggerSecretsRepository } from './trigger-secrets.repository.js';
 
 export interface ReencryptionReport {
@@ -33,5 +35,32 @@ export async function reencryptSecrets(
     report.reencrypted += batch.rewritten;
     if (batch.lastId === null || batch.scanned < batchSize) return report;
     afterId = batch.lastId;
+  }
+}
+
+/** The same for step secrets; `unreadable` lists names. */
+export async function reencryptStepSecrets(
+  repository: StepSecretsRepository,
+  cipher: SecretCipher,
+  batchSize = REENCRYPTION_BATCH_SIZE,
+): Promise<ReencryptionReport> {
+  const report: ReencryptionReport = { scanned: 0, reencrypted: 0, unreadable: [] };
+  let afterName: string | null = null;
+  for (;;) {
+    const batch = await repository.rewriteBatch(afterName, batchSize, (row) => {
+      const associatedData = stepSecretAssociatedData(row.name);
+      try {
+        if (!cipher.needsReencryption(row.ciphertext)) return null;
+        return cipher.encrypt(cipher.decrypt(row.ciphertext, associatedData), associatedData);
+      } catch (error) {
+        if (!(error instanceof SecretDecryptionError)) throw error;
+        report.unreadable.push(row.name);
+        return null;
+      }
+    });
+    report.scanned += batch.scanned;
+    report.reencrypted += batch.rewritten;
+    if (batch.lastName === null || batch.scanned < batchSize) return report;
+    afterName = batch.lastName;
   }
 }

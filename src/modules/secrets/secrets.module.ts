@@ -3,13 +3,17 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
 import { parseKeyring } from '../../config/keyring.parser.js';
+import { WorkflowsModule } from '../workflows/workflows.module.js';
 import { SecretCipher } from './secret.cipher.js';
+import { StepSecretsController } from './step-secrets.controller.js';
+import { StepSecretsService } from './step-secrets.service.js';
 import { TriggerSecret } from './trigger-secret.entity.js';
 import { TriggerSecretsRepository } from './trigger-secrets.repository.js';
 import { TriggerSecretsService } from './trigger-secrets.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([TriggerSecret])],
+  imports: [TypeOrmModule.forFeature([TriggerSecret]), WorkflowsModule],
+  controllers: [StepSecretsController],
   providers: [
     {
       provide: SecretCipher,
@@ -18,7 +22,8 @@ import { TriggerSecretsService } from './trigger-secrets.service.js';
     },
     TriggerSecretsRepository,
     TriggerSecretsService,
+    StepSecretsService,
   ],
-  exports: [SecretCipher, TriggerSecretsService, TriggerSecretsRepository],
+  exports: [SecretCipher, TriggerSecretsService, TriggerSecretsRepository, StepSecretsService],
 })
 export class SecretsModule {}

@@ -88,6 +88,15 @@ export class WorkflowsRepository {
     return updated ? this.findLive(id) : null;
   }
 
+  /** Live workflows whose current definition has `text` somewhere: few, since few mention secrets. */
+  listLiveMentioning(text: string): Promise<Pick<Workflow, 'id' | 'name' | 'definition'>[]> {
+    return this.liveQuery(this.dataSource.manager)
+      .select(['w.id', 'w.name', 'w.definition'])
+      .andWhere(`strpos(CAST(w.definition AS text), :text) > 0`, { text })
+      .orderBy('w.id', 'DESC')
+      .getMany();
+  }
+
   listRunRetentions(): Promise<WorkflowRunRetention[]> {
     return this.dataSource.manager
       .createQueryBuilder(Workflow, 'w')

@@ -6,7 +6,12 @@ import { ChangeFeed } from '../../common/change.feed.js';
 import { ConflictError, InvalidInputError, NotFoundError, ValidationError } from '../../common/domain.error.js';
 import { decodeCursor, toPage, type Page } from '../../common/pagination.util.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
-import { DefinitionError, validateDefinition, type WorkflowDefinition } from '../../engine/index.js';
+import {
+  DefinitionError,
+  secretReferencesOf,
+  validateDefinition,
+  type WorkflowDefinition,
+} from '../../engine/index.js';
 import {
   toWorkflowResponse,
   toWorkflowVersionResponse,
@@ -15,6 +20,7 @@ import {
   type WorkflowResponse,
   type WorkflowVersionResponse,
 } from './dto/workflow.dto.js';
+import { WORKFLOW_SECRET_NAMES, type WorkflowSecretNames } from './workflow-secrets.port.js';
 import { WORKFLOW_TRIGGER_SUMMARIES, type WorkflowTriggerSummaries } from './workflow-triggers.port.js';
 import type { WorkflowVersion } from './workflow-version.entity.js';
 import type { Workflow } from './workflow.entity.js';
@@ -32,6 +38,7 @@ export class WorkflowsService {
     private readonly changes: ChangeFeed,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(WORKFLOW_TRIGGER_SUMMARIES) private readonly triggers: WorkflowTriggerSummaries,
+    @Inject(WORKFLOW_SECRET_NAMES) private readonly secretNames: WorkflowSecretNames,
   ) {}
 
   async create(dto: CreateWorkflowDto): Promise<WorkflowResponse> {
@@ -42,7 +49,7 @@ export class WorkflowsService {
       description: dto.description ?? null,
       enabled: true,
       version: 1,
-      definition: parseDefinition(dto.definition),
+      definition: await this.parseDefinition(dto.definition),
       runRetentionDays: dto.runRetentionDays ?? null,
       createdAt: now,
       updatedAt: now,
@@ -72,7 +79,7 @@ export class WorkflowsService {
       runRetentionDays: dto.runRetentionDays,
     };
     if (dto.definition !== undefined) {
-      const definition = parseDefinition(dto.definition);
+      const definition = await this.parseDefinition(dto.definition);
       const current = await this.findLive(id);
       if (!isDeepStrictEqual(current.definition, definition)) changes.definition = definition;
     }
@@ -105,6 +112,8 @@ export class WorkflowsService {
       await this.findLive(id);
       throw new NotFoundError('version', String(version));
     }
+    // A secret it used may have been deleted since.
+    await this.assertSecretsExist(old.definition);
     const updated = await this.repository.update(id, { definition: old.definition }, new Date());
     if (!updated) throw new NotFoundError('workflow', id);
     this.changes.publish({ workflowId: id });
@@ -130,6 +139,24 @@ export class WorkflowsService {
     return new Map(found.map((w) => [w.id, w.name]));
   }
 
+  /** For each of `names`, the live workflows whose current definition uses it. */
+  async usersOfSecrets(names: readonly string[]): Promise<Map<string, { id: string; name: string }[]>> {
+    const users = new Map<string, { id: string; name: string }[]>(names.map((name) => [name, []]));
+    if (names.length === 0) return users;
+    for (const workflow of await this.repository.listLiveMentioning('secret')) {
+      let used: Set<string>;
+      try {
+        used = new Set(secretReferencesOf(workflow.definition).map((reference) => reference.name));
+      } catch (error) {
+        // Saved before secrets existed, with a `secrets` path of its own: it uses none.
+        if (error instanceof DefinitionError) continue;
+        throw error;
+      }
+      for (const name of used) users.get(name)?.push({ id: workflow.id, name: workflow.name });
+    }
+    return users;
+  }
+
   /** Every workflow, deleted ones included (their runs remain), with its own run retention if it has one. */
   runRetentions(): Promise<WorkflowRunRetention[]> {
     return this.repository.listRunRetentions();
@@ -143,6 +170,23 @@ export class WorkflowsService {
     const workflow = await this.repository.findLive(id);
     if (!workflow) throw new NotFoundError('workflow', id);
     return workflow;
+  }
+
+  private async parseDefinition(raw: unknown): Promise<WorkflowDefinition> {
+    const definition = parseDefinition(raw);
+    await this.assertSecretsExist(definition);
+    return definition;
+  }
+
+  private async assertSecretsExist(definition: WorkflowDefinition): Promise<void> {
+    const references = secretReferencesOf(definition);
+    if (references.length === 0) return;
+    const existing = await this.secretNames.existingOf([...new Set(references.map((r) => r.name))]);
+    const missing = references.filter((reference) => !existing.has(reference.name));
+    if (missing.length > 0) {
+      const named = missing.map(({ stepId, name }) => `step "${stepId}": secret "${name}" does not exist`).join('; ');
+      throw new InvalidInputError('invalid_definition', `${named}: create it with PUT /v1/secrets/{NAME}`);
+    }
   }
 
   private async toResponse(workflow: Workflow): Promise<WorkflowResponse> {
