@@ -21,6 +21,7 @@ import { TriggerFilters1764216900000 } from './migrations/1764216900000-trigger-
 import { BulkActions1764217100000 } from './migrations/1764217100000-bulk-actions.js';
 import { FlowControl1764217200000 } from './migrations/1764217200000-flow-control.js';
 import { RunRetention1764217300000 } from './migrations/1764217300000-run-retention.js';
+import { Notifications1764217500000 } from './migrations/1764217500000-notifications.js';
 import { TriggerOptionsAndDeliveries1764216300000 } from './migrations/1764216300000-trigger-options-and-deliveries.js';
 
 const ENTITIES = [
@@ -47,6 +48,7 @@ export const MIGRATIONS = [
   BulkActions1764217100000,
   FlowControl1764217200000,
   RunRetention1764217300000,
+  Notifications1764217500000,
 ];
 
 export function dataSourceOptions(

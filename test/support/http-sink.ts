@@ -1,10 +1,17 @@
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 
 export interface SinkRequest {
   path: string;
   method: string;
   idempotencyKey: string | undefined;
+  headers: IncomingHttpHeaders;
   body: string;
   /** The client went away before an answer (an aborted or killed request). */
   aborted: boolean;
@@ -76,6 +83,7 @@ export class HttpSink {
       path,
       method: req.method ?? 'GET',
       idempotencyKey: req.headers['idempotency-key'] as string | undefined,
+      headers: req.headers,
       body: Buffer.concat(chunks).toString('utf8'),
       aborted: false,
     };
