@@ -254,6 +254,28 @@ describe('notifications', () => {
     expectError(unknown, 404, 'notify_endpoint_not_found');
   });
 
+  it('writes the event in the transaction of whichever statement ends the run', async () => {
+    const url = `${sink.url}/any-path`;
+    const workflow = await createWorkflow({ ...WAITING, notify: [{ url, events: ['run.failed'] }] });
+    const runId = await startRun(workflow.id);
+    await waitForRun(t, runId, { statuses: ['running'] });
+
+    // As a statement of the reconciler or a future path would: nothing in the application is told.
+    await t.db.query(
+      `UPDATE workflow_runs SET status = 'failed', completed_at = now(), updated_at = now(),
+              error = '{"code":"run_timeout","message":"ended elsewhere","stepId":null}'::jsonb
+        WHERE id = $1`,
+      [runId],
+    );
+
+    const [event] = await settledEventsOf(runId, 1);
+    expect(event).toMatchObject({ type: 'run.failed', status: 'delivered' });
+    const [received] = sink.to('/any-path');
+    expect(verify(received, workflow.secrets.get(url) as string)).toMatchObject({
+      data: { runId, status: 'failed', error: { code: 'run_timeout', message: 'ended elsewhere', stepId: null } },
+    });
+  });
+
   it('writes no event for the runs of a workflow without notify', async () => {
     const workflow = await createWorkflow(PASSING);
     const runId = await startRun(workflow.id);
@@ -331,7 +353,10 @@ describe('notifications', () => {
       const [event] = await settledEventsOf(runId, 1);
 
       expect(event).toMatchObject({ type: 'run.completed', status: 'delivered', url: `${sink.url}/instance` });
-      const [received] = sink.to('/instance').filter((r) => r.headers['webhook-id'] === event.id);
+      // Two apps' dispatchers share the outbox: the event went out once.
+      const sent = sink.to('/instance').filter((r) => r.headers['webhook-id'] === event.id);
+      expect(sent).toHaveLength(1);
+      const [received] = sent;
       expect(verify(received, secret)).toMatchObject({
         type: 'run.completed',
         data: { runId, workflowId: workflow.id },
