@@ -1,8 +1,10 @@
-/** `npm run secrets:reencrypt`: every trigger secret under the newest key, so that older keys can be removed. */
+/** `npm run secrets:reencrypt`: every trigger and notify endpoint secret under the newest key, so that older keys can be removed. */
 import { DataSource } from 'typeorm';
 
 import { ConfigError, loadReencryptionConfig } from '../config/app.config.js';
 import type { CipherKey } from '../config/keyring.parser.js';
+import { NotifyEndpointsRepository } from '../modules/notifications/notify-endpoints.repository.js';
+import { reencryptNotifySecrets } from '../modules/notifications/notify-secrets-reencryption.task.js';
 import { SecretCipher } from '../modules/secrets/secret.cipher.js';
 import { reencryptSecrets } from '../modules/secrets/secret-reencryption.task.js';
 import { TriggerSecretsRepository } from '../modules/secrets/trigger-secrets.repository.js';
@@ -27,8 +29,14 @@ try {
       `${report.scanned - report.reencrypted - report.unreadable.length} already were; ` +
       `${report.unreadable.length} could not be read`,
   );
-  if (report.unreadable.length > 0) {
-    console.error(`Secrets no key in SECRETS_ENCRYPTION_KEY opens (ids): ${report.unreadable.join(', ')}`);
+  const notify = await reencryptNotifySecrets(new NotifyEndpointsRepository(dataSource), new SecretCipher(keyring));
+  console.log(
+    `Re-encrypted ${notify.reencrypted} of ${notify.scanned} notify endpoint secrets; ` +
+      `${notify.unreadable.length} could not be read`,
+  );
+  const unreadable = [...report.unreadable, ...notify.unreadable];
+  if (unreadable.length > 0) {
+    console.error(`Secrets no key in SECRETS_ENCRYPTION_KEY opens (ids): ${unreadable.join(', ')}`);
     process.exitCode = 1;
   }
 } finally {

@@ -1,9 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 
 import { expectError } from '../support/expect-error.js';
+import { TEST_DATABASE_URL, TEST_ENCRYPTION_KEY } from '../support/env.js';
 import { HttpSink, type SinkRequest } from '../support/http-sink.js';
+import { PROJECT_ROOT } from '../support/processes.js';
 import { resetDatabase, startTestApp, type TestApp } from '../support/test-app.js';
 import { waitForRun, waitUntil } from '../support/wait-for.js';
 
@@ -361,6 +366,47 @@ describe('notifications', () => {
         type: 'run.completed',
         data: { runId, workflowId: workflow.id },
       });
+    });
+  });
+
+  describe('secrets:reencrypt', () => {
+    const newKey = `k2:${randomBytes(32).toString('base64url')}`;
+
+    it("re-encrypts the endpoints' secrets: they sign with the old key gone", async () => {
+      const url = `${sink.url}/reencrypted`;
+      const workflow = await createWorkflow({ ...FAILING, notify: [{ url, events: ['run.failed'] }] });
+      const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'database', 'reencrypt-secrets.command.js')], {
+        env: {
+          PATH: process.env.PATH ?? '',
+          DATABASE_URL: TEST_DATABASE_URL,
+          SECRETS_ENCRYPTION_KEY: `${newKey},${TEST_ENCRYPTION_KEY}`,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const [code] = (await once(child, 'close')) as [number | null];
+      expect({ code, output }).toEqual({
+        code: 0,
+        output: expect.stringMatching(/Re-encrypted \d+ of \d+ notify endpoint secrets; 0 could not be read/),
+      });
+      const rows: { secret: string }[] = await t.db.query('SELECT secret FROM notify_endpoints');
+      for (const row of rows) expect(row.secret).toMatch(/^v1:k2:/);
+
+      // Only the new key from now on: the app of the old key alone goes.
+      await t.close();
+      t = await startTestApp({
+        env: {
+          HTTP_STEP_ALLOWED_HOSTS: `127.0.0.1:${new URL(sink.url).port}`,
+          SECRETS_ENCRYPTION_KEY: newKey,
+        },
+      });
+      const runId = await startRun(workflow.id);
+      const [event] = await settledEventsOf(runId, 1);
+      expect(event.status).toBe('delivered');
+      const [received] = sink.to('/reencrypted');
+      expect(verify(received, workflow.secrets.get(url) as string)).toMatchObject({ data: { runId } });
     });
   });
 });

@@ -156,4 +156,35 @@ export class NotifyEndpointsRepository {
       );
     });
   }
+
+  /** For `secrets:reencrypt`: rows locked and rewritten in one transaction, so a rotation waits, not overwritten. */
+  async rewriteSecretsBatch(
+    afterId: string | null,
+    limit: number,
+    rewrite: (row: { id: string; secret: string }) => string | null,
+  ): Promise<{ lastId: string | null; scanned: number; rewritten: number }> {
+    return this.dataSource.transaction(async (tx) => {
+      const rows: { id: string; secret: string }[] = await tx.query(
+        `SELECT id, secret FROM notify_endpoints WHERE $1::uuid IS NULL OR id > $1 ORDER BY id LIMIT $2 FOR UPDATE`,
+        [afterId, limit],
+      );
+      const ids: string[] = [];
+      const secrets: string[] = [];
+      for (const row of rows) {
+        const next = rewrite(row);
+        if (next !== null) {
+          ids.push(row.id);
+          secrets.push(next);
+        }
+      }
+      if (ids.length > 0) {
+        await tx.query(
+          `UPDATE notify_endpoints e SET secret = v.secret
+             FROM unnest($1::uuid[], $2::text[]) AS v(id, secret) WHERE e.id = v.id`,
+          [ids, secrets],
+        );
+      }
+      return { lastId: rows.at(-1)?.id ?? null, scanned: rows.length, rewritten: ids.length };
+    });
+  }
 }
