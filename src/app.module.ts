@@ -10,6 +10,9 @@ import { BulkActionsModule } from './modules/bulk-actions/bulk-actions.module.js
 import { HealthModule } from './modules/health/health.module.js';
 import { MetricsRegistryModule } from './modules/metrics/metrics-registry.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
+import { NotificationsWorkerModule } from './modules/notifications/notifications-worker.module.js';
+import { NotificationsModule } from './modules/notifications/notifications.module.js';
+import { NotifyEndpointsModule } from './modules/notifications/notify-endpoints.module.js';
 import { RunsWorkerModule, runsWorkersEnabled } from './modules/runs/runs-worker.module.js';
 import { RunsModule } from './modules/runs/runs.module.js';
 import { SecretsModule } from './modules/secrets/secrets.module.js';
@@ -37,11 +40,13 @@ export class AppModule {
         ApiKeysModule,
         WorkflowsModule,
         SecretsModule,
+        NotifyEndpointsModule,
         // Its routes before RunsModule's: `/v1/workflow-runs/bulk/...` is never read as a run id.
         BulkActionsModule,
         RunsModule,
+        NotificationsModule,
         ...(runsWorkersEnabled(config)
-          ? [RunsWorkerModule.forRoot(config), BulkActionsWorkerModule.forRoot(config)]
+          ? [RunsWorkerModule.forRoot(config), BulkActionsWorkerModule.forRoot(config), NotificationsWorkerModule]
           : []),
         HealthModule,
         MetricsModule,

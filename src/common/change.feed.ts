@@ -22,10 +22,19 @@ export interface RunsEndedListener {
   reconnected(): void;
 }
 
+export interface NotificationsDueListener {
+  /** Outbound notifications were written (by the trigger on workflow_runs, see the notifications migration). */
+  due(): void;
+  /** The feed is (again) connected: notices sent while it was not were missed. */
+  reconnected(): void;
+}
+
 const CHANNEL = 'hookrun_changes';
 export const RUN_CANCELLED_CHANNEL = 'hookrun_run_cancelled';
 /** Sent from the SQL that ends runs (see run-ends.notice.ts), read by processes where requests wait on runs. */
 export const RUNS_ENDED_CHANNEL = 'hookrun_runs_ended';
+/** Sent by the trigger that writes notification events. */
+export const NOTIFICATIONS_DUE_CHANNEL = 'hookrun_notifications_due';
 const RECONNECT_MS = 1000;
 
 // LISTEN/NOTIFY to every process; while the listening connection is down, caches fall back on their TTL.
@@ -35,6 +44,7 @@ export class ChangeFeed implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly listeners = new Set<(change: Change) => void>();
   private readonly cancellationListeners = new Set<CancellationListener>();
   private readonly runsEndedListeners = new Set<RunsEndedListener>();
+  private readonly notificationsDueListeners = new Set<NotificationsDueListener>();
   private connectedBefore = false;
   private listener: pg.Client | undefined;
   private notifier: pg.Pool | undefined;
@@ -90,6 +100,18 @@ export class ChangeFeed implements OnApplicationBootstrap, OnModuleDestroy {
     return () => this.runsEndedListeners.delete(listener);
   }
 
+  /** Only worker processes, whose dispatcher sends notifications, LISTEN for these. */
+  onNotificationsDue(listener: NotificationsDueListener): () => void {
+    this.notificationsDueListeners.add(listener);
+    if (this.notificationsDueListeners.size === 1 && this.listener) {
+      this.listener.query(`LISTEN ${NOTIFICATIONS_DUE_CHANNEL}`).then(
+        () => listener.reconnected(),
+        (error: Error) => this.logger.warn(`Could not listen for notifications: ${error.message}`),
+      );
+    }
+    return () => this.notificationsDueListeners.delete(listener);
+  }
+
   private emit(change: Change): void {
     for (const listener of this.listeners) listener(change);
   }
@@ -103,6 +125,10 @@ export class ChangeFeed implements OnApplicationBootstrap, OnModuleDestroy {
     client.on('notification', (message) => {
       if (message.channel === RUNS_ENDED_CHANNEL) {
         for (const listener of this.runsEndedListeners) if (message.payload) listener.ended(message.payload);
+        return;
+      }
+      if (message.channel === NOTIFICATIONS_DUE_CHANNEL) {
+        for (const listener of this.notificationsDueListeners) listener.due();
         return;
       }
       if (message.channel === RUN_CANCELLED_CHANNEL) {
@@ -120,11 +146,13 @@ export class ChangeFeed implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       await client.connect();
       const endsToo = this.runsEndedListeners.size > 0 ? `; LISTEN ${RUNS_ENDED_CHANNEL}` : '';
-      await client.query(`LISTEN ${CHANNEL}; LISTEN ${RUN_CANCELLED_CHANNEL}${endsToo}`);
+      const dueToo = this.notificationsDueListeners.size > 0 ? `; LISTEN ${NOTIFICATIONS_DUE_CHANNEL}` : '';
+      await client.query(`LISTEN ${CHANNEL}; LISTEN ${RUN_CANCELLED_CHANNEL}${endsToo}${dueToo}`);
       this.listener = client;
       if (this.connectedBefore) for (const listener of this.cancellationListeners) listener.reconnected();
       // Every time, the first included: a request may have begun to wait while the first connection failed.
       for (const listener of this.runsEndedListeners) listener.reconnected();
+      for (const listener of this.notificationsDueListeners) listener.reconnected();
       this.connectedBefore = true;
     } catch (error) {
       this.logger.warn(`Change listener could not connect: ${(error as Error).message}`);

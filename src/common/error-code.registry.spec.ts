@@ -24,6 +24,7 @@ describe('ERROR_CODES', () => {
       run_not_found: 404,
       api_key_not_found: 404,
       version_not_found: 404,
+      notify_endpoint_not_found: 404,
       bulk_action_not_found: 404,
       secret_not_found: 404,
       secret_in_use: 409,

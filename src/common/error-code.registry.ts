@@ -20,6 +20,10 @@ export const ERROR_CODES = {
   run_not_found: { status: 404, example: 'Run 0193a8f2-5b7e-7c3d-9a61-2f4e8d0c1b2a not found' },
   api_key_not_found: { status: 404, example: 'Api key 0193a8f2-5b7e-7c3d-9a61-2f4e8d0c1b2a not found' },
   version_not_found: { status: 404, example: 'Version 7 not found' },
+  notify_endpoint_not_found: {
+    status: 404,
+    example: 'Notify endpoint 0193a8f2-5b7e-7c3d-9a61-2f4e8d0c1b2a not found',
+  },
   bulk_action_not_found: { status: 404, example: 'Bulk action 0193a8f2-5b7e-7c3d-9a61-2f4e8d0c1b2a not found' },
   secret_not_found: { status: 404, example: 'Secret CRM_TOKEN not found' },
   method_not_allowed: {

@@ -302,3 +302,67 @@ describe("the commands' loaders", () => {
     expect(message).not.toContain('not a key');
   });
 });
+
+describe('loadConfig: the instance-wide notify endpoint (NOTIFY_*)', () => {
+  const SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+
+  it('is off without NOTIFY_URL, and sends run.failed by default with it', () => {
+    expect(loadConfig(BASE).notifyInstance).toBeNull();
+    expect(
+      loadConfig({ ...BASE, NOTIFY_URL: 'https://ops.example.com/hookrun', NOTIFY_SECRET: SECRET }).notifyInstance,
+    ).toEqual({
+      url: 'https://ops.example.com/hookrun',
+      events: ['run.failed'],
+      secret: SECRET,
+    });
+  });
+
+  it('takes a comma-separated NOTIFY_EVENTS and the secret from NOTIFY_SECRET_FILE', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hookrun-notify-'));
+    try {
+      writeFileSync(join(dir, 'secret'), `${SECRET}\n`);
+      const config = loadConfig({
+        ...BASE,
+        NOTIFY_URL: 'http://ops.internal/hooks',
+        NOTIFY_EVENTS: ' run.cancelled, run.completed ',
+        NOTIFY_SECRET_FILE: join(dir, 'secret'),
+      });
+      expect(config.notifyInstance).toEqual({
+        url: 'http://ops.internal/hooks',
+        events: ['run.completed', 'run.cancelled'],
+        secret: SECRET,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses what it cannot send or sign with, saying why', () => {
+    expect(problemsOf({ NOTIFY_URL: 'ftp://ops.example.com/', NOTIFY_EVENTS: 'run.failed,run.started' })).toBe(
+      [
+        'Invalid configuration:',
+        '  - NOTIFY_URL must use https: or http:, not "ftp:"',
+        '  - NOTIFY_EVENTS has unknown event "run.started" (known events: run.failed, run.completed, run.cancelled)',
+        '  - NOTIFY_URL needs NOTIFY_SECRET: a signing secret "whsec_" + base64 (e.g. whsec_$(openssl rand -base64 32))',
+      ].join('\n'),
+    );
+    expect(problemsOf({ NOTIFY_URL: 'https://ops.example.com/', NOTIFY_SECRET: 'whsec_c2hvcnQ=' })).toContain(
+      'NOTIFY_SECRET must be "whsec_" followed by the base64 of at least 24 bytes',
+    );
+    expect(problemsOf({ NOTIFY_URL: 'https://ops.example.com/', NOTIFY_SECRET: 'not-a-secret' })).toContain(
+      'NOTIFY_SECRET must be "whsec_"',
+    );
+    expect(problemsOf({ NOTIFY_SECRET: SECRET })).toContain('NOTIFY_SECRET and NOTIFY_EVENTS need NOTIFY_URL');
+    expect(problemsOf({ NOTIFY_RETRY_BASE_MS: '0' })).toContain(
+      'NOTIFY_RETRY_BASE_MS must be an integer from 1 to 3600000',
+    );
+  });
+
+  it('takes NOTIFY_RETRY_BASE_MS and NOTIFY_TIMEOUT_MS, 5 s and 10 s by default', () => {
+    expect(loadConfig(BASE)).toMatchObject({ notifyRetryBaseMs: 5000, notifyTimeoutMs: 10_000 });
+    expect(loadConfig({ ...BASE, NOTIFY_RETRY_BASE_MS: '50', NOTIFY_TIMEOUT_MS: '2000' })).toMatchObject({
+      notifyRetryBaseMs: 50,
+      notifyTimeoutMs: 2000,
+    });
+  });
+});

@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 
-import { parseAllowedHost } from '../engine/index.js';
+import {
+  NOTIFY_EVENTS,
+  notifyEventsProblem,
+  notifyUrlProblem,
+  parseAllowedHost,
+  type NotifyEvent,
+} from '../engine/index.js';
 import { parseKeyring, type CipherKey } from './keyring.parser.js';
 import { publishedKeyProblems } from './published-keys.policy.js';
 
@@ -44,8 +50,20 @@ export interface AppConfig {
   /** Runs' metrics carry a `workflow_id` label (one series per workflow): off by default to bound cardinality. */
   metricsWorkflowLabels: boolean;
   logLevel: LogLevel;
+  /** The instance-wide endpoint (NOTIFY_URL, NOTIFY_EVENTS, NOTIFY_SECRET): every workflow's runs reach it. */
+  notifyInstance: InstanceNotifyEndpoint | null;
+  /** The first retry of a notification waits about this long; each next one 3 times longer (capped at 4 h). */
+  notifyRetryBaseMs: number;
+  notifyTimeoutMs: number;
   /** With a Redis Cluster, always holds a hash tag (`{hookrun}`), so that every key of the queue is in one slot. */
   queuePrefix: string;
+}
+
+export interface InstanceNotifyEndpoint {
+  url: string;
+  events: NotifyEvent[];
+  /** `whsec_` + base64 of at least 24 bytes, given by the operator. */
+  secret: string;
 }
 
 export interface RedisClusterNode {
@@ -81,6 +99,7 @@ const FILE_VARIABLES = [
   'BOOTSTRAP_API_KEY',
   'REDIS_CLUSTER_PASSWORD',
   'METRICS_TOKEN',
+  'NOTIFY_SECRET',
 ] as const;
 
 export function withFileVariables(env: Env): Env {
@@ -178,6 +197,9 @@ export function loadConfig(environment: Env = process.env, overrides: ConfigOver
     metricsWorkflowLabels:
       oneOf(env, 'METRICS_WORKFLOW_LABELS', ['true', 'false'] as const, 'false', problems) === 'true',
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info', problems),
+    notifyInstance: instanceNotifyEndpoint(env, problems),
+    notifyRetryBaseMs: int(env, 'NOTIFY_RETRY_BASE_MS', 5000, 1, 3_600_000, problems),
+    notifyTimeoutMs: int(env, 'NOTIFY_TIMEOUT_MS', 10_000, 100, 60_000, problems),
     queuePrefix: queuePrefix(env.QUEUE_PREFIX?.trim() || 'hookrun', redisCluster !== null),
   };
   refuseIfAny(problems);
@@ -322,6 +344,39 @@ function allowedHosts(env: Env, problems: string[]): string[] {
     }
   }
   return entries;
+}
+
+const WEBHOOK_SECRET = /^whsec_([A-Za-z0-9+/]+={0,2})$/;
+const MIN_NOTIFY_SECRET_BYTES = 24;
+
+function instanceNotifyEndpoint(env: Env, problems: string[]): InstanceNotifyEndpoint | null {
+  const url = env.NOTIFY_URL?.trim();
+  const secret = env.NOTIFY_SECRET?.trim();
+  const eventList = env.NOTIFY_EVENTS?.trim();
+  if (!url) {
+    if (secret || eventList) problems.push('NOTIFY_SECRET and NOTIFY_EVENTS need NOTIFY_URL');
+    return null;
+  }
+  const problemCount = problems.length;
+  const urlProblem = notifyUrlProblem(url);
+  if (urlProblem) problems.push(`NOTIFY_URL ${urlProblem}`);
+  const events = (eventList || 'run.failed')
+    .split(',')
+    .map((event) => event.trim())
+    .filter(Boolean);
+  const eventsProblem = notifyEventsProblem(events);
+  if (eventsProblem)
+    problems.push(`NOTIFY_EVENTS ${eventsProblem.replace('a non-empty array of', 'a comma-separated list of')}`);
+  const match = secret ? WEBHOOK_SECRET.exec(secret) : null;
+  if (!secret) {
+    problems.push(
+      'NOTIFY_URL needs NOTIFY_SECRET: a signing secret "whsec_" + base64 (e.g. whsec_$(openssl rand -base64 32))',
+    );
+  } else if (!match || Buffer.from(match[1], 'base64').length < MIN_NOTIFY_SECRET_BYTES) {
+    problems.push(`NOTIFY_SECRET must be "whsec_" followed by the base64 of at least ${MIN_NOTIFY_SECRET_BYTES} bytes`);
+  }
+  if (problems.length > problemCount) return null;
+  return { url, events: NOTIFY_EVENTS.filter((event) => events.includes(event)), secret: secret as string };
 }
 
 function servicePort(url: string | null, fallback: number): number | null {

@@ -24,6 +24,7 @@ import { FlowControl1764217200000 } from './migrations/1764217200000-flow-contro
 import { RunRetention1764217300000 } from './migrations/1764217300000-run-retention.js';
 import { ConcurrencyAdmission1764217350000 } from './migrations/1764217350000-concurrency-admission.js';
 import { StepSecrets1764217400000 } from './migrations/1764217400000-step-secrets.js';
+import { Notifications1764217500000 } from './migrations/1764217500000-notifications.js';
 import { TriggerOptionsAndDeliveries1764216300000 } from './migrations/1764216300000-trigger-options-and-deliveries.js';
 
 const ENTITIES = [
@@ -53,6 +54,7 @@ export const MIGRATIONS = [
   RunRetention1764217300000,
   ConcurrencyAdmission1764217350000,
   StepSecrets1764217400000,
+  Notifications1764217500000,
 ];
 
 export function dataSourceOptions(

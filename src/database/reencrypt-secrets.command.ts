@@ -1,8 +1,10 @@
-/** `npm run secrets:reencrypt`: every trigger and step secret under the newest key, so that older keys can be removed. */
+/** `npm run secrets:reencrypt`: every trigger, step and notify endpoint secret under the newest key, so that older keys can be removed. */
 import { DataSource } from 'typeorm';
 
 import { ConfigError, loadReencryptionConfig } from '../config/app.config.js';
 import type { CipherKey } from '../config/keyring.parser.js';
+import { NotifyEndpointsRepository } from '../modules/notifications/notify-endpoints.repository.js';
+import { reencryptNotifySecrets } from '../modules/notifications/notify-secrets-reencryption.task.js';
 import { SecretCipher } from '../modules/secrets/secret.cipher.js';
 import { reencryptSecrets, reencryptStepSecrets } from '../modules/secrets/secret-reencryption.task.js';
 import { StepSecretsRepository } from '../modules/secrets/step-secrets.repository.js';
@@ -25,9 +27,11 @@ try {
   const cipher = new SecretCipher(keyring);
   const triggers = await reencryptSecrets(new TriggerSecretsRepository(dataSource), cipher);
   const steps = await reencryptStepSecrets(new StepSecretsRepository(dataSource), cipher);
+  const notify = await reencryptNotifySecrets(new NotifyEndpointsRepository(dataSource), cipher);
   for (const [report, kind, ids] of [
     [triggers, 'trigger secrets', 'ids'],
     [steps, 'step secrets', 'names'],
+    [notify, 'notify endpoint secrets', 'ids'],
   ] as const) {
     console.log(
       `Re-encrypted ${report.reencrypted} of ${report.scanned} ${kind} under key "${keyring[0].id}"; ` +

@@ -1,4 +1,5 @@
 import type { FlowControl } from './flow-control.js';
+import type { NotifyEndpointConfig } from './notify.js';
 import type { StepDefinition } from './steps/step.registry.js';
 
 /** `validateDefinition` is the only way in from untrusted JSON: everything here assumes a definition it returned. */
@@ -25,6 +26,8 @@ export interface WorkflowDefinition extends FlowControl {
   steps: StepDefinition[];
   output?: string;
   timeoutMs?: number;
+  /** Where hookrun sends signed events when a run ends (see docs/notifications.md). */
+  notify?: NotifyEndpointConfig[];
 }
 
 export const MAX_STEPS = 100;

@@ -13,9 +13,10 @@ import { DefinitionError } from './definition.error.js';
 import { FLOW_CONTROL_FIELDS, validateFlowControl } from './flow-control.js';
 import { compiles, integerIn, isObject, optional, rejectUnknownKeys } from './definition-fields.util.js';
 import { secretReferencesOf } from './secret-references.js';
+import { validateNotify } from './notify.js';
 import { findStepHandler, stepHandlerOf, STEP_TYPES } from './steps/step.registry.js';
 
-const DEFINITION_KEYS = ['steps', 'output', 'timeoutMs', ...FLOW_CONTROL_FIELDS];
+const DEFINITION_KEYS = ['steps', 'output', 'timeoutMs', 'notify', ...FLOW_CONTROL_FIELDS];
 const COMMON_STEP_KEYS = ['id', 'type', 'retry', 'timeoutMs'];
 const RETRY_KEYS = ['maxAttempts', 'backoffMs'];
 
@@ -49,6 +50,8 @@ export function validateDefinition(raw: unknown): WorkflowDefinition {
     definition.timeoutMs = integerIn(timeoutMs, 1, MAX_RUN_TIMEOUT_MS, 'timeoutMs', '(7 days)');
   }
   Object.assign(definition, validateFlowControl(raw));
+  const notify = validateNotify(raw.notify);
+  if (notify !== undefined) definition.notify = notify;
   steps.forEach((step, index) => {
     stepHandlerOf(step).check?.(step, { index, positions, runTimeoutMs: definition.timeoutMs });
   });

@@ -2,6 +2,7 @@ export * from './definition.types.js';
 export { DefinitionError } from './definition.error.js';
 export { validateDefinition } from './definition.validator.js';
 export * from './flow-control.js';
+export * from './notify.js';
 export {
   DEFAULT_EXPRESSION_CACHE_SIZE,
   DEFAULT_EXPRESSION_MAX_DEPTH,
@@ -34,8 +35,10 @@ export {
   type HttpStepOutput,
   type StepSecretSource,
 } from './http/http-step.executor.js';
+export { sendRequest, type HttpResponse, type OutgoingRequest } from './http/http-request.sender.js';
 export {
   parseAllowedHost,
+  parseRequestUrl,
   SsrfGuard,
   systemResolver,
   type AllowedHost,

@@ -35,6 +35,7 @@ const PARAMETER_VALUES: Record<string, () => string> = {
   id: () => newId(), // a UUIDv7 that names nothing
   slug: () => generateSlug(),
   name: () => 'ROUTE_AUTH_CHECK', // a valid secret name
+  endpointId: () => newId(),
 };
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;

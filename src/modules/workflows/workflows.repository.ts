@@ -20,11 +20,14 @@ export interface WorkflowRunRetention {
   runRetentionDays: number | null;
 }
 
+export type DefinitionHook = (tx: EntityManager) => Promise<void>;
+
 @Injectable()
 export class WorkflowsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async insertWithFirstVersion(workflow: Workflow): Promise<void> {
+  /** `withDefinition` runs in the same transaction: what must change with the definition (notify endpoints). */
+  async insertWithFirstVersion(workflow: Workflow, withDefinition?: DefinitionHook): Promise<void> {
     await this.dataSource.transaction(async (tx) => {
       await tx.insert(Workflow, workflow);
       await tx.insert(WorkflowVersion, {
@@ -33,6 +36,7 @@ export class WorkflowsRepository {
         definition: workflow.definition,
         createdAt: workflow.createdAt,
       });
+      await withDefinition?.(tx);
     });
   }
 
@@ -59,7 +63,12 @@ export class WorkflowsRepository {
   }
 
   /** Under a row lock; a new definition becomes version n+1 in the same transaction. */
-  async update(id: string, changes: WorkflowChanges, now: Date): Promise<Workflow | null> {
+  async update(
+    id: string,
+    changes: WorkflowChanges,
+    now: Date,
+    withDefinition?: DefinitionHook,
+  ): Promise<Workflow | null> {
     const updated = await this.dataSource.transaction(async (tx) => {
       const current = await tx
         .createQueryBuilder(Workflow, 'w')
@@ -83,6 +92,7 @@ export class WorkflowsRepository {
         });
       }
       await tx.update(Workflow, { id }, patch);
+      if (changes.definition !== undefined) await withDefinition?.(tx);
       return true;
     });
     return updated ? this.findLive(id) : null;

@@ -21,10 +21,20 @@ import {
   type WorkflowVersionResponse,
 } from './dto/workflow.dto.js';
 import { WORKFLOW_SECRET_NAMES, type WorkflowSecretNames } from './workflow-secrets.port.js';
+import {
+  WORKFLOW_NOTIFY_ENDPOINTS,
+  type NewNotifySecret,
+  type WorkflowNotifyEndpoints,
+} from './workflow-notify.port.js';
 import { WORKFLOW_TRIGGER_SUMMARIES, type WorkflowTriggerSummaries } from './workflow-triggers.port.js';
 import type { WorkflowVersion } from './workflow-version.entity.js';
 import type { Workflow } from './workflow.entity.js';
-import { WorkflowsRepository, type WorkflowChanges, type WorkflowRunRetention } from './workflows.repository.js';
+import {
+  WorkflowsRepository,
+  type DefinitionHook,
+  type WorkflowChanges,
+  type WorkflowRunRetention,
+} from './workflows.repository.js';
 
 export interface RunnableWorkflow {
   id: string;
@@ -39,6 +49,7 @@ export class WorkflowsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(WORKFLOW_TRIGGER_SUMMARIES) private readonly triggers: WorkflowTriggerSummaries,
     @Inject(WORKFLOW_SECRET_NAMES) private readonly secretNames: WorkflowSecretNames,
+    @Inject(WORKFLOW_NOTIFY_ENDPOINTS) private readonly notifyEndpoints: WorkflowNotifyEndpoints,
   ) {}
 
   async create(dto: CreateWorkflowDto): Promise<WorkflowResponse> {
@@ -55,8 +66,9 @@ export class WorkflowsService {
       updatedAt: now,
       deletedAt: null,
     };
-    await this.repository.insertWithFirstVersion(workflow);
-    return toWorkflowResponse(workflow, null, this.config.publicBaseUrl);
+    const notify = this.notifySync(workflow.id, workflow.definition, now);
+    await this.repository.insertWithFirstVersion(workflow, notify.hook);
+    return withNotifySecrets(toWorkflowResponse(workflow, null, this.config.publicBaseUrl), notify.created);
   }
 
   async get(id: string): Promise<WorkflowResponse> {
@@ -83,10 +95,12 @@ export class WorkflowsService {
       const current = await this.findLive(id);
       if (!isDeepStrictEqual(current.definition, definition)) changes.definition = definition;
     }
-    const updated = await this.repository.update(id, changes, new Date());
+    const now = new Date();
+    const notify = this.notifySync(id, changes.definition, now);
+    const updated = await this.repository.update(id, changes, now, notify.hook);
     if (!updated) throw new NotFoundError('workflow', id);
     this.changes.publish({ workflowId: id });
-    return this.toResponse(updated);
+    return withNotifySecrets(await this.toResponse(updated), notify.created);
   }
 
   async delete(id: string): Promise<void> {
@@ -114,10 +128,12 @@ export class WorkflowsService {
     }
     // A secret it used may have been deleted since.
     await this.assertSecretsExist(old.definition);
-    const updated = await this.repository.update(id, { definition: old.definition }, new Date());
+    const now = new Date();
+    const notify = this.notifySync(id, old.definition, now);
+    const updated = await this.repository.update(id, { definition: old.definition }, now, notify.hook);
     if (!updated) throw new NotFoundError('workflow', id);
     this.changes.publish({ workflowId: id });
-    return this.toResponse(updated);
+    return withNotifySecrets(await this.toResponse(updated), notify.created);
   }
 
   async findRunnable(id: string): Promise<RunnableWorkflow> {
@@ -166,6 +182,19 @@ export class WorkflowsService {
     await this.findLive(id);
   }
 
+  /** The notify endpoints follow the definition saved, in its transaction; new ones' secrets are shown once. */
+  private notifySync(
+    workflowId: string,
+    definition: WorkflowDefinition | undefined,
+    now: Date,
+  ): { hook: DefinitionHook; created: NewNotifySecret[] } {
+    const created: NewNotifySecret[] = [];
+    const hook: DefinitionHook = async (tx) => {
+      created.push(...(await this.notifyEndpoints.sync(tx, workflowId, definition?.notify, now)));
+    };
+    return { hook, created };
+  }
+
   private async findLive(id: string): Promise<Workflow> {
     const workflow = await this.repository.findLive(id);
     if (!workflow) throw new NotFoundError('workflow', id);
@@ -193,6 +222,10 @@ export class WorkflowsService {
     const triggers = await this.triggers.summariesOf([workflow.id]);
     return toWorkflowResponse(workflow, triggers.get(workflow.id) ?? null, this.config.publicBaseUrl);
   }
+}
+
+function withNotifySecrets(response: WorkflowResponse, created: NewNotifySecret[]): WorkflowResponse {
+  return created.length > 0 ? { ...response, notifySecrets: created } : response;
 }
 
 function parseDefinition(raw: unknown): WorkflowDefinition {

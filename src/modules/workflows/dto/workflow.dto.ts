@@ -120,6 +120,15 @@ export class WebhookTriggerSummary {
   enabled: boolean;
 }
 
+export class NotifySecretResponse {
+  /** @example "0193a8f2-7d2e-7f01-9b3c-4d5e6f708192" */
+  endpointId: string;
+  /** @example "https://alerts.example.com/hookrun" */
+  url: string;
+  /** Its Standard Webhooks signing secret. @example "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" */
+  secret: string;
+}
+
 export class WorkflowResponse {
   /** @example "0193a8f2-5b7e-7c3d-9a61-2f4e8d0c1b2a" */
   id: string;
@@ -144,6 +153,11 @@ export class WorkflowResponse {
   createdAt: string;
   /** @example "2026-11-27T10:00:00.000Z" */
   updatedAt: string;
+  /**
+   * Only in the answer to the save that created them: the signing secret of each notify endpoint that its
+   * `notify` added, shown this once (rotate one to see a new one).
+   */
+  notifySecrets?: NotifySecretResponse[];
 }
 
 export class WorkflowVersionResponse {
