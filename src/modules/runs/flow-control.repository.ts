@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 
+import { Batcher } from '../../common/batcher.util.js';
 import { RUN_CANCELLED_CHANNEL } from '../../common/change.feed.js';
 import { PG_POOL } from '../../database/database.module.js';
 import { preparedQuery } from '../../database/prepared-query.helper.js';
@@ -40,7 +41,26 @@ type PendingRow = {
   debounce_chain_at: Date | null;
 };
 
-const FIND_PENDING = `SELECT ${PENDING_COLUMNS} FROM workflow_runs WHERE id = $1 AND flow_control AND status = 'queued'`;
+const FIND_PENDING = `SELECT ${PENDING_COLUMNS} FROM workflow_runs
+  WHERE id = ANY($1::uuid[]) AND flow_control AND status = 'queued'`;
+
+// Functions of migration 1764217350000.
+const ADMIT_TO_KEYS = 'SELECT run, decision FROM hookrun_admit_to_keys($1, $2, $3, $4, $5)';
+const HAND_OVER_KEYS = 'SELECT item, run FROM hookrun_hand_over_keys($1, $2, $3, $4)';
+
+const BATCHING = { maxInFlight: 2, maxBatch: 50 };
+
+export type KeyDecision = 'admitted' | 'parked' | 'ended';
+
+interface KeyPlaces {
+  workflowId: string;
+  key: string;
+  limit: number;
+}
+
+interface KeyAdmission extends KeyPlaces {
+  runId: string;
+}
 
 // The ended run's key, then the oldest run still waiting for it.
 const NEXT_QUEUED_AFTER_END = `
@@ -60,11 +80,45 @@ export function keyLockName(workflowId: string, kind: FlowKind, key: string): st
 /** Queries of the admission path; every decision happens under the key locks of one transaction. */
 @Injectable()
 export class FlowControlRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  private readonly pending: Batcher<string, PendingFlowRun | null>;
+  private readonly admissions: Batcher<KeyAdmission, KeyDecision>;
+  private readonly handOvers: Batcher<KeyPlaces, string[]>;
 
-  async findPending(runId: string): Promise<PendingFlowRun | null> {
-    const rows = await preparedQuery<PendingRow>(this.pool, FIND_PENDING, [runId]);
-    return rows.length > 0 ? toPending(rows[0]) : null;
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {
+    this.pending = new Batcher(async (ids) => {
+      const rows = await preparedQuery<PendingRow>(this.pool, FIND_PENDING, [ids]);
+      const found = new Map(rows.map((row) => [row.id, toPending(row)]));
+      return ids.map((id) => found.get(id) ?? null);
+    }, BATCHING);
+    this.admissions = new Batcher(
+      async (items) => {
+        const rows = await preparedQuery<{ run: string; decision: KeyDecision }>(this.pool, ADMIT_TO_KEYS, [
+          items.map((a) => a.runId),
+          items.map((a) => a.workflowId),
+          items.map((a) => a.key),
+          items.map((a) => a.limit),
+          items.map((a) => keyLockName(a.workflowId, 'concurrency', a.key)),
+        ]);
+        const decided = new Map(rows.map((row) => [row.run, row.decision]));
+        return items.map((a) => decided.get(a.runId) ?? 'ended');
+      },
+      { ...BATCHING, keyOf: (a) => a.runId },
+    );
+    this.handOvers = new Batcher(async (items) => {
+      const rows = await preparedQuery<{ item: number; run: string }>(this.pool, HAND_OVER_KEYS, [
+        items.map((h) => h.workflowId),
+        items.map((h) => h.key),
+        items.map((h) => h.limit),
+        items.map((h) => keyLockName(h.workflowId, 'concurrency', h.key)),
+      ]);
+      const started = items.map((): string[] => []);
+      for (const row of rows) started[row.item - 1].push(row.run);
+      return started;
+    }, BATCHING);
+  }
+
+  findPending(runId: string): Promise<PendingFlowRun | null> {
+    return this.pending.submit(runId);
   }
 
   async nextQueuedAfterEnd(endedRunId: string): Promise<string | null> {
@@ -73,31 +127,16 @@ export class FlowControlRepository {
   }
 
   /**
-   * One round trip under the key's lock (hookrun_admit_to_key): `admitted` leaves the run `running` for the claim
-   * to take, `parked` leaves it queued with its key stored, for the hand-over of the key's next end.
+   * Under the key's lock (hookrun_admit_to_keys): `admitted` leaves the run `running` for the claim to take,
+   * `parked` leaves it queued with its key stored, for the hand-over of the key's next end.
    */
-  async admitToKey(
-    runId: string,
-    workflowId: string,
-    key: string,
-    limit: number,
-  ): Promise<'admitted' | 'parked' | 'ended'> {
-    const rows = await preparedQuery<{ decision: 'admitted' | 'parked' | 'ended' }>(
-      this.pool,
-      'SELECT hookrun_admit_to_key($1, $2, $3, $4, $5) AS decision',
-      [runId, workflowId, key, limit, keyLockName(workflowId, 'concurrency', key)],
-    );
-    return rows[0].decision;
+  admitToKey(runId: string, workflowId: string, key: string, limit: number): Promise<KeyDecision> {
+    return this.admissions.submit({ runId, workflowId, key, limit });
   }
 
-  /** After a run of the key ended: its oldest waiting runs take the free places (hookrun_hand_over_key). */
-  async handOver(workflowId: string, key: string, limit: number): Promise<string[]> {
-    const rows = await preparedQuery<{ id: string }>(
-      this.pool,
-      'SELECT id FROM hookrun_hand_over_key($1, $2, $3, $4) AS id',
-      [workflowId, key, limit, keyLockName(workflowId, 'concurrency', key)],
-    );
-    return rows.map((r) => r.id);
+  /** After a run of the key ended: its oldest waiting runs take the free places (hookrun_hand_over_keys). */
+  handOver(workflowId: string, key: string, limit: number): Promise<string[]> {
+    return this.handOvers.submit({ workflowId, key, limit });
   }
 
   /** Queued, or started by a hand-over and not yet claimed by a worker. */
