@@ -28,7 +28,8 @@ const HELP = `Usage: npm run bench -- [options]
 
   --scenarios LIST     comma-separated: ingest, nest-baseline (a minimal NestJS app), node-baseline
                        (a plain node:http server), express-baseline (a minimal express app), e2e,
-                       e2e-split (e2e with API and worker in two processes), idle-latency, soak
+                       e2e-split (e2e with API and workers in processes of their own: --apis, --workers),
+                       idle-latency, soak
                        (default: ingest,nest-baseline,node-baseline,e2e,idle-latency; only soak when
                        --soak is given alone; "baseline" and "baseline-express" are the former names)
   --duration S         seconds of each measured window (default 20)
@@ -38,6 +39,8 @@ const HELP = `Usage: npm run bench -- [options]
   --soak S             run e2e for S seconds in one process, in windows, and report RSS over time
   --soak-window S      length of a soak window (default 60)
   --rss-interval S     RSS sampling period during the soak (default 5)
+  --apis N             API processes of e2e-split, each sent an equal share of the load (default 1)
+  --workers N          worker processes of e2e-split (default 1)
   --e2e-rate R         drive e2e (and soak) open loop at R requests/s, evenly paced, instead of closed loop
   --idle-requests N    deliveries in idle-latency (default 200; also bounded by --duration)
   --max-rate R         signed deliveries prepared per second of window (default 6000)
@@ -65,6 +68,8 @@ const { values: args } = parseArgs({
     'soak-window': { type: 'string', default: '60' },
     'rss-interval': { type: 'string', default: '5' },
     'e2e-rate': { type: 'string' },
+    apis: { type: 'string', default: '1' },
+    workers: { type: 'string', default: '1' },
     'idle-requests': { type: 'string', default: '200' },
     'max-rate': { type: 'string', default: '6000' },
     'cpu-prof': { type: 'boolean', default: false },
@@ -123,6 +128,8 @@ const options = {
   idleRequests: Math.floor(num(args['idle-requests'], 'idle-requests', 1)),
   maxRate: num(args['max-rate'], 'max-rate', 1),
   cpuProf: args['cpu-prof'],
+  apis: Math.floor(num(args.apis, 'apis', 1)),
+  workers: Math.floor(num(args.workers, 'workers', 1)),
   quietWait: num(args['quiet-wait'], 'quiet-wait', 0),
   scenarios,
 };
@@ -223,6 +230,8 @@ async function main() {
     e2eRate: options.e2eRate,
     idleRequests: options.idleRequests,
     cpuProf: options.cpuProf,
+    apis: options.apis,
+    workers: options.workers,
     quietWaitMs: options.quietWait * 1000,
     outDir,
     log: (/** @type {string} */ line) => console.log(line),

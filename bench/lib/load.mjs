@@ -28,8 +28,9 @@ import { nowMs } from './signing.mjs';
  * Sends prepared deliveries over `connections` keep-alive connections for `seconds`, closed loop with
  * autocannon; or, with `overallRate`, open loop at an even pace (bench/lib/paced.mjs). Each delivery is
  * used once; when they run out, the run stops early (and says so) rather than repeat a webhook-id.
- * @param {{ baseUrl: string, path: string, deliveries: Delivery[], connections: number, seconds: number,
- *   overallRate?: number, fallbackPath: string }} options
+ * With `baseUrls` (several API processes), the connections are shared out among them.
+ * @param {{ baseUrl: string, baseUrls?: string[], path: string, deliveries: Delivery[], connections: number,
+ *   seconds: number, overallRate?: number, fallbackPath: string }} options
  * @returns {Promise<LoadResult>}
  */
 export async function drive(options) {
@@ -37,13 +38,13 @@ export async function drive(options) {
   const { deliveries } = options;
   let next = 0;
   let exhausted = false;
-  /** @type {ReturnType<typeof autocannon> | undefined} */
-  let instance;
+  /** @type {ReturnType<typeof autocannon>[]} */
+  const instances = [];
   const setupRequest = (/** @type {any} */ request) => {
     if (next >= deliveries.length) {
       if (!exhausted) {
         exhausted = true;
-        setImmediate(() => instance?.stop());
+        setImmediate(() => instances.forEach((i) => i.stop()));
       }
       return { ...request, method: 'GET', path: options.fallbackPath, headers: {}, body: undefined };
     }
@@ -51,23 +52,39 @@ export async function drive(options) {
     delivery.sentAt = nowMs();
     return { ...request, method: 'POST', path: options.path, headers: delivery.headers, body: delivery.body };
   };
-  const result = await new Promise((resolve, reject) => {
-    instance = autocannon(
-      {
-        url: options.baseUrl,
-        connections: options.connections,
-        duration: options.seconds,
-        timeout: 10,
-        requests: [{ setupRequest }],
-        ...(options.overallRate ? { overallRate: options.overallRate } : {}),
-      },
-      (/** @type {Error | null} */ error, /** @type {any} */ res) => (error ? reject(error) : resolve(res)),
-    );
+  const baseUrls = options.baseUrls ?? [options.baseUrl];
+  const results = await Promise.all(
+    baseUrls.map(
+      (url) =>
+        new Promise((resolve, reject) => {
+          instances.push(
+            autocannon(
+              {
+                url,
+                connections: Math.max(1, Math.round(options.connections / baseUrls.length)),
+                duration: options.seconds,
+                timeout: 10,
+                requests: [{ setupRequest }],
+              },
+              (/** @type {Error | null} */ error, /** @type {any} */ res) => (error ? reject(error) : resolve(res)),
+            ),
+          );
+        }),
+    ),
+  );
+  // Latency is the first process's (autocannon's percentiles cannot be merged); counts are summed.
+  const r = /** @type {any} */ ({
+    .../** @type {any} */ (results[0]),
+    errors: results.reduce((n, /** @type {any} */ x) => n + x.errors, 0),
+    timeouts: results.reduce((n, /** @type {any} */ x) => n + x.timeouts, 0),
   });
-  const r = /** @type {any} */ (result);
   /** @type {Record<string, number>} */
   const statusCodes = {};
-  for (const [code, stat] of Object.entries(r.statusCodeStats ?? {})) statusCodes[code] = stat.count;
+  for (const res of /** @type {any[]} */ (results)) {
+    for (const [code, stat] of Object.entries(res.statusCodeStats ?? {})) {
+      statusCodes[code] = (statusCodes[code] ?? 0) + /** @type {any} */ (stat).count;
+    }
+  }
   const accepted = statusCodes['202'] ?? 0;
   const responses = Object.values(statusCodes).reduce((a, b) => a + b, 0);
   return {

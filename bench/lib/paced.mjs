@@ -12,7 +12,8 @@ import { percentile } from './stats.mjs';
  * @returns {Promise<import('./load.mjs').LoadResult>}
  */
 export async function drivePaced(options) {
-  const url = new URL(options.path, options.baseUrl);
+  // Several API processes: the deliveries go to each in turn.
+  const urls = (options.baseUrls ?? [options.baseUrl]).map((base) => new URL(options.path, base));
   // Enough sockets that a slow answer does not hold back the deliveries due after it.
   const agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(options.connections, 256) });
   const total = Math.min(options.deliveries.length, Math.ceil(options.rate * options.seconds));
@@ -33,7 +34,7 @@ export async function drivePaced(options) {
     inFlight++;
     // Latency counts from when the delivery was due, so time spent waiting for a socket is included.
     delivery.sentAt = due;
-    const req = http.request(url, {
+    const req = http.request(urls[next % urls.length], {
       method: 'POST',
       agent,
       timeout: 10_000,

@@ -181,8 +181,8 @@ export function markdownReport(results) {
     row(key, 'HTTP latency p50 / p99 / p99.9 (ms)', lat3(e.httpLatencyMs), none, none, '', null);
     row(
       key,
-      'hookrun CPU (% of a core); write syscalls per completed run',
-      `${fixed(e.serverCpuPct, 0)}; ${fixed(e.serverWriteSyscallsPerRun, 1)}`,
+      `hookrun CPU (% of a core; ${e.processes ?? 'all'}); write syscalls; PostgreSQL commits per completed run`,
+      `${fixed(e.serverCpuPct, 0)}; ${fixed(e.serverWriteSyscallsPerRun, 1)}; ${fixed(e.pgCommitsPerRun, 2)}`,
       none,
       none,
       '',

@@ -29,6 +29,8 @@ import { summarizeProfile } from './profile.mjs';
  * @property {number | undefined} e2eRate open-loop rate for e2e (requests/s), closed loop when undefined
  * @property {number} idleRequests
  * @property {boolean} cpuProf
+ * @property {number} apis API processes of e2e-split
+ * @property {number} workers worker processes of e2e-split
  * @property {number} quietWaitMs how long to wait for other processes to go quiet before a scenario
  * @property {string} outDir where this invocation writes (profiles)
  * @property {(line: string) => void} log
@@ -189,6 +191,14 @@ function startSampler(pids, db) {
   };
 }
 
+/** Transactions committed so far in the bench database. @param {import('pg').Pool} db */
+async function commits(db) {
+  const { rows } = await db.query(
+    'SELECT xact_commit::bigint AS n FROM pg_stat_database WHERE datname = current_database()',
+  );
+  return Number(rows[0].n);
+}
+
 /** @param {{ rssMiB: (number | null)[] }[]} samples */
 function peakRss(samples) {
   const values = samples.flatMap((s) => s.rssMiB).filter((v) => v !== null);
@@ -198,7 +208,8 @@ function peakRss(samples) {
 /**
  * Warm-up, then one measured window of closed-loop load at a target.
  * @param {BenchContext} ctx @param {ServerProcess} server
- * @param {{ path: string, secret: string, fallbackPath: string }} target @param {{ overallRate?: number }} [options]
+ * @param {{ path: string, secret: string, fallbackPath: string }} target
+ * @param {{ overallRate?: number, baseUrls?: string[] }} [options]
  */
 async function warmAndMeasure(ctx, server, target, options = {}) {
   if (ctx.warmup > 0) {
@@ -389,21 +400,27 @@ async function runLatencies(ctx, tag, deliveries) {
 export async function e2eScenario(ctx, split = false) {
   await cleanState(ctx);
   const label = split ? 'e2e-split' : 'e2e';
+  const apiCount = split ? ctx.apis : 1;
+  const workerCount = split ? ctx.workers : 0;
   const { server, profileDir } = await startHookrun(ctx, split ? 'api' : 'all', label);
-  /** @type {{ server: ServerProcess, profileDir: string | null } | null} */
-  let worker = null;
+  /** @type {{ server: ServerProcess, profileDir: string | null }[]} */
+  const others = [];
   try {
-    if (split) worker = await startHookrun(ctx, 'worker', `${label}-worker`);
-    const pids = worker ? [server.pid, worker.server.pid] : [server.pid];
+    for (let i = 1; i < apiCount; i++) others.push(await startHookrun(ctx, 'api', `${label}-api${i + 1}`));
+    for (let i = 0; i < workerCount; i++) others.push(await startHookrun(ctx, 'worker', `${label}-worker${i + 1}`));
+    const pids = [server.pid, ...others.map((o) => o.server.pid)];
+    const baseUrls = [server.baseUrl, ...others.slice(0, apiCount - 1).map((o) => o.server.baseUrl)];
     const target = await createTarget(ctx, server.baseUrl);
     const rate = ctx.e2eRate ? { overallRate: ctx.e2eRate } : {};
-    const { tag, deliveries } = await warmAndMeasure(ctx, server, target, rate);
+    const { tag, deliveries } = await warmAndMeasure(ctx, server, target, { ...rate, baseUrls });
     await waitForDrain(ctx, 30_000);
     const backlogStart = await unfinishedRuns(ctx.db);
     const sampler = startSampler(pids, ctx.db);
+    const commitsBefore = await commits(ctx.db);
     const cpu = cpuMeter(pids);
     const load = await drive({
       baseUrl: server.baseUrl,
+      baseUrls,
       ...target,
       deliveries,
       connections: ctx.connections,
@@ -411,6 +428,7 @@ export async function e2eScenario(ctx, split = false) {
       ...rate,
     });
     const usage = cpu.end();
+    const commitsDuring = (await commits(ctx.db)) - commitsBefore;
     const backlogEnd = await unfinishedRuns(ctx.db);
     const samples = sampler.stop();
     const { rows } = await ctx.db.query(
@@ -420,7 +438,8 @@ export async function e2eScenario(ctx, split = false) {
     const drained = await waitForDrain(ctx, 30_000);
     const latencies = await runLatencies(ctx, tag, deliveries);
     const stopped = await stopServer(server, profileDir);
-    const workerStopped = worker ? await stopServer(worker.server, worker.profileDir) : null;
+    const othersStopped = [];
+    for (const other of others) othersStopped.push(await stopServer(other.server, other.profileDir));
     const growth = backlogEnd - backlogStart;
     const backlogs = samples.map((s) => s.backlog).filter((b) => b !== null);
     return {
@@ -450,16 +469,20 @@ export async function e2eScenario(ctx, split = false) {
       servicesCpuPct: usage.servicesCpuPct,
       foreignCpuPct: usage.foreignCpuPct,
       serverWriteSyscallsPerRun: rows[0].n ? round(usage.writeSyscalls / rows[0].n, 2) : null,
+      // Transactions committed in the bench database per run completed (the processes batch their own writes only).
+      pgCommitsPerRun: rows[0].n ? round(commitsDuring / rows[0].n, 2) : null,
       peakRssMiB: peakRss(samples),
-      processes: split ? 'api + worker' : 'all',
+      processes: split ? `${apiCount} api + ${workerCount} worker` : 'all',
       profile: [
         ...(stopped.profile ?? []),
-        ...(workerStopped?.profile ?? []).map((p) => ({ ...p, file: `worker/${p.file.split('/').pop()}` })),
+        ...othersStopped.flatMap((o, i) =>
+          (o.profile ?? []).map((p) => ({ ...p, file: `process${i + 2}/${p.file.split('/').pop()}` })),
+        ),
       ],
     };
   } catch (error) {
     await server.stop('SIGKILL');
-    await worker?.server.stop('SIGKILL');
+    for (const other of others) await other.server.stop('SIGKILL');
     throw error;
   }
 }

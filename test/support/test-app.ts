@@ -72,12 +72,23 @@ export async function startTestApp(
 
 /** Empties every table, so that each test file starts from nothing. */
 export async function resetDatabase(db: DataSource): Promise<void> {
-  await db.query(
-    // The delivery log has no foreign keys (so no CASCADE reaches it) and is named here: rows an earlier
-    // run left behind would age past retention and be counted by a later run's pruning test.
-    `TRUNCATE step_secrets, bulk_action_runs, bulk_actions, workflow_run_steps, workflow_runs, webhook_deliveries, webhook_trigger_secrets, webhook_triggers,
-              workflow_versions, workflows, api_keys CASCADE`,
-  );
+  // The notification tables come first, in the order in which a worker's dispatcher locks them (events, endpoints,
+  // then workflows): a dispatcher of the app under test may be claiming events meanwhile. A deadlock with some
+  // other background statement is still possible, and is only a reason to try again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.query(
+        // The delivery log has no foreign keys (so no CASCADE reaches it) and is named here: rows an earlier
+        // run left behind would age past retention and be counted by a later run's pruning test.
+        `TRUNCATE notification_attempts, notification_events, notify_endpoints, step_secrets, bulk_action_runs,
+                  bulk_actions, workflow_run_steps, workflow_runs, webhook_deliveries, webhook_trigger_secrets,
+                  webhook_triggers, workflow_versions, workflows, api_keys CASCADE`,
+      );
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '40P01' || attempt >= 5) throw error;
+    }
+  }
 }
 
 /** Deletes the keys under `prefix:` and nothing else, from the Redis at `redisUrl`. */

@@ -89,7 +89,7 @@ const TAKE_UNFINISHED = `
        LIMIT $3
        FOR UPDATE SKIP LOCKED)
   UPDATE workflow_runs r SET checked_at = now() FROM due WHERE r.id = due.id
-  RETURNING r.id, r.wake_at`;
+  RETURNING r.id, r.wake_at, r.status = 'running' AND r.attempt > 0 AS claimed`;
 
 const FAIL_UNFINISHED = `
   WITH ended AS (
@@ -229,13 +229,13 @@ export class RunClaimsRepository {
     createdBefore: Date,
     checkedBefore: Date,
     limit: number,
-  ): Promise<{ id: string; wakeAt: Date | null }[]> {
-    const rows = await this.sql<{ id: string; wake_at: Date | null }>(TAKE_UNFINISHED, [
+  ): Promise<{ id: string; wakeAt: Date | null; claimed: boolean }[]> {
+    const rows = await this.sql<{ id: string; wake_at: Date | null; claimed: boolean }>(TAKE_UNFINISHED, [
       createdBefore,
       checkedBefore,
       limit,
     ]);
-    return rows.map((r) => ({ id: r.id, wakeAt: r.wake_at }));
+    return rows.map((r) => ({ id: r.id, wakeAt: r.wake_at, claimed: r.claimed }));
   }
 }
 

@@ -42,7 +42,7 @@ export class RunsReconciler implements OnApplicationBootstrap, OnModuleDestroy {
       new Date(now - 6 * interval),
       BATCH,
     );
-    const jobless: { id: string; wakeAt: Date | null; stale: boolean }[] = [];
+    const jobless: { id: string; wakeAt: Date | null; claimed: boolean; stale: boolean }[] = [];
     for (const run of due) {
       const state = await this.producer.stateOf(run.id);
       if (state === null) break;
@@ -56,7 +56,12 @@ export class RunsReconciler implements OnApplicationBootstrap, OnModuleDestroy {
     for (const run of jobless) {
       if (!unfinished.has(run.id)) continue;
       if (run.stale) await this.producer.discard(run.id);
-      const delayMs = run.wakeAt ? Math.max(0, run.wakeAt.getTime() - Date.now()) : 0;
+      // A claimed run whose job vanished (Redis emptied) may still be running on a live worker: it is taken over
+      // only once a lock would have expired, as BullMQ would have judged its job stalled.
+      const delayMs = Math.max(
+        run.wakeAt ? run.wakeAt.getTime() - Date.now() : 0,
+        run.claimed ? this.config.workerLockMs : 0,
+      );
       if (await this.producer.enqueue(run.id, delayMs)) requeued++;
     }
     if (requeued > 0) {
