@@ -6,6 +6,7 @@ import { RUN_PRUNE_BATCH_SIZE, RunsPruner } from '../../src/modules/runs/runs.pr
 import { expectError } from '../support/expect-error.js';
 import { createWorkflow, ONE_STEP_DEFINITION } from '../support/factories.js';
 import { resetDatabase, startTestApp, type TestApp } from '../support/test-app.js';
+import { waitUntil } from '../support/wait-for.js';
 
 const DAY_MS = 86_400_000;
 const FINISHED = ['completed', 'failed', 'cancelled'] as const;
@@ -223,6 +224,41 @@ describe('run retention', () => {
       const run = (await t.http().get(`/v1/workflow-runs/${id}`).set(t.auth).expect(200)).body.data;
       expect(run).toMatchObject({ rerunOf: null, trigger: { type: 'rerun' } });
     }
+  });
+
+  it('answers 404 run_not_found to a rerun of a run whose deletion commits while the rerun waits for it', async () => {
+    const { id: workflowId } = await createWorkflow(t);
+    const [original] = await insertRuns(workflowId, [{ status: 'completed', createdDaysAgo: 60 }]);
+    // The deletion the pruner makes, held open in a transaction of its own.
+    const deleter = t.db.createQueryRunner();
+    await deleter.connect();
+    try {
+      await deleter.startTransaction();
+      await deleter.query('DELETE FROM workflow_run_steps WHERE run_id = $1', [original]);
+      await deleter.query('DELETE FROM workflow_runs WHERE id = $1', [original]);
+      const rerun = t
+        .http()
+        .post(`/v1/workflow-runs/${original}/rerun`)
+        .set(t.auth)
+        .then((res) => res);
+      // The rerun's insert waits for the deleting transaction's row lock.
+      await waitUntil(
+        async () =>
+          (
+            await t.db.query(
+              `SELECT count(*)::int AS n FROM pg_stat_activity
+                WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO workflow_runs%rerun%'`,
+            )
+          )[0].n > 0,
+        10_000,
+        'the rerun to wait for the deleted run',
+      );
+      await deleter.commitTransaction();
+      expectError(await rerun, 404, 'run_not_found');
+    } finally {
+      await deleter.release();
+    }
+    expect(await countRuns()).toBe(0);
   });
 
   it('deletes a backlog larger than one batch in several statements, keeping the unfinished runs among it', async () => {

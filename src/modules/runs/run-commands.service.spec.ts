@@ -20,7 +20,7 @@ function harness() {
       Promise.resolve(new Map(ids.flatMap((id) => (workflowOf(id) ? [[id, workflowOf(id) as string]] : [])))),
     insertReruns: (reruns: { id: string; rerunOf: string }[]) => {
       inserted.push(...reruns);
-      return Promise.resolve();
+      return Promise.resolve(new Set(reruns.map((r) => r.rerunOf)));
     },
     // Only the runs named `*-open` have not finished; only `*-failed` failed.
     cancelUnfinished: (ids: string[]) =>

@@ -88,10 +88,16 @@ export class RunCommandsService {
       if (refusal) refused.set(id, refusal);
       else newRuns.set(id, newId());
     }
-    await this.runs.insertReruns(
+    const inserted = await this.runs.insertReruns(
       [...newRuns].map(([rerunOf, id]) => ({ id, rerunOf })),
       tx,
     );
+    // Deleted (by retention) between the look-up and the insert.
+    for (const id of newRuns.keys()) {
+      if (inserted.has(id)) continue;
+      newRuns.delete(id);
+      refused.set(id, new NotFoundError('run', id));
+    }
     return { applied: [...newRuns.keys()], refused, newRuns };
   }
 

@@ -322,15 +322,25 @@ export class RunsRepository {
   }
 
   /** New queued runs, each with the input and workflow version of the run it re-runs. */
-  async insertReruns(reruns: { id: string; rerunOf: string }[], tx: EntityManager = this.dataSource.manager) {
-    if (reruns.length === 0) return;
-    await tx.query(
+  /**
+   * Returns the runs re-run. The originals are locked against deletion (FOR KEY SHARE): one that retention deletes
+   * meanwhile is left out once its delete commits, rather than failing the whole insert on its foreign key.
+   */
+  async insertReruns(
+    reruns: { id: string; rerunOf: string }[],
+    tx: EntityManager = this.dataSource.manager,
+  ): Promise<Set<string>> {
+    if (reruns.length === 0) return new Set();
+    const rows: { rerun_of: string }[] = await tx.query(
       `INSERT INTO workflow_runs (id, workflow_id, workflow_version, status, trigger_type, rerun_of, input)
        SELECT n.id, o.workflow_id, o.workflow_version, 'queued', 'rerun', o.id, COALESCE(o.input, 'null'::jsonb)
          FROM unnest($1::uuid[], $2::uuid[]) AS n(id, rerun_of)
-         JOIN workflow_runs o ON o.id = n.rerun_of`,
+         JOIN workflow_runs o ON o.id = n.rerun_of
+          FOR KEY SHARE OF o
+       RETURNING rerun_of`,
       [reruns.map((r) => r.id), reruns.map((r) => r.rerunOf)],
     );
+    return new Set(rows.map((row) => row.rerun_of));
   }
 
   async findWorkflowsOf(ids: string[], tx: EntityManager = this.dataSource.manager): Promise<Map<string, string>> {
