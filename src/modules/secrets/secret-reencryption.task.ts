@@ -1,66 +1,89 @@
 import { SecretCipher, SecretDecryptionError } from './secret.cipher.js';
-import { stepSecretAssociatedData } from './step-secret.entity.js';
+import { type StepSecret, stepSecretAssociatedData } from './step-secret.entity.js';
 import type { StepSecretsRepository } from './step-secrets.repository.js';
+import type { TriggerSecret } from './trigger-secret.entity.js';
 import type { TriggerSecretsRepository } from './trigger-secrets.repository.js';
 
 export interface ReencryptionReport {
   scanned: number;
   reencrypted: number;
+  /** The rows no key in the ring opens, by their key (an id or a name). */
   unreadable: string[];
 }
 
 const REENCRYPTION_BATCH_SIZE = 500;
 
-/** Safe while hookrun serves (it reads through any key in the ring) and to interrupt and run again. */
-export async function reencryptSecrets(
+/** One batch of a table's encrypted rows, rewritten under the row locks of one transaction. */
+export type RewriteBatch<Row> = (
+  after: string | null,
+  limit: number,
+  rewrite: (row: Row) => string | null,
+) => Promise<{ last: string | null; scanned: number; rewritten: number }>;
+
+/** Where a row's token is, the associated data it is bound to (kept: the new token binds the same row), its key. */
+export type Sealed<Row> = (row: Row) => { key: string; ciphertext: string; associatedData: string };
+
+/**
+ * Every row of a table under the newest key. Safe while hookrun serves (it reads through any key in the ring) and
+ * to interrupt and run again.
+ */
+export async function reencryptRows<Row>(
+  rewriteBatch: RewriteBatch<Row>,
+  sealed: Sealed<Row>,
+  cipher: SecretCipher,
+  batchSize = REENCRYPTION_BATCH_SIZE,
+): Promise<ReencryptionReport> {
+  const report: ReencryptionReport = { scanned: 0, reencrypted: 0, unreadable: [] };
+  let after: string | null = null;
+  for (;;) {
+    const batch = await rewriteBatch(after, batchSize, (row) => {
+      const { key, ciphertext, associatedData } = sealed(row);
+      try {
+        if (!cipher.needsReencryption(ciphertext)) return null;
+        return cipher.encrypt(cipher.decrypt(ciphertext, associatedData), associatedData);
+      } catch (error) {
+        if (!(error instanceof SecretDecryptionError)) throw error;
+        report.unreadable.push(key);
+        return null;
+      }
+    });
+    report.scanned += batch.scanned;
+    report.reencrypted += batch.rewritten;
+    if (batch.last === null || batch.scanned < batchSize) return report;
+    after = batch.last;
+  }
+}
+
+/** Trigger secrets, bound to their trigger's id; `unreadable` lists secret ids. */
+export function reencryptSecrets(
   repository: TriggerSecretsRepository,
   cipher: SecretCipher,
   batchSize = REENCRYPTION_BATCH_SIZE,
 ): Promise<ReencryptionReport> {
-  const report: ReencryptionReport = { scanned: 0, reencrypted: 0, unreadable: [] };
-  let afterId: string | null = null;
-  for (;;) {
-    const batch = await repository.rewriteBatch(afterId, batchSize, (row) => {
-      try {
-        if (!cipher.needsReencryption(row.ciphertext)) return null;
-        // The trigger id stays the associated data: the new token is bound to the same row as the old.
-        return cipher.encrypt(cipher.decrypt(row.ciphertext, row.triggerId), row.triggerId);
-      } catch (error) {
-        if (!(error instanceof SecretDecryptionError)) throw error;
-        report.unreadable.push(row.id);
-        return null;
-      }
-    });
-    report.scanned += batch.scanned;
-    report.reencrypted += batch.rewritten;
-    if (batch.lastId === null || batch.scanned < batchSize) return report;
-    afterId = batch.lastId;
-  }
+  return reencryptRows<TriggerSecret>(
+    async (after, limit, rewrite) => {
+      const { lastId, ...counts } = await repository.rewriteBatch(after, limit, rewrite);
+      return { last: lastId, ...counts };
+    },
+    (row) => ({ key: row.id, ciphertext: row.ciphertext, associatedData: row.triggerId }),
+    cipher,
+    batchSize,
+  );
 }
 
-/** The same for step secrets; `unreadable` lists names. */
-export async function reencryptStepSecrets(
+/** Step secrets, bound to their name; `unreadable` lists names. */
+export function reencryptStepSecrets(
   repository: StepSecretsRepository,
   cipher: SecretCipher,
   batchSize = REENCRYPTION_BATCH_SIZE,
 ): Promise<ReencryptionReport> {
-  const report: ReencryptionReport = { scanned: 0, reencrypted: 0, unreadable: [] };
-  let afterName: string | null = null;
-  for (;;) {
-    const batch = await repository.rewriteBatch(afterName, batchSize, (row) => {
-      const associatedData = stepSecretAssociatedData(row.name);
-      try {
-        if (!cipher.needsReencryption(row.ciphertext)) return null;
-        return cipher.encrypt(cipher.decrypt(row.ciphertext, associatedData), associatedData);
-      } catch (error) {
-        if (!(error instanceof SecretDecryptionError)) throw error;
-        report.unreadable.push(row.name);
-        return null;
-      }
-    });
-    report.scanned += batch.scanned;
-    report.reencrypted += batch.rewritten;
-    if (batch.lastName === null || batch.scanned < batchSize) return report;
-    afterName = batch.lastName;
-  }
+  return reencryptRows<StepSecret>(
+    async (after, limit, rewrite) => {
+      const { lastName, ...counts } = await repository.rewriteBatch(after, limit, rewrite);
+      return { last: lastName, ...counts };
+    },
+    (row) => ({ key: row.name, ciphertext: row.ciphertext, associatedData: stepSecretAssociatedData(row.name) }),
+    cipher,
+    batchSize,
+  );
 }
