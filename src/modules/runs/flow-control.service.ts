@@ -229,7 +229,8 @@ export class FlowControlService {
   async handOverAfterEnd(run: WorkflowRun, definition: WorkflowDefinition): Promise<void> {
     const { concurrency } = definition;
     if (!concurrency) return;
-    if (definition.throttle || !run.concurrencyKey) return this.wakeAfterEnd(run.id);
+    if (definition.throttle || run.concurrencyKey === null || run.concurrencyKey === undefined)
+      return this.wakeAfterEnd(run.id);
     try {
       for (const next of await this.flow.handOver(run.workflowId, run.concurrencyKey, concurrency.limit)) {
         this.wake(next);
